@@ -1,0 +1,336 @@
+//! The vocal chain of the research: EQ → compressor → FDN reverb → level, with per-stage bypass.
+//!
+//! Audio is processed in control chunks of at most [`CONTROL`] samples laid on a fixed grid of the
+//! running sample count: coefficients follow their gliding parameters once per chunk, and because
+//! the grid does not depend on how the host cuts its blocks, any block size gives the same output.
+//! All memory is allocated in [`VocalChain::prepare`]; processing never allocates.
+
+use super::compressor::Compressor;
+use super::denormal::DenormalGuard;
+use super::eq::Equalizer;
+use super::fdn_reverb::FdnReverb;
+use super::gain::Gain;
+use super::smoother::{Ramp, SWITCH_SECONDS};
+use crate::params::{MixParams, ParamId, Stage};
+
+/// Samples between coefficient updates.
+pub const CONTROL: usize = 32;
+/// Lowest and highest sample rate the chain accepts.
+pub const MIN_SAMPLE_RATE: f32 = 8_000.0;
+pub const MAX_SAMPLE_RATE: f32 = 384_000.0;
+/// Inputs beyond ±1000 (+60 dBFS) are clamped there: no real signal is that loud, and it keeps
+/// every sum in the chain far from overflow.
+const INPUT_LIMIT: f32 = 1000.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChainError {
+    UnsupportedSampleRate(f32),
+}
+
+impl std::fmt::Display for ChainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainError::UnsupportedSampleRate(sr) => write!(
+                f,
+                "sample rate {sr} Hz is outside the {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz the vocal chain runs at"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ChainError {}
+
+/// A stage that can be switched out: crossfades between its input and output while switching,
+/// and is skipped (its memory cleared) while fully off.
+#[derive(Clone, Debug)]
+struct Switch {
+    on: Ramp,
+}
+
+impl Switch {
+    fn new() -> Self {
+        Switch { on: Ramp::new(1.0) }
+    }
+
+    fn is_off(&self) -> bool {
+        !self.on.is_moving() && self.on.value() == 0.0
+    }
+
+    /// Runs `stage` on the chunk, crossfading with the unprocessed signal while switching.
+    /// Returns false when the stage is off and did not run.
+    fn run(
+        &mut self,
+        dry: &mut [Vec<f32>; 2],
+        l: &mut [f32],
+        r: &mut [f32],
+        stereo_in: bool,
+        stage: impl FnOnce(&mut [f32], &mut [f32]),
+    ) -> bool {
+        if self.is_off() {
+            return false;
+        }
+        if !self.on.is_moving() {
+            stage(l, r);
+            return true;
+        }
+        let n = l.len();
+        dry[0][..n].copy_from_slice(l);
+        dry[1][..n].copy_from_slice(if stereo_in { &*r } else { &*l });
+        stage(l, r);
+        for i in 0..n {
+            let m = self.on.next();
+            l[i] = dry[0][i] + m * (l[i] - dry[0][i]);
+            r[i] = dry[1][i] + m * (r[i] - dry[1][i]);
+        }
+        true
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct VocalChain {
+    sample_rate: f32,
+    params: MixParams,
+    eq: Equalizer,
+    comp: Compressor,
+    reverb: FdnReverb,
+    level: Gain,
+    switches: [Switch; 3],
+    /// Samples processed since `prepare`/`reset`, modulo the chunk grid.
+    grid: usize,
+    dry: [Vec<f32>; 2],
+    /// Whether the reverb's memory may hold something (clearing it is not free).
+    reverb_has_tail: bool,
+    prepared: bool,
+}
+
+impl Default for VocalChain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl VocalChain {
+    pub fn new() -> Self {
+        let params = MixParams::default();
+        VocalChain {
+            sample_rate: 48_000.0,
+            eq: Equalizer::new(CONTROL),
+            comp: Compressor::new(),
+            reverb: FdnReverb::new(),
+            level: Gain::new(params.get(ParamId::LevelGain)),
+            switches: [Switch::new(), Switch::new(), Switch::new()],
+            grid: 0,
+            dry: [vec![0.0; CONTROL], vec![0.0; CONTROL]],
+            reverb_has_tail: false,
+            prepared: false,
+            params,
+        }
+    }
+
+    /// Allocates everything for `sample_rate`, clears all memory and jumps to the current
+    /// parameters. Memory does not depend on the host's block size: any block length works.
+    pub fn prepare(&mut self, sample_rate: f32) -> Result<(), ChainError> {
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+            return Err(ChainError::UnsupportedSampleRate(sample_rate));
+        }
+        self.sample_rate = sample_rate;
+        self.eq.prepare(sample_rate);
+        self.comp.prepare(sample_rate);
+        self.reverb.prepare(sample_rate);
+        self.level.prepare(sample_rate);
+        for s in &mut self.switches {
+            s.on.set_time(SWITCH_SECONDS, sample_rate);
+        }
+        self.prepared = true;
+        let p = self.params.clone();
+        self.apply(&p, true);
+        self.reset();
+        Ok(())
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Clears all audio memory (reverb tail, filter and detector state).
+    pub fn reset(&mut self) {
+        self.eq.reset();
+        self.comp.reset();
+        self.reverb.reset();
+        self.grid = 0;
+    }
+
+    /// Latency the chain adds, in samples: none.
+    pub fn latency_samples(&self) -> u32 {
+        0
+    }
+
+    pub fn params(&self) -> &MixParams {
+        &self.params
+    }
+
+    /// New parameter values: every continuous one glides there, switches crossfade.
+    pub fn set_params(&mut self, p: &MixParams) {
+        self.apply(p, false);
+    }
+
+    /// New parameter values at once, without gliding (the start of an offline render).
+    pub fn set_params_immediate(&mut self, p: &MixParams) {
+        self.apply(p, true);
+    }
+
+    fn apply(&mut self, p: &MixParams, immediate: bool) {
+        self.params = p.clone();
+        self.eq.set_params(p, immediate);
+        self.comp.set_params(p, immediate);
+        self.reverb.set_params(p, immediate);
+        let level = if p.on(ParamId::LevelBypass) {
+            0.0
+        } else {
+            p.get(ParamId::LevelGain)
+        };
+        self.level.set_db(level, immediate);
+        for (s, stage) in
+            self.switches
+                .iter_mut()
+                .zip([Stage::Eq, Stage::Compressor, Stage::Reverb])
+        {
+            let on = if p.on(stage.bypass()) { 0.0 } else { 1.0 };
+            if immediate {
+                s.on.jump(on)
+            } else {
+                s.on.set_target(on)
+            }
+        }
+    }
+
+    /// Where a parameter's glide has got to (a switch reports its crossfade, 1 = bypassed).
+    /// NaN while a room-size or FDN-size change is still crossfading.
+    pub fn current(&self, id: ParamId) -> f32 {
+        let stage_switch = [Stage::Eq, Stage::Compressor, Stage::Reverb]
+            .iter()
+            .position(|s| s.bypass() == id);
+        if let Some(i) = stage_switch {
+            return 1.0 - self.switches[i].on.value();
+        }
+        match id {
+            ParamId::LevelGain | ParamId::LevelBypass => {
+                let db = self.level.current_db();
+                if id == ParamId::LevelGain {
+                    db
+                } else if db == 0.0 && self.params.on(id) {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            _ => self
+                .eq
+                .current(id)
+                .or_else(|| self.comp.current(id))
+                .or_else(|| self.reverb.current(id))
+                .unwrap_or(f32::NAN),
+        }
+    }
+
+    /// The compressor's gain reduction now, dB (≤ 0).
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.comp.gain_reduction_db()
+    }
+
+    /// Most gain reduction since the last call, dB (≤ 0): for a meter.
+    pub fn take_gain_reduction_meter_db(&mut self) -> f32 {
+        self.comp.take_meter_db()
+    }
+
+    /// The reverb's line lengths in samples (for tests and display).
+    pub fn reverb_delays(&self) -> &[u32] {
+        self.reverb.delays()
+    }
+
+    /// Processes a stereo vocal in place.
+    pub fn process_stereo(&mut self, l: &mut [f32], r: &mut [f32]) {
+        assert_eq!(l.len(), r.len(), "channel buffers differ in length");
+        self.process(l, r, true);
+    }
+
+    /// Processes a mono vocal: it arrives in `l`; the stereo result is written to `l` and `r`
+    /// (whatever `r` held is ignored). EQ and compressor then run once, not twice.
+    pub fn process_mono(&mut self, l: &mut [f32], r: &mut [f32]) {
+        assert_eq!(l.len(), r.len(), "channel buffers differ in length");
+        self.process(l, r, false);
+    }
+
+    fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo_in: bool) {
+        if !self.prepared {
+            // Unprepared: pass the dry signal through rather than guess a sample rate.
+            if !stereo_in {
+                r.copy_from_slice(l);
+            }
+            sanitize(l);
+            sanitize(r);
+            return;
+        }
+        let _ftz = DenormalGuard::new();
+        let mut start = 0;
+        while start < l.len() {
+            let n = (CONTROL - self.grid).min(l.len() - start);
+            let end = start + n;
+            self.chunk(&mut l[start..end], &mut r[start..end], stereo_in);
+            self.grid = (self.grid + n) % CONTROL;
+            start = end;
+        }
+    }
+
+    fn chunk(&mut self, l: &mut [f32], r: &mut [f32], stereo_in: bool) {
+        sanitize(l);
+        if stereo_in {
+            sanitize(r);
+        }
+        let [eq_on, comp_on, reverb_on] = &mut self.switches;
+        let (eq, comp, reverb) = (&mut self.eq, &mut self.comp, &mut self.reverb);
+        if !eq_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
+            eq.process(l, r, stereo_in)
+        }) {
+            eq.reset();
+        }
+        if !comp_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
+            comp.process(l, r, stereo_in)
+        }) {
+            comp.reset();
+        }
+        if !reverb_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
+            reverb.process(l, r, stereo_in)
+        }) {
+            if !stereo_in {
+                r.copy_from_slice(l);
+            }
+            if self.reverb_has_tail {
+                reverb.reset();
+                self.reverb_has_tail = false;
+            }
+        } else {
+            self.reverb_has_tail = true;
+        }
+        self.level.process(l, r, true);
+        // Nothing non-finite may leave: if a state ever blew up, start clean rather than pass it on.
+        let sum: f32 = l.iter().chain(r.iter()).sum();
+        if !sum.is_finite() {
+            self.eq.reset();
+            self.comp.reset();
+            self.reverb.reset();
+            l.fill(0.0);
+            r.fill(0.0);
+        }
+    }
+}
+
+fn sanitize(x: &mut [f32]) {
+    for v in x {
+        *v = if v.is_finite() {
+            v.clamp(-INPUT_LIMIT, INPUT_LIMIT)
+        } else {
+            0.0
+        };
+    }
+}

@@ -1,0 +1,223 @@
+//! Feed-forward compressor with OmniCompressor's behaviour: a detector on the instantaneous peak,
+//! the exact static curve with a quadratic soft knee, and attack/release that reach 63 % of a
+//! change in the set time. Stereo-linked: both channels get the gain the louder one asks for
+//! (OmniCompressor compresses only its left channel when fed stereo; that is not copied).
+
+use super::smoother::{SMOOTH_SECONDS, Smoothed};
+use crate::params::{MixParams, ParamId};
+
+/// dB per unit of natural log of amplitude (20 / ln 10).
+const DB_PER_NEPER: f32 = 8.685_889_6;
+
+/// The static curve: output level for input level `x_db` (all in dB).
+pub fn static_curve(x_db: f32, threshold: f32, ratio: f32, knee: f32) -> f32 {
+    let over = x_db - threshold;
+    if knee > 0.0 && over.abs() <= knee * 0.5 {
+        let k = over + knee * 0.5;
+        x_db + (1.0 / ratio - 1.0) * k * k / (2.0 * knee)
+    } else if over > 0.0 {
+        threshold + over / ratio
+    } else {
+        x_db
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Compressor {
+    sample_rate: f32,
+    threshold: Smoothed,
+    ratio: Smoothed,
+    knee: Smoothed,
+    attack_ms: Smoothed,
+    release_ms: Smoothed,
+    makeup_db: Smoothed,
+    /// Smoothed gain reduction in dB (≤ 0).
+    gr_db: f32,
+    /// Most reduction since the meter was last read.
+    meter_db: f32,
+    dirty: bool,
+    // derived per chunk
+    knee_start_lin: f32,
+    alpha_attack: f32,
+    alpha_release: f32,
+}
+
+fn one_pole(ms: f32, sample_rate: f32) -> f32 {
+    let samples = ms * 0.001 * sample_rate;
+    if samples < 1e-3 {
+        0.0
+    } else {
+        (-1.0 / samples).exp()
+    }
+}
+
+impl Compressor {
+    pub fn new() -> Self {
+        let d = MixParams::default();
+        Compressor {
+            sample_rate: 48_000.0,
+            threshold: Smoothed::linear(d.get(ParamId::CompThreshold)),
+            ratio: Smoothed::logarithmic(d.get(ParamId::CompRatio)),
+            knee: Smoothed::linear(d.get(ParamId::CompKnee)),
+            attack_ms: Smoothed::logarithmic(d.get(ParamId::CompAttack)),
+            release_ms: Smoothed::logarithmic(d.get(ParamId::CompRelease)),
+            makeup_db: Smoothed::linear(d.get(ParamId::CompMakeup)),
+            gr_db: 0.0,
+            meter_db: 0.0,
+            dirty: true,
+            knee_start_lin: 1.0,
+            alpha_attack: 0.0,
+            alpha_release: 0.0,
+        }
+    }
+
+    fn smoothers(&mut self) -> [(&mut Smoothed, ParamId); 6] {
+        [
+            (&mut self.threshold, ParamId::CompThreshold),
+            (&mut self.ratio, ParamId::CompRatio),
+            (&mut self.knee, ParamId::CompKnee),
+            (&mut self.attack_ms, ParamId::CompAttack),
+            (&mut self.release_ms, ParamId::CompRelease),
+            (&mut self.makeup_db, ParamId::CompMakeup),
+        ]
+    }
+
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        for (s, _) in self.smoothers() {
+            s.set_time(SMOOTH_SECONDS, sample_rate);
+        }
+        self.dirty = true;
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        self.gr_db = 0.0;
+        self.meter_db = 0.0;
+    }
+
+    pub fn set_params(&mut self, p: &MixParams, immediate: bool) {
+        let mut changed = false;
+        for (s, id) in self.smoothers() {
+            changed |= s.target() != p.get(id);
+            if immediate {
+                s.jump(p.get(id))
+            } else {
+                s.set_target(p.get(id))
+            }
+        }
+        self.dirty |= changed;
+    }
+
+    pub fn current(&self, id: ParamId) -> Option<f32> {
+        Some(match id {
+            ParamId::CompThreshold => self.threshold.value(),
+            ParamId::CompRatio => self.ratio.value(),
+            ParamId::CompKnee => self.knee.value(),
+            ParamId::CompAttack => self.attack_ms.value(),
+            ParamId::CompRelease => self.release_ms.value(),
+            ParamId::CompMakeup => self.makeup_db.value(),
+            _ => return None,
+        })
+    }
+
+    /// Largest gain reduction (dB, ≤ 0) since the last call.
+    pub fn take_meter_db(&mut self) -> f32 {
+        std::mem::replace(&mut self.meter_db, self.gr_db)
+    }
+
+    /// The gain reduction now (dB, ≤ 0).
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.gr_db
+    }
+
+    /// Processes one control chunk in place. `r` is ignored for a mono signal.
+    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
+        let n = l.len() as u32;
+        let curve_moving =
+            self.threshold.is_moving() || self.ratio.is_moving() || self.knee.is_moving();
+        let time_moving = self.attack_ms.is_moving() || self.release_ms.is_moving();
+        if curve_moving || time_moving || self.dirty {
+            let start_db = self.threshold.value() - self.knee.value() * 0.5;
+            self.knee_start_lin = (start_db / DB_PER_NEPER).exp();
+            self.alpha_attack = one_pole(self.attack_ms.value(), self.sample_rate);
+            self.alpha_release = one_pole(self.release_ms.value(), self.sample_rate);
+            self.dirty = false;
+        }
+        let (t, ratio, knee) = (
+            self.threshold.value(),
+            self.ratio.value(),
+            self.knee.value(),
+        );
+        for s in [
+            &mut self.threshold,
+            &mut self.ratio,
+            &mut self.knee,
+            &mut self.attack_ms,
+            &mut self.release_ms,
+        ] {
+            s.advance(n);
+        }
+        let (aa, ar) = (self.alpha_attack, self.alpha_release);
+        let mut gr = self.gr_db;
+        let mut most = self.meter_db;
+        for i in 0..l.len() {
+            let peak = if stereo {
+                l[i].abs().max(r[i].abs())
+            } else {
+                l[i].abs()
+            };
+            // Below the knee the curve is the identity: no logarithm needed.
+            let target = if peak > self.knee_start_lin {
+                let x_db = peak.ln() * DB_PER_NEPER;
+                static_curve(x_db, t, ratio, knee) - x_db
+            } else {
+                0.0
+            };
+            let a = if target < gr { aa } else { ar };
+            gr = target + a * (gr - target);
+            if gr > -1e-6 {
+                gr = 0.0;
+            }
+            most = most.min(gr);
+            let makeup = self.makeup_db.next();
+            let total = gr + makeup;
+            if total != 0.0 {
+                let g = (total / DB_PER_NEPER).exp();
+                l[i] *= g;
+                if stereo {
+                    r[i] *= g;
+                }
+            }
+        }
+        self.gr_db = gr;
+        self.meter_db = most;
+    }
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::static_curve;
+
+    #[test]
+    fn hard_knee_curve() {
+        assert_eq!(static_curve(-30.0, -20.0, 4.0, 0.0), -30.0);
+        assert!((static_curve(-10.0, -20.0, 4.0, 0.0) - -17.5).abs() < 1e-5);
+    }
+
+    #[test]
+    fn soft_knee_is_continuous_at_its_edges() {
+        let (t, r, w) = (-20.0, 5.0, 10.0);
+        for edge in [t - w / 2.0, t + w / 2.0] {
+            let below = static_curve(edge - 1e-3, t, r, w);
+            let above = static_curve(edge + 1e-3, t, r, w);
+            assert!((below - above).abs() < 1e-2, "{below} vs {above}");
+        }
+    }
+}

@@ -1,0 +1,732 @@
+//! Feedback delay network reverb with FdnReverb's controls.
+//!
+//! N delay lines (16, 32 or 64) of prime lengths scaled by the room size feed back through a
+//! normalised Hadamard matrix, applied as a fast Walsh–Hadamard transform (N log N additions, no
+//! matrix product). Each line is attenuated so that every path loses 60 dB in the reverb time, and
+//! carries a low and a high shelf whose gains are extra decay in dB per second, so a band's decay
+//! rate does not depend on the line's length. The mono input enters every line with a ± sign
+//! pattern; left and right read the lines through two other, mutually orthogonal patterns, which
+//! decorrelates them.
+//!
+//! Levels follow FdnReverb's meaning (see `DESIGN.md`): dry/wet scales only the tail, the direct
+//! sound stays at full level, and the tail's level for a room size and reverb time is calibrated
+//! against FdnReverb at 64 lines, measured with `../shared/reference` ([`IEM_TAIL_DB`]), whatever
+//! our own FDN size. Fade-in subtracts a second network with the same delays that decays faster,
+//! so the tail rises as `1 − e^(−γt)` (FdnReverb's construction); unlike FdnReverb, whose tail
+//! collapses or inverts once the fade-in time reaches the reverb time, ours keeps rising over the
+//! set time there.
+
+use super::biquad::Coeffs;
+use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
+use crate::params::{MixParams, ParamId};
+
+pub const MAX_LINES: usize = 64;
+const LN_1000: f32 = 6.907_755_4;
+
+/// Tail energy of FdnReverb (64 lines, dry/wet 1, flat decay), dB relative to the direct sound's,
+/// measured at 48 kHz (it does not depend on the rate) over [`IEM_ROOM_SIZES`] × [`IEM_TIMES`].
+const IEM_ROOM_SIZES: [f32; 10] = [1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 14.54, 20.0, 25.0, 30.0];
+const IEM_TIMES: [f32; 6] = [0.2, 0.5, 1.0, 2.0, 4.0, 8.0];
+const IEM_TAIL_DB: [[f32; 6]; 10] = [
+    [-6.06, -1.96, 1.24, 4.45, 7.62, 10.73],
+    [-6.42, -2.47, 0.71, 3.92, 7.10, 10.23],
+    [-7.00, -3.29, -0.22, 2.96, 6.14, 9.29],
+    [-8.24, -5.03, -2.14, 0.95, 4.11, 7.27],
+    [-9.01, -6.27, -3.63, -0.69, 2.43, 5.59],
+    [-10.16, -8.25, -6.05, -3.31, -0.28, 2.88],
+    [-10.59, -9.11, -7.30, -4.87, -2.01, 1.06],
+    [-11.25, -10.03, -8.59, -6.48, -3.83, -0.85],
+    [-11.36, -10.31, -9.10, -7.24, -4.76, -1.87],
+    [-11.71, -10.70, -9.64, -8.01, -5.72, -2.94],
+];
+
+/// FdnReverb's tail energy (dB) at room size `rs` and reverb time `rt`: bilinear in (room size,
+/// log reverb time), extrapolated linearly past the measured times.
+pub fn iem_tail_energy_db(rs: f32, rt: f32) -> f32 {
+    fn bracket(grid: &[f32], x: f32) -> (usize, f32) {
+        let i = grid.partition_point(|&g| g <= x).clamp(1, grid.len() - 1) - 1;
+        (i, (x - grid[i]) / (grid[i + 1] - grid[i]))
+    }
+    let rs = rs.clamp(IEM_ROOM_SIZES[0], IEM_ROOM_SIZES[9]);
+    let lt: [f32; 6] = IEM_TIMES.map(f32::ln);
+    let (i, u) = bracket(&IEM_ROOM_SIZES, rs);
+    let (j, v) = bracket(&lt, rt.max(1e-3).ln());
+    let row = |k: usize| IEM_TAIL_DB[k][j] + v * (IEM_TAIL_DB[k][j + 1] - IEM_TAIL_DB[k][j]);
+    row(i) + u.clamp(0.0, 1.0) * (row(i + 1) - row(i))
+}
+
+/// Mean delay-line length in seconds for a room size.
+fn mean_delay_seconds(room_size: f32) -> f32 {
+    0.002 + 0.0025 * room_size
+}
+/// Line lengths spread geometrically over this range around the mean.
+const SPREAD: (f32, f32) = (0.6, 1.4);
+/// Slowest decay we allow any band (dB/s) when boosting shelves would stop the tail dying away.
+const MIN_DECAY_DB_PER_S: f32 = 0.5;
+
+fn sieve(limit: usize) -> Vec<u32> {
+    let mut composite = vec![false; limit + 1];
+    let mut primes = Vec::new();
+    for i in 2..=limit {
+        if !composite[i] {
+            primes.push(i as u32);
+            let mut j = i * i;
+            while j <= limit {
+                composite[j] = true;
+                j += i;
+            }
+        }
+    }
+    primes
+}
+
+/// Sign patterns of Hadamard rows: `row` of the N×N Sylvester matrix, entry `i`.
+fn hadamard_sign(row: usize, i: usize) -> f32 {
+    if (row & i).count_ones() % 2 == 0 {
+        1.0
+    } else {
+        -1.0
+    }
+}
+
+#[inline(always)]
+fn fwht<const N: usize>(x: &mut [f32; N]) {
+    let mut h = 1;
+    while h < N {
+        let mut i = 0;
+        while i < N {
+            for j in i..i + h {
+                let (a, b) = (x[j], x[j + h]);
+                x[j] = a + b;
+                x[j + h] = a - b;
+            }
+            i += 2 * h;
+        }
+        h *= 2;
+    }
+}
+
+/// One biquad per line, stored by coefficient so the per-sample loop runs across lines.
+#[derive(Clone, Debug)]
+struct Bank {
+    b0: [f32; MAX_LINES],
+    b1: [f32; MAX_LINES],
+    b2: [f32; MAX_LINES],
+    a1: [f32; MAX_LINES],
+    a2: [f32; MAX_LINES],
+    s1: [f32; MAX_LINES],
+    s2: [f32; MAX_LINES],
+}
+
+impl Bank {
+    fn new() -> Self {
+        let z = [0.0; MAX_LINES];
+        Bank {
+            b0: [1.0; MAX_LINES],
+            b1: z,
+            b2: z,
+            a1: z,
+            a2: z,
+            s1: z,
+            s2: z,
+        }
+    }
+
+    fn set(&mut self, i: usize, c: Coeffs) {
+        self.b0[i] = c.b0;
+        self.b1[i] = c.b1;
+        self.b2[i] = c.b2;
+        self.a1[i] = c.a1;
+        self.a2[i] = c.a2;
+    }
+
+    fn clear(&mut self) {
+        self.s1 = [0.0; MAX_LINES];
+        self.s2 = [0.0; MAX_LINES];
+    }
+
+    #[inline(always)]
+    fn run<const N: usize>(&mut self, x: &mut [f32; N]) {
+        for i in 0..N {
+            let v = x[i];
+            let y = self.b0[i] * v + self.s1[i];
+            self.s1[i] = self.b1[i] * v - self.a1[i] * y + self.s2[i];
+            self.s2[i] = self.b2[i] * v - self.a2[i] * y;
+            x[i] = y;
+        }
+    }
+}
+
+/// Delay memory and loop filters of one network.
+#[derive(Clone, Debug)]
+struct Network {
+    buf: Vec<f32>,
+    low: Bank,
+    high: Bank,
+}
+
+impl Network {
+    fn new() -> Self {
+        Network {
+            buf: Vec::new(),
+            low: Bank::new(),
+            high: Bank::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.buf.fill(0.0);
+        self.low.clear();
+        self.high.clear();
+    }
+}
+
+/// Where the lines are read and written.
+struct Taps<'a> {
+    delays: &'a [u32; MAX_LINES],
+    next: &'a [u32; MAX_LINES],
+    w: usize,
+    mask: usize,
+    len: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Patterns {
+    input: [f32; MAX_LINES],
+    left: [f32; MAX_LINES],
+    right: [f32; MAX_LINES],
+}
+
+impl Network {
+    /// One sample through the network: returns the (left, right) tail.
+    #[inline(always)]
+    fn tick<const N: usize, const XF: bool>(
+        &mut self,
+        t: &Taps,
+        m: f32,
+        x: f32,
+        p: &Patterns,
+    ) -> (f32, f32) {
+        let mut o = [0.0f32; N];
+        for (i, oi) in o.iter_mut().enumerate() {
+            let base = i * t.len;
+            let a = self.buf[base + (t.w.wrapping_sub(t.delays[i] as usize) & t.mask)];
+            *oi = if XF {
+                let b = self.buf[base + (t.w.wrapping_sub(t.next[i] as usize) & t.mask)];
+                a + m * (b - a)
+            } else {
+                a
+            };
+        }
+        self.low.run::<N>(&mut o);
+        self.high.run::<N>(&mut o);
+        let (mut yl, mut yr) = (0.0f32, 0.0f32);
+        for i in 0..N {
+            yl += p.left[i] * o[i];
+            yr += p.right[i] * o[i];
+        }
+        fwht::<N>(&mut o);
+        for (i, oi) in o.iter().enumerate() {
+            self.buf[i * t.len + t.w] = oi + p.input[i] * x;
+        }
+        (yl, yr)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct FdnReverb {
+    sample_rate: f32,
+    primes: Vec<u32>,
+    len: usize,
+    mask: usize,
+    w: usize,
+    lines: usize,
+    wanted_lines: usize,
+    delays: [u32; MAX_LINES],
+    next_delays: [u32; MAX_LINES],
+    /// Room size the delays (or the crossfade in progress) stand for.
+    room_applied: f32,
+    room_target: f32,
+    /// 0 → 1 while the lines are read at old and new lengths at once after a room-size change.
+    xfade: Ramp,
+    xfading: bool,
+    rt: Smoothed,
+    fade: Smoothed,
+    low_cut: Smoothed,
+    low_q: Smoothed,
+    low_gain: Smoothed,
+    high_cut: Smoothed,
+    high_q: Smoothed,
+    high_gain: Smoothed,
+    dry_wet: Ramp,
+    /// Calibration of the tail level (see [`iem_tail_energy_db`]).
+    norm: Ramp,
+    /// Falls to 0 and back while the FDN size changes.
+    size_gain: Ramp,
+    patterns: Patterns,
+    main: Network,
+    fader: Network,
+    fading: bool,
+    dirty: bool,
+}
+
+impl FdnReverb {
+    pub fn new() -> Self {
+        let d = MixParams::default();
+        let z = [0.0; MAX_LINES];
+        FdnReverb {
+            sample_rate: 48_000.0,
+            primes: Vec::new(),
+            len: 0,
+            mask: 0,
+            w: 0,
+            lines: d.get(ParamId::ReverbFdnSize) as usize,
+            wanted_lines: d.get(ParamId::ReverbFdnSize) as usize,
+            delays: [1; MAX_LINES],
+            next_delays: [1; MAX_LINES],
+            room_applied: d.get(ParamId::ReverbRoomSize),
+            room_target: d.get(ParamId::ReverbRoomSize),
+            xfade: Ramp::new(0.0),
+            xfading: false,
+            rt: Smoothed::logarithmic(d.get(ParamId::ReverbTime)),
+            fade: Smoothed::linear(d.get(ParamId::ReverbFadeIn)),
+            low_cut: Smoothed::logarithmic(d.get(ParamId::ReverbLowCutoff)),
+            low_q: Smoothed::linear(d.get(ParamId::ReverbLowQ)),
+            low_gain: Smoothed::linear(d.get(ParamId::ReverbLowGain)),
+            high_cut: Smoothed::logarithmic(d.get(ParamId::ReverbHighCutoff)),
+            high_q: Smoothed::linear(d.get(ParamId::ReverbHighQ)),
+            high_gain: Smoothed::linear(d.get(ParamId::ReverbHighGain)),
+            dry_wet: Ramp::new(d.get(ParamId::ReverbDryWet)),
+            norm: Ramp::new(1.0),
+            size_gain: Ramp::new(1.0),
+            patterns: Patterns {
+                input: z,
+                left: z,
+                right: z,
+            },
+            main: Network::new(),
+            fader: Network::new(),
+            fading: false,
+            dirty: true,
+        }
+    }
+
+    fn chunk_smoothers(&mut self) -> [&mut Smoothed; 8] {
+        [
+            &mut self.rt,
+            &mut self.fade,
+            &mut self.low_cut,
+            &mut self.low_q,
+            &mut self.low_gain,
+            &mut self.high_cut,
+            &mut self.high_q,
+            &mut self.high_gain,
+        ]
+    }
+
+    /// Allocates the delay memory for `sample_rate`.
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        let longest = (mean_delay_seconds(30.0) * SPREAD.1 * sample_rate).ceil() as usize + 64;
+        self.primes = sieve(longest + 1024);
+        self.len = (longest + 1).next_power_of_two();
+        self.mask = self.len - 1;
+        for net in [&mut self.main, &mut self.fader] {
+            net.buf = vec![0.0; MAX_LINES * self.len];
+        }
+        for s in self.chunk_smoothers() {
+            s.set_time(SMOOTH_SECONDS, sample_rate);
+        }
+        self.dry_wet.set_time(SMOOTH_SECONDS, sample_rate);
+        self.norm.set_time(SMOOTH_SECONDS, sample_rate);
+        self.xfade.set_time(SWITCH_SECONDS, sample_rate);
+        self.size_gain.set_time(SWITCH_SECONDS, sample_rate);
+        self.lines = self.wanted_lines;
+        self.set_patterns();
+        self.delays = self.delays_for(self.room_target);
+        self.room_applied = self.room_target;
+        self.xfading = false;
+        self.dirty = true;
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        self.main.clear();
+        self.fader.clear();
+        self.w = 0;
+    }
+
+    fn set_patterns(&mut self) {
+        let n = self.lines;
+        let norm = 1.0 / (n as f32).sqrt();
+        // Three distinct non-constant Hadamard rows: orthogonal, so left and right share no
+        // component of any line and the input reaches every line with equal energy.
+        let (ri, rl, rr) = (n / 2 + 1, n / 4 + 3, 3 * n / 4 + 5);
+        for i in 0..MAX_LINES {
+            let on = i < n;
+            self.patterns.input[i] = if on { hadamard_sign(ri, i) * norm } else { 0.0 };
+            self.patterns.left[i] = if on { hadamard_sign(rl, i) } else { 0.0 };
+            self.patterns.right[i] = if on { hadamard_sign(rr, i) } else { 0.0 };
+        }
+    }
+
+    /// Distinct prime line lengths (samples) for a room size.
+    fn delays_for(&self, room_size: f32) -> [u32; MAX_LINES] {
+        let n = self.lines;
+        let mean = mean_delay_seconds(room_size) * self.sample_rate;
+        let mut d = [1u32; MAX_LINES];
+        let mut last = 0u32;
+        for (i, di) in d.iter_mut().take(n).enumerate() {
+            let r = SPREAD.0 * (SPREAD.1 / SPREAD.0).powf(i as f32 / (n - 1) as f32);
+            let want = (mean * r).round() as u32;
+            let k = self
+                .primes
+                .partition_point(|&p| p < want)
+                .min(self.primes.len() - 1);
+            let mut k = if k > 0 && want - self.primes[k - 1] < self.primes[k] - want {
+                k - 1
+            } else {
+                k
+            };
+            while self.primes[k] <= last && k + 1 < self.primes.len() {
+                k += 1;
+            }
+            *di = self.primes[k];
+            last = *di;
+        }
+        // Interleave long and short lines so neighbours in the Hadamard butterflies differ.
+        let mut out = [1u32; MAX_LINES];
+        for i in 0..n {
+            let j = if i % 2 == 0 { i / 2 } else { n - 1 - i / 2 };
+            out[i] = d[j];
+        }
+        out
+    }
+
+    pub fn set_params(&mut self, p: &MixParams, immediate: bool) {
+        let pairs = [
+            (ParamId::ReverbTime, 0),
+            (ParamId::ReverbFadeIn, 1),
+            (ParamId::ReverbLowCutoff, 2),
+            (ParamId::ReverbLowQ, 3),
+            (ParamId::ReverbLowGain, 4),
+            (ParamId::ReverbHighCutoff, 5),
+            (ParamId::ReverbHighQ, 6),
+            (ParamId::ReverbHighGain, 7),
+        ];
+        let mut changed = false;
+        let mut smoothers = self.chunk_smoothers();
+        for (id, k) in pairs {
+            let s = &mut smoothers[k];
+            changed |= s.target() != p.get(id);
+            if immediate {
+                s.jump(p.get(id))
+            } else {
+                s.set_target(p.get(id))
+            }
+        }
+        self.dirty |= changed;
+        let dw = p.get(ParamId::ReverbDryWet);
+        if immediate {
+            self.dry_wet.jump(dw)
+        } else {
+            self.dry_wet.set_target(dw)
+        }
+        self.room_target = p.get(ParamId::ReverbRoomSize);
+        self.wanted_lines = p.get(ParamId::ReverbFdnSize) as usize;
+        if immediate && !self.primes.is_empty() {
+            if self.lines != self.wanted_lines {
+                self.lines = self.wanted_lines;
+                self.set_patterns();
+                self.reset();
+            }
+            self.delays = self.delays_for(self.room_target);
+            self.room_applied = self.room_target;
+            self.xfading = false;
+            self.dirty = true;
+            self.update_coefficients();
+            self.norm.jump(self.norm.target());
+        }
+    }
+
+    pub fn current(&self, id: ParamId) -> Option<f32> {
+        Some(match id {
+            ParamId::ReverbTime => self.rt.value(),
+            ParamId::ReverbFadeIn => self.fade.value(),
+            ParamId::ReverbLowCutoff => self.low_cut.value(),
+            ParamId::ReverbLowQ => self.low_q.value(),
+            ParamId::ReverbLowGain => self.low_gain.value(),
+            ParamId::ReverbHighCutoff => self.high_cut.value(),
+            ParamId::ReverbHighQ => self.high_q.value(),
+            ParamId::ReverbHighGain => self.high_gain.value(),
+            ParamId::ReverbDryWet => self.dry_wet.value(),
+            ParamId::ReverbRoomSize if !self.xfading && self.room_applied == self.room_target => {
+                self.room_target
+            }
+            ParamId::ReverbRoomSize => f32::NAN,
+            ParamId::ReverbFdnSize if self.size_gain.value() == 1.0 => self.lines as f32,
+            ParamId::ReverbFdnSize => f32::NAN,
+            _ => return None,
+        })
+    }
+
+    /// The line lengths in use (for tests).
+    pub fn delays(&self) -> &[u32] {
+        &self.delays[..self.lines]
+    }
+
+    /// Recomputes line gains, loop shelves and the tail calibration for the current values.
+    fn update_coefficients(&mut self) {
+        let n = self.lines;
+        let sr = self.sample_rate;
+        let delays = if self.xfading {
+            self.next_delays
+        } else {
+            self.delays
+        };
+        let rt = self.rt.value();
+        let base_decay = 60.0 / rt; // dB per second
+        let (mut lg, mut hg) = (self.low_gain.value(), self.high_gain.value());
+        let (lf, lq) = (
+            self.low_cut.value().min(0.45 * sr) as f64,
+            self.low_q.value() as f64,
+        );
+        let (hf, hq) = (
+            self.high_cut.value().min(0.45 * sr) as f64,
+            self.high_q.value() as f64,
+        );
+
+        // Boosting shelves slow a band's decay; never let any band stop decaying.
+        let longest = delays[..n].iter().copied().max().unwrap_or(1) as f32 / sr;
+        let worst = max_boost_db_per_s(lf, lq, lg, hf, hq, hg, longest, sr as f64);
+        let allowed = base_decay - MIN_DECAY_DB_PER_S;
+        if worst > allowed && worst > 0.0 {
+            let scale = (allowed / worst).max(0.0);
+            lg = if lg > 0.0 { lg * scale } else { lg };
+            hg = if hg > 0.0 { hg * scale } else { hg };
+        }
+
+        let fade = self.fade.value();
+        // Amplitude decay rate (per second) the fade-in network has beyond the main one.
+        let gamma = if fade > 0.0 {
+            (LN_1000 * (1.0 / fade - 1.0 / rt)).max(LN_1000 * 0.5 / fade)
+        } else {
+            f32::INFINITY
+        };
+        let norm = 1.0 / (n as f32).sqrt();
+        let mut sum_g2 = 0.0f64;
+        let mut sum_loss = 0.0f64;
+        for (i, &d) in delays.iter().enumerate().take(n) {
+            let tau = d as f32 / sr;
+            let g = 10f32.powf(-base_decay * tau / 20.0);
+            sum_g2 += (g * g) as f64;
+            sum_loss += (1.0 - g * g) as f64;
+            let low = Coeffs::low_shelf(lf, lq, (lg * tau) as f64, sr as f64);
+            let high = Coeffs::high_shelf(hf, hq, (hg * tau) as f64, sr as f64);
+            self.main.low.set(i, low.scaled(g * norm));
+            self.main.high.set(i, high);
+            let g2 = if gamma.is_finite() {
+                g * (-gamma * tau).exp()
+            } else {
+                0.0
+            };
+            self.fader.low.set(i, low.scaled(g2 * norm));
+            self.fader.high.set(i, high);
+        }
+        // Energy of our tail for an impulse when energy spreads evenly over the lines: what is
+        // in the lines leaves at Σ(1 − g²) per pass while the taps read a fraction of it.
+        let ours = (sum_g2 / n as f64) / sum_loss.max(1e-12);
+        let target = 10f64.powf(iem_tail_energy_db(self.room_applied, rt) as f64 / 10.0);
+        self.norm.set_target((target / ours).sqrt() as f32);
+        self.dirty = false;
+    }
+
+    /// Adds the reverb tail to one control chunk in place. A mono input (`stereo` false) arrives
+    /// in `l`; the output is always stereo.
+    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
+        let n = l.len();
+        // FDN size: fade the tail out, switch, fade back in.
+        if self.wanted_lines != self.lines {
+            self.size_gain.set_target(0.0);
+            if !self.size_gain.is_moving() && self.size_gain.value() == 0.0 {
+                self.lines = self.wanted_lines;
+                self.set_patterns();
+                self.delays = self.delays_for(self.room_target);
+                self.room_applied = self.room_target;
+                self.xfading = false;
+                self.reset();
+                self.dirty = true;
+            }
+        } else {
+            self.size_gain.set_target(1.0);
+        }
+        // Room size: read the lines at old and new lengths and crossfade, so nothing clicks or
+        // glides in pitch.
+        if !self.xfading && self.room_applied != self.room_target {
+            self.next_delays = self.delays_for(self.room_target);
+            self.room_applied = self.room_target;
+            self.xfade.jump(0.0);
+            self.xfade.set_target(1.0);
+            self.xfading = true;
+            self.dirty = true;
+        }
+        let moving = self.chunk_smoothers().iter().any(|s| s.is_moving());
+        if moving || self.dirty {
+            self.update_coefficients();
+        }
+        for s in self.chunk_smoothers() {
+            s.advance(n as u32);
+        }
+        let fade_on = self.fade.value() > 0.0 || self.fade.is_moving();
+        if fade_on != self.fading {
+            if !fade_on {
+                self.fader.clear();
+            }
+            self.fading = fade_on;
+        }
+        match (self.lines, self.xfading, self.fading) {
+            (16, false, false) => self.run::<16, false, false>(l, r, stereo),
+            (16, false, true) => self.run::<16, false, true>(l, r, stereo),
+            (16, true, false) => self.run::<16, true, false>(l, r, stereo),
+            (16, true, true) => self.run::<16, true, true>(l, r, stereo),
+            (32, false, false) => self.run::<32, false, false>(l, r, stereo),
+            (32, false, true) => self.run::<32, false, true>(l, r, stereo),
+            (32, true, false) => self.run::<32, true, false>(l, r, stereo),
+            (32, true, true) => self.run::<32, true, true>(l, r, stereo),
+            (_, false, false) => self.run::<64, false, false>(l, r, stereo),
+            (_, false, true) => self.run::<64, false, true>(l, r, stereo),
+            (_, true, false) => self.run::<64, true, false>(l, r, stereo),
+            (_, true, true) => self.run::<64, true, true>(l, r, stereo),
+        }
+        if self.xfading && !self.xfade.is_moving() {
+            self.delays = self.next_delays;
+            self.xfading = false;
+        }
+    }
+
+    fn run<const N: usize, const XF: bool, const FADE: bool>(
+        &mut self,
+        l: &mut [f32],
+        r: &mut [f32],
+        stereo: bool,
+    ) {
+        let (delays, next) = (self.delays, self.next_delays);
+        let mut w = self.w;
+        for i in 0..l.len() {
+            let x = if stereo { 0.5 * (l[i] + r[i]) } else { l[i] };
+            let m = if XF { self.xfade.next() } else { 0.0 };
+            let taps = Taps {
+                delays: &delays,
+                next: &next,
+                w,
+                mask: self.mask,
+                len: self.len,
+            };
+            let (mut tl, mut tr) = self.main.tick::<N, XF>(&taps, m, x, &self.patterns);
+            if FADE {
+                let (fl, fr) = self.fader.tick::<N, XF>(&taps, m, x, &self.patterns);
+                tl -= fl;
+                tr -= fr;
+            }
+            let wet = self.dry_wet.next() * self.norm.next() * self.size_gain.next();
+            let dry_r = if stereo { r[i] } else { l[i] };
+            l[i] += wet * tl;
+            r[i] = dry_r + wet * tr;
+            w = (w + 1) & self.mask;
+        }
+        self.w = w;
+    }
+}
+
+impl Default for FdnReverb {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Largest extra growth (dB/s, positive = slower decay) the two shelves give any frequency, found
+/// from the longest line's shelves on a log grid.
+fn max_boost_db_per_s(
+    lf: f64,
+    lq: f64,
+    lg: f32,
+    hf: f64,
+    hq: f64,
+    hg: f32,
+    tau: f32,
+    sr: f64,
+) -> f32 {
+    if lg <= 0.0 && hg <= 0.0 {
+        return 0.0;
+    }
+    let low = Coeffs::low_shelf(lf, lq, (lg * tau) as f64, sr);
+    let high = Coeffs::high_shelf(hf, hq, (hg * tau) as f64, sr);
+    let mut worst = f64::MIN;
+    let steps = 96;
+    for k in 0..=steps {
+        let f = 10.0 * (0.45 * sr / 10.0).powf(k as f64 / steps as f64);
+        let db = magnitude_db(&low, f, sr) + magnitude_db(&high, f, sr);
+        worst = worst.max(db);
+    }
+    (worst / tau as f64) as f32
+}
+
+/// Magnitude response of a biquad in dB at `freq`.
+pub fn magnitude_db(c: &Coeffs, freq: f64, sr: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * freq / sr;
+    let (c1, s1, c2, s2) = (w.cos(), w.sin(), (2.0 * w).cos(), (2.0 * w).sin());
+    let (b0, b1, b2, a1, a2) = (
+        c.b0 as f64,
+        c.b1 as f64,
+        c.b2 as f64,
+        c.a1 as f64,
+        c.a2 as f64,
+    );
+    let nr = b0 + b1 * c1 + b2 * c2;
+    let ni = -(b1 * s1 + b2 * s2);
+    let dr = 1.0 + a1 * c1 + a2 * c2;
+    let di = -(a1 * s1 + a2 * s2);
+    10.0 * ((nr * nr + ni * ni) / (dr * dr + di * di)).log10()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_are_distinct_primes_growing_with_room_size() {
+        let mut r = FdnReverb::new();
+        for lines in [16, 32, 64] {
+            r.wanted_lines = lines;
+            r.prepare(44_100.0);
+            let small = r.delays_for(1.0);
+            let big = r.delays_for(30.0);
+            let mut s: Vec<u32> = small[..lines].to_vec();
+            s.sort();
+            s.dedup();
+            assert_eq!(s.len(), lines);
+            assert!(s.iter().all(|&d| r.primes.binary_search(&d).is_ok()));
+            let mean = |d: &[u32]| d.iter().map(|&x| x as f64).sum::<f64>() / d.len() as f64;
+            assert!(mean(&big[..lines]) > 10.0 * mean(&small[..lines]));
+            assert!(big[..lines].iter().all(|&d| (d as usize) < r.len));
+        }
+    }
+
+    #[test]
+    fn hadamard_transform_is_orthogonal_up_to_scale() {
+        let mut x = [0.0f32; 16];
+        x[3] = 1.0;
+        fwht::<16>(&mut x);
+        assert!(x.iter().all(|v| v.abs() == 1.0));
+        fwht::<16>(&mut x);
+        assert_eq!(x[3], 16.0);
+        assert_eq!(x.iter().map(|v| v.abs()).sum::<f32>(), 16.0);
+    }
+
+    #[test]
+    fn tail_table_interpolates_its_own_points() {
+        assert!((iem_tail_energy_db(14.54, 2.0) - -4.87).abs() < 1e-4);
+        let mid = iem_tail_energy_db(12.0, 2.0);
+        assert!(mid < -3.31 && mid > -4.87);
+    }
+}

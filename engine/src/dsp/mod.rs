@@ -1,0 +1,13 @@
+//! Everything that makes sound. Free of any plug-in framework: the plug-in and the CLI both drive
+//! [`VocalChain`].
+
+pub mod biquad;
+pub mod chain;
+pub mod compressor;
+pub mod denormal;
+pub mod eq;
+pub mod fdn_reverb;
+pub mod gain;
+pub mod smoother;
+
+pub use chain::{ChainError, VocalChain};

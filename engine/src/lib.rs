@@ -1,0 +1,8 @@
+//! Vocal Automix engine: the vocal chain and the parameter table, with no plug-in framework in it.
+
+pub mod dsp;
+pub mod params;
+pub mod synth;
+
+pub use dsp::VocalChain;
+pub use params::{MixParams, PARAMS, ParamId, ParamSpec};
