@@ -6,8 +6,13 @@
 use super::smoother::{SMOOTH_SECONDS, Smoothed};
 use crate::params::{MixParams, ParamId};
 
-/// dB per unit of natural log of amplitude (20 / ln 10).
-const DB_PER_NEPER: f32 = 8.685_889_6;
+use super::fast_math;
+
+use super::chain::CONTROL;
+
+/// dB per octave of amplitude (20 log10 2).
+const DB_PER_OCTAVE: f32 = 6.020_6;
+const OCTAVES_PER_DB: f32 = 1.0 / DB_PER_OCTAVE;
 
 /// The static curve: output level for input level `x_db` (all in dB).
 pub fn static_curve(x_db: f32, threshold: f32, ratio: f32, knee: f32) -> f32 {
@@ -37,7 +42,6 @@ pub struct Compressor {
     meter_db: f32,
     dirty: bool,
     // derived per chunk
-    knee_start_lin: f32,
     alpha_attack: f32,
     alpha_release: f32,
 }
@@ -65,7 +69,6 @@ impl Compressor {
             gr_db: 0.0,
             meter_db: 0.0,
             dirty: true,
-            knee_start_lin: 1.0,
             alpha_attack: 0.0,
             alpha_release: 0.0,
         }
@@ -138,13 +141,11 @@ impl Compressor {
             self.threshold.is_moving() || self.ratio.is_moving() || self.knee.is_moving();
         let time_moving = self.attack_ms.is_moving() || self.release_ms.is_moving();
         if curve_moving || time_moving || self.dirty {
-            let start_db = self.threshold.value() - self.knee.value() * 0.5;
-            self.knee_start_lin = (start_db / DB_PER_NEPER).exp();
             self.alpha_attack = one_pole(self.attack_ms.value(), self.sample_rate);
             self.alpha_release = one_pole(self.release_ms.value(), self.sample_rate);
             self.dirty = false;
         }
-        let (t, ratio, knee) = (
+        let curve = Curve::new(
             self.threshold.value(),
             self.ratio.value(),
             self.knee.value(),
@@ -158,40 +159,118 @@ impl Compressor {
         ] {
             s.advance(n);
         }
+        let mut makeup = [0.0f32; CONTROL];
+        for m in makeup.iter_mut().take(l.len()) {
+            *m = self.makeup_db.next();
+        }
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { self.run_avx2(&curve, &makeup, l, r, stereo) };
+            return;
+        }
+        self.run(&curve, &makeup, l, r, stereo);
+    }
+
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_avx2(
+        &mut self,
+        curve: &Curve,
+        makeup: &[f32; CONTROL],
+        l: &mut [f32],
+        r: &mut [f32],
+        stereo: bool,
+    ) {
+        self.run(curve, makeup, l, r, stereo);
+    }
+
+    /// Three passes: the wanted gain change of every sample (independent, vectorises), the
+    /// attack/release recurrence (serial, a few operations), the gains applied (vectorises).
+    #[inline(always)]
+    fn run(
+        &mut self,
+        curve: &Curve,
+        makeup: &[f32; CONTROL],
+        l: &mut [f32],
+        r: &mut [f32],
+        stereo: bool,
+    ) {
+        let n = l.len();
+        let mut gain = [0.0f32; CONTROL];
+        if stereo {
+            for ((g, a), b) in gain.iter_mut().zip(l.iter()).zip(r.iter()) {
+                *g = curve.gain_db(a.abs().max(b.abs()));
+            }
+        } else {
+            for (g, a) in gain.iter_mut().zip(l.iter()) {
+                *g = curve.gain_db(a.abs());
+            }
+        }
         let (aa, ar) = (self.alpha_attack, self.alpha_release);
         let mut gr = self.gr_db;
         let mut most = self.meter_db;
-        for i in 0..l.len() {
-            let peak = if stereo {
-                l[i].abs().max(r[i].abs())
-            } else {
-                l[i].abs()
-            };
-            // Below the knee the curve is the identity: no logarithm needed.
-            let target = if peak > self.knee_start_lin {
-                let x_db = peak.ln() * DB_PER_NEPER;
-                static_curve(x_db, t, ratio, knee) - x_db
-            } else {
-                0.0
-            };
+        for g in gain.iter_mut().take(n) {
+            let target = *g;
             let a = if target < gr { aa } else { ar };
             gr = target + a * (gr - target);
-            if gr > -1e-6 {
-                gr = 0.0;
-            }
+            // settle exactly, so an idle compressor costs nothing and reports no reduction
+            gr = if gr > -1e-6 { 0.0 } else { gr };
             most = most.min(gr);
-            let makeup = self.makeup_db.next();
-            let total = gr + makeup;
-            if total != 0.0 {
-                let g = (total / DB_PER_NEPER).exp();
-                l[i] *= g;
-                if stereo {
-                    r[i] *= g;
-                }
-            }
+            *g = gr;
         }
         self.gr_db = gr;
         self.meter_db = most;
+        for ((g, m), x) in gain.iter_mut().zip(makeup).zip(l.iter_mut()) {
+            *g = fast_math::exp2((*g + m) * OCTAVES_PER_DB);
+            *x *= *g;
+        }
+        if stereo {
+            for (g, x) in gain.iter().zip(r.iter_mut()) {
+                *x *= *g;
+            }
+        }
+    }
+}
+
+/// The static curve's constants for one chunk, evaluated without branches.
+struct Curve {
+    threshold: f32,
+    slope: f32,
+    half_knee: f32,
+    knee_scale: f32,
+}
+
+impl Curve {
+    fn new(threshold: f32, ratio: f32, knee: f32) -> Self {
+        let slope = 1.0 / ratio - 1.0;
+        Curve {
+            threshold,
+            slope,
+            half_knee: knee * 0.5,
+            knee_scale: if knee > 0.0 {
+                slope / (2.0 * knee)
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Gain change (dB, ≤ 0) the static curve asks for at peak level `peak`.
+    #[inline(always)]
+    fn gain_db(&self, peak: f32) -> f32 {
+        // log2 of 0 comes out near −127 octaves: far below any threshold, as it should be.
+        let x_db = fast_math::log2(peak.max(1e-30)) * DB_PER_OCTAVE;
+        let over = x_db - self.threshold;
+        let hard = (over * self.slope).min(0.0);
+        let k = over + self.half_knee;
+        let soft = self.knee_scale * k * k;
+        if over.abs() <= self.half_knee {
+            soft
+        } else {
+            hard
+        }
     }
 }
 

@@ -133,7 +133,12 @@ impl Equalizer {
     pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
         let n = l.len();
         let sr = self.sample_rate as f64;
-        for b in &mut self.bands {
+        // Bands that do something this chunk, with their state copied out so the per-sample
+        // cascade runs on locals.
+        let mut active: [(Coeffs, State, State, usize); 9] =
+            [(Coeffs::IDENTITY, State::default(), State::default(), 0); 9];
+        let mut count = 0;
+        for (k, b) in self.bands.iter_mut().enumerate() {
             if !b.usable {
                 continue;
             }
@@ -154,10 +159,31 @@ impl Equalizer {
                 b.state = [State::default(); 2];
                 continue;
             }
-            b.state[0].process(&b.coeffs, l);
-            if stereo {
-                b.state[1].process(&b.coeffs, r);
+            active[count] = (b.coeffs, b.state[0], b.state[1], k);
+            count += 1;
+        }
+        let active = &mut active[..count];
+        if stereo {
+            for (xl, xr) in l.iter_mut().zip(r.iter_mut()) {
+                let (mut vl, mut vr) = (*xl, *xr);
+                for (c, sl, sr, _) in active.iter_mut() {
+                    vl = sl.tick(c, vl);
+                    vr = sr.tick(c, vr);
+                }
+                *xl = vl;
+                *xr = vr;
             }
+        } else {
+            for x in l.iter_mut() {
+                let mut v = *x;
+                for (c, s, _, _) in active.iter_mut() {
+                    v = s.tick(c, v);
+                }
+                *x = v;
+            }
+        }
+        for (_, sl, sr, k) in active.iter() {
+            self.bands[*k].state = [*sl, *sr];
         }
         self.high_pass(l, r, stereo);
     }

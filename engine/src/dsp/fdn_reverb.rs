@@ -17,6 +17,7 @@
 //! set time there.
 
 use super::biquad::Coeffs;
+use super::chain::CONTROL;
 use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
 use crate::params::{MixParams, ParamId};
 
@@ -89,18 +90,53 @@ fn hadamard_sign(row: usize, i: usize) -> f32 {
     }
 }
 
+/// Unnormalised fast Walsh–Hadamard transform. The stages that pair elements eight or more apart
+/// are contiguous add/subtract runs; the three inner stages work on groups of eight as "partner
+/// plus or minus self", which compiles to a lane permutation and an add per group.
 #[inline(always)]
 fn fwht<const N: usize>(x: &mut [f32; N]) {
-    let mut h = 1;
-    while h < N {
-        let mut i = 0;
-        while i < N {
-            for j in i..i + h {
-                let (a, b) = (x[j], x[j + h]);
-                x[j] = a + b;
-                x[j + h] = a - b;
+    if N <= 16 {
+        // Small enough to write every stage over the whole vector.
+        let mut h = 1;
+        while h < N {
+            let mut y = [0.0f32; N];
+            for j in 0..N {
+                y[j] = if j & h == 0 {
+                    x[j] + x[j ^ h]
+                } else {
+                    x[j ^ h] - x[j]
+                };
             }
-            i += 2 * h;
+            *x = y;
+            h *= 2;
+        }
+        return;
+    }
+    for group in x.chunks_exact_mut(8) {
+        let mut v = [0.0f32; 8];
+        v.copy_from_slice(group);
+        for h in [1, 2, 4] {
+            let mut y = [0.0f32; 8];
+            for j in 0..8 {
+                y[j] = if j & h == 0 {
+                    v[j] + v[j ^ h]
+                } else {
+                    v[j ^ h] - v[j]
+                };
+            }
+            v = y;
+        }
+        group.copy_from_slice(&v);
+    }
+    let mut h = 8;
+    while h < N {
+        for block in x.chunks_exact_mut(2 * h) {
+            let (a, b) = block.split_at_mut(h);
+            for (p, q) in a.iter_mut().zip(b.iter_mut()) {
+                let (u, v) = (*p, *q);
+                *p = u + v;
+                *q = u - v;
+            }
         }
         h *= 2;
     }
@@ -181,53 +217,91 @@ impl Network {
     }
 }
 
-/// Where the lines are read and written.
-struct Taps<'a> {
-    delays: &'a [u32; MAX_LINES],
-    next: &'a [u32; MAX_LINES],
-    w: usize,
-    mask: usize,
-    len: usize,
-}
-
 #[derive(Clone, Debug)]
 struct Patterns {
     input: [f32; MAX_LINES],
-    left: [f32; MAX_LINES],
-    right: [f32; MAX_LINES],
+    /// Hadamard rows read as the left and right outputs: the taps are entries of the transform
+    /// the feedback needs anyway.
+    left: usize,
+    right: usize,
+}
+
+/// Line outputs of one sub-block, sample-major so the per-sample work runs across lines.
+type Frames<const N: usize> = [[f32; N]; CONTROL];
+
+/// `i` (below `2 len`) brought into `0..len` without a division.
+#[inline(always)]
+fn wrap(i: usize, len: usize) -> usize {
+    if i >= len { i - len } else { i }
+}
+
+/// `n` samples of a ring buffer from `start`, as the two slices either side of the wrap.
+#[inline(always)]
+fn ring(line: &[f32], start: usize, n: usize) -> (&[f32], &[f32]) {
+    let first = (line.len() - start).min(n);
+    (&line[start..start + first], &line[..n - first])
+}
+
+/// Where a sub-block reads and writes the delay memory.
+struct Span<'a> {
+    delays: &'a [u32; MAX_LINES],
+    next: &'a [u32; MAX_LINES],
+    /// Crossfade from `delays` to `next`, per sample (only read while crossfading).
+    mix: &'a [f32],
+    w: usize,
+    len: usize,
+    n: usize,
 }
 
 impl Network {
-    /// One sample through the network: returns the (left, right) tail.
+    /// Reads `n` samples of every line's output into `f`.
     #[inline(always)]
-    fn tick<const N: usize, const XF: bool>(
-        &mut self,
-        t: &Taps,
-        m: f32,
-        x: f32,
-        p: &Patterns,
-    ) -> (f32, f32) {
-        let mut o = [0.0f32; N];
-        for (i, oi) in o.iter_mut().enumerate() {
-            let base = i * t.len;
-            let a = self.buf[base + (t.w.wrapping_sub(t.delays[i] as usize) & t.mask)];
-            *oi = if XF {
-                let b = self.buf[base + (t.w.wrapping_sub(t.next[i] as usize) & t.mask)];
-                a + m * (b - a)
-            } else {
-                a
-            };
-        }
-        self.low.run::<N>(&mut o);
-        self.high.run::<N>(&mut o);
-        let (mut yl, mut yr) = (0.0f32, 0.0f32);
+    fn gather<const N: usize, const XF: bool>(&self, s: &Span, f: &mut Frames<N>) {
         for i in 0..N {
-            yl += p.left[i] * o[i];
-            yr += p.right[i] * o[i];
+            let line = &self.buf[i * s.len..(i + 1) * s.len];
+            let (a1, a2) = ring(line, wrap(s.w + s.len - s.delays[i] as usize, s.len), s.n);
+            for (frame, &a) in f.iter_mut().zip(a1) {
+                frame[i] = a;
+            }
+            for (frame, &a) in f[a1.len()..].iter_mut().zip(a2) {
+                frame[i] = a;
+            }
+            if XF {
+                let (b1, b2) = ring(line, wrap(s.w + s.len - s.next[i] as usize, s.len), s.n);
+                let fresh = f.iter_mut().zip(s.mix);
+                for ((frame, &m), &b) in fresh.zip(b1.iter().chain(b2)) {
+                    frame[i] += m * (b - frame[i]);
+                }
+            }
         }
-        fwht::<N>(&mut o);
-        for (i, oi) in o.iter().enumerate() {
-            self.buf[i * t.len + t.w] = oi + p.input[i] * x;
+    }
+
+    /// Writes the sub-block's line inputs back.
+    #[inline(always)]
+    fn scatter<const N: usize>(&mut self, s: &Span, f: &Frames<N>) {
+        for i in 0..N {
+            let line = &mut self.buf[i * s.len..(i + 1) * s.len];
+            let first = (s.len - s.w).min(s.n);
+            let (wrapped, from_w) = line.split_at_mut(s.w);
+            for (d, frame) in from_w[..first].iter_mut().zip(f) {
+                *d = frame[i];
+            }
+            for (d, frame) in wrapped[..s.n - first].iter_mut().zip(&f[first..]) {
+                *d = frame[i];
+            }
+        }
+    }
+
+    /// Loop filters, output taps, feedback matrix and input for one sample: `o` holds the line
+    /// outputs and leaves holding the line inputs.
+    #[inline(always)]
+    fn step<const N: usize>(&mut self, o: &mut [f32; N], x: f32, p: &Patterns) -> (f32, f32) {
+        self.low.run::<N>(o);
+        self.high.run::<N>(o);
+        fwht::<N>(o);
+        let (yl, yr) = (o[p.left], o[p.right]);
+        for i in 0..N {
+            o[i] += p.input[i] * x;
         }
         (yl, yr)
     }
@@ -238,7 +312,6 @@ pub struct FdnReverb {
     sample_rate: f32,
     primes: Vec<u32>,
     len: usize,
-    mask: usize,
     w: usize,
     lines: usize,
     wanted_lines: usize,
@@ -278,7 +351,6 @@ impl FdnReverb {
             sample_rate: 48_000.0,
             primes: Vec::new(),
             len: 0,
-            mask: 0,
             w: 0,
             lines: d.get(ParamId::ReverbFdnSize) as usize,
             wanted_lines: d.get(ParamId::ReverbFdnSize) as usize,
@@ -301,8 +373,8 @@ impl FdnReverb {
             size_gain: Ramp::new(1.0),
             patterns: Patterns {
                 input: z,
-                left: z,
-                right: z,
+                left: 1,
+                right: 2,
             },
             main: Network::new(),
             fader: Network::new(),
@@ -329,8 +401,8 @@ impl FdnReverb {
         self.sample_rate = sample_rate;
         let longest = (mean_delay_seconds(30.0) * SPREAD.1 * sample_rate).ceil() as usize + 64;
         self.primes = sieve(longest + 1024);
-        self.len = (longest + 1).next_power_of_two();
-        self.mask = self.len - 1;
+        // Just long enough: the memory every sample walks through is what the cache must hold.
+        self.len = longest + CONTROL + 1;
         for net in [&mut self.main, &mut self.fader] {
             net.buf = vec![0.0; MAX_LINES * self.len];
         }
@@ -361,13 +433,16 @@ impl FdnReverb {
         let norm = 1.0 / (n as f32).sqrt();
         // Three distinct non-constant Hadamard rows: orthogonal, so left and right share no
         // component of any line and the input reaches every line with equal energy.
-        let (ri, rl, rr) = (n / 2 + 1, n / 4 + 3, 3 * n / 4 + 5);
+        let (ri, rl, rr) = (n / 2 + 1, n / 4 + 3, (3 * n / 4 + 5) % n);
         for i in 0..MAX_LINES {
-            let on = i < n;
-            self.patterns.input[i] = if on { hadamard_sign(ri, i) * norm } else { 0.0 };
-            self.patterns.left[i] = if on { hadamard_sign(rl, i) } else { 0.0 };
-            self.patterns.right[i] = if on { hadamard_sign(rr, i) } else { 0.0 };
+            self.patterns.input[i] = if i < n {
+                hadamard_sign(ri, i) * norm
+            } else {
+                0.0
+            };
         }
+        self.patterns.left = rl;
+        self.patterns.right = rr;
     }
 
     /// Distinct prime line lengths (samples) for a room size.
@@ -473,6 +548,18 @@ impl FdnReverb {
     /// The line lengths in use (for tests).
     pub fn delays(&self) -> &[u32] {
         &self.delays[..self.lines]
+    }
+
+    /// The shortest line in use, counting the lengths being crossfaded to.
+    fn shortest(&self) -> usize {
+        let n = self.lines;
+        let now = self.delays[..n].iter().copied().min().unwrap_or(1);
+        let next = if self.xfading {
+            self.next_delays[..n].iter().copied().min().unwrap_or(1)
+        } else {
+            now
+        };
+        now.min(next).max(1) as usize
     }
 
     /// Recomputes line gains, loop shelves and the tail calibration for the current values.
@@ -584,19 +671,28 @@ impl FdnReverb {
             }
             self.fading = fade_on;
         }
-        match (self.lines, self.xfading, self.fading) {
-            (16, false, false) => self.run::<16, false, false>(l, r, stereo),
-            (16, false, true) => self.run::<16, false, true>(l, r, stereo),
-            (16, true, false) => self.run::<16, true, false>(l, r, stereo),
-            (16, true, true) => self.run::<16, true, true>(l, r, stereo),
-            (32, false, false) => self.run::<32, false, false>(l, r, stereo),
-            (32, false, true) => self.run::<32, false, true>(l, r, stereo),
-            (32, true, false) => self.run::<32, true, false>(l, r, stereo),
-            (32, true, true) => self.run::<32, true, true>(l, r, stereo),
-            (_, false, false) => self.run::<64, false, false>(l, r, stereo),
-            (_, false, true) => self.run::<64, false, true>(l, r, stereo),
-            (_, true, false) => self.run::<64, true, false>(l, r, stereo),
-            (_, true, true) => self.run::<64, true, true>(l, r, stereo),
+        // Sub-blocks no longer than the shortest line (only at low rates in small rooms is that
+        // shorter than a chunk).
+        let shortest = self.shortest();
+        let mut start = 0;
+        while start < n {
+            let end = (start + shortest).min(n);
+            let (l, r) = (&mut l[start..end], &mut r[start..end]);
+            match (self.lines, self.xfading, self.fading) {
+                (16, false, false) => self.run::<16, false, false>(l, r, stereo),
+                (16, false, true) => self.run::<16, false, true>(l, r, stereo),
+                (16, true, false) => self.run::<16, true, false>(l, r, stereo),
+                (16, true, true) => self.run::<16, true, true>(l, r, stereo),
+                (32, false, false) => self.run::<32, false, false>(l, r, stereo),
+                (32, false, true) => self.run::<32, false, true>(l, r, stereo),
+                (32, true, false) => self.run::<32, true, false>(l, r, stereo),
+                (32, true, true) => self.run::<32, true, true>(l, r, stereo),
+                (_, false, false) => self.run::<64, false, false>(l, r, stereo),
+                (_, false, true) => self.run::<64, false, true>(l, r, stereo),
+                (_, true, false) => self.run::<64, true, false>(l, r, stereo),
+                (_, true, true) => self.run::<64, true, true>(l, r, stereo),
+            }
+            start = end;
         }
         if self.xfading && !self.xfade.is_moving() {
             self.delays = self.next_delays;
@@ -610,31 +706,77 @@ impl FdnReverb {
         r: &mut [f32],
         stereo: bool,
     ) {
-        let (delays, next) = (self.delays, self.next_delays);
-        let mut w = self.w;
-        for i in 0..l.len() {
-            let x = if stereo { 0.5 * (l[i] + r[i]) } else { l[i] };
-            let m = if XF { self.xfade.next() } else { 0.0 };
-            let taps = Taps {
-                delays: &delays,
-                next: &next,
-                w,
-                mask: self.mask,
-                len: self.len,
-            };
-            let (mut tl, mut tr) = self.main.tick::<N, XF>(&taps, m, x, &self.patterns);
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { self.run_avx2::<N, XF, FADE>(l, r, stereo) };
+            return;
+        }
+        self.run_generic::<N, XF, FADE>(l, r, stereo);
+    }
+
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_avx2<const N: usize, const XF: bool, const FADE: bool>(
+        &mut self,
+        l: &mut [f32],
+        r: &mut [f32],
+        stereo: bool,
+    ) {
+        self.run_generic::<N, XF, FADE>(l, r, stereo);
+    }
+
+    /// Runs one control chunk. Every line is at least one chunk long, so a whole chunk of line
+    /// outputs can be read before any of it is written back.
+    #[inline(always)]
+    fn run_generic<const N: usize, const XF: bool, const FADE: bool>(
+        &mut self,
+        l: &mut [f32],
+        r: &mut [f32],
+        stereo: bool,
+    ) {
+        let n = l.len();
+        debug_assert!(n <= CONTROL && n <= self.shortest());
+        let mut mono = [0.0f32; CONTROL];
+        let mut mix = [0.0f32; CONTROL];
+        for t in 0..n {
+            mono[t] = if stereo { 0.5 * (l[t] + r[t]) } else { l[t] };
+            if XF {
+                mix[t] = self.xfade.next();
+            }
+        }
+        let span = Span {
+            delays: &self.delays,
+            next: &self.next_delays,
+            mix: &mix,
+            w: self.w,
+            len: self.len,
+            n,
+        };
+        let mut main: Frames<N> = [[0.0; N]; CONTROL];
+        let mut fader: Frames<N> = [[0.0; N]; CONTROL];
+        self.main.gather::<N, XF>(&span, &mut main);
+        if FADE {
+            self.fader.gather::<N, XF>(&span, &mut fader);
+        }
+        for t in 0..n {
+            let (mut tl, mut tr) = self.main.step::<N>(&mut main[t], mono[t], &self.patterns);
             if FADE {
-                let (fl, fr) = self.fader.tick::<N, XF>(&taps, m, x, &self.patterns);
+                let (fl, fr) = self.fader.step::<N>(&mut fader[t], mono[t], &self.patterns);
                 tl -= fl;
                 tr -= fr;
             }
             let wet = self.dry_wet.next() * self.norm.next() * self.size_gain.next();
-            let dry_r = if stereo { r[i] } else { l[i] };
-            l[i] += wet * tl;
-            r[i] = dry_r + wet * tr;
-            w = (w + 1) & self.mask;
+            let dry_r = if stereo { r[t] } else { l[t] };
+            l[t] += wet * tl;
+            r[t] = dry_r + wet * tr;
         }
-        self.w = w;
+        self.main.scatter::<N>(&span, &main);
+        if FADE {
+            self.fader.scatter::<N>(&span, &fader);
+        }
+        self.w = wrap(self.w + n, self.len);
     }
 }
 

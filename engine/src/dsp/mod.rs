@@ -6,6 +6,7 @@ pub mod chain;
 pub mod compressor;
 pub mod denormal;
 pub mod eq;
+pub mod fast_math;
 pub mod fdn_reverb;
 pub mod gain;
 pub mod smoother;
