@@ -13,8 +13,8 @@
 //! against FdnReverb at 64 lines, measured with `../shared/reference` ([`IEM_TAIL_DB`]), whatever
 //! our own FDN size. Fade-in subtracts a second network with the same delays that decays faster,
 //! so the tail rises as `1 − e^(−γt)` (FdnReverb's construction); unlike FdnReverb, whose tail
-//! collapses or inverts once the fade-in time reaches the reverb time, ours keeps rising over the
-//! set time there.
+//! collapses or inverts as the fade-in time reaches the reverb time, ours keeps rising over the
+//! set time there ([`MIN_FADE_RATE`]).
 
 use super::biquad::Coeffs;
 use super::chain::CONTROL;
@@ -62,6 +62,10 @@ fn mean_delay_seconds(room_size: f32) -> f32 {
 }
 /// Line lengths spread geometrically over this range around the mean.
 const SPREAD: (f32, f32) = (0.6, 1.4);
+/// The fade-in network decays at least 60 dB in `fade / MIN_FADE_RATE`: FdnReverb's own rate
+/// `1/fade − 1/RT` until the fade-in time nears three quarters of the reverb time, where FdnReverb
+/// goes on to cancel or invert its tail and ours keeps rising over the set time.
+const MIN_FADE_RATE: f32 = 0.25;
 /// Slowest decay we allow any band (dB/s) when boosting shelves would stop the tail dying away.
 const MIN_DECAY_DB_PER_S: f32 = 0.5;
 
@@ -169,11 +173,11 @@ impl Bank {
     }
 
     fn set(&mut self, i: usize, c: Coeffs) {
-        self.b0[i] = c.b0;
-        self.b1[i] = c.b1;
-        self.b2[i] = c.b2;
-        self.a1[i] = c.a1;
-        self.a2[i] = c.a2;
+        self.b0[i] = c.b0 as f32;
+        self.b1[i] = c.b1 as f32;
+        self.b2[i] = c.b2 as f32;
+        self.a1[i] = c.a1 as f32;
+        self.a2[i] = c.a2 as f32;
     }
 
     fn clear(&mut self) {
@@ -596,7 +600,7 @@ impl FdnReverb {
         let fade = self.fade.value();
         // Amplitude decay rate (per second) the fade-in network has beyond the main one.
         let gamma = if fade > 0.0 {
-            (LN_1000 * (1.0 / fade - 1.0 / rt)).max(LN_1000 * 0.5 / fade)
+            (LN_1000 * (1.0 / fade - 1.0 / rt)).max(LN_1000 * MIN_FADE_RATE / fade)
         } else {
             f32::INFINITY
         };
@@ -610,14 +614,14 @@ impl FdnReverb {
             sum_loss += (1.0 - g * g) as f64;
             let low = Coeffs::low_shelf(lf, lq, (lg * tau) as f64, sr as f64);
             let high = Coeffs::high_shelf(hf, hq, (hg * tau) as f64, sr as f64);
-            self.main.low.set(i, low.scaled(g * norm));
+            self.main.low.set(i, low.scaled((g * norm) as f64));
             self.main.high.set(i, high);
             let g2 = if gamma.is_finite() {
                 g * (-gamma * tau).exp()
             } else {
                 0.0
             };
-            self.fader.low.set(i, low.scaled(g2 * norm));
+            self.fader.low.set(i, low.scaled((g2 * norm) as f64));
             self.fader.high.set(i, high);
         }
         // Energy of our tail for an impulse when energy spreads evenly over the lines: what is
