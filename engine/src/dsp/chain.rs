@@ -98,8 +98,8 @@ pub struct VocalChain {
     /// Samples processed since `prepare`/`reset`, modulo the chunk grid.
     grid: usize,
     dry: [Vec<f32>; 2],
-    /// Whether the reverb's memory may hold something (clearing it is not free).
-    reverb_has_tail: bool,
+    /// Whether the reverb, switched out, has cleared its memory (clearing it is not free).
+    reverb_resting: bool,
     prepared: bool,
 }
 
@@ -114,14 +114,14 @@ impl VocalChain {
         let params = MixParams::default();
         VocalChain {
             sample_rate: 48_000.0,
-            eq: Equalizer::new(CONTROL),
+            eq: Equalizer::new(),
             comp: Compressor::new(),
             reverb: FdnReverb::new(),
             level: Gain::new(params.get(ParamId::LevelGain)),
             switches: [Switch::new(), Switch::new(), Switch::new()],
             grid: 0,
             dry: [vec![0.0; CONTROL], vec![0.0; CONTROL]],
-            reverb_has_tail: false,
+            reverb_resting: false,
             prepared: false,
             params,
         }
@@ -276,13 +276,17 @@ impl VocalChain {
         while start < l.len() {
             let n = (CONTROL - self.grid).min(l.len() - start);
             let end = start + n;
-            self.chunk(&mut l[start..end], &mut r[start..end], stereo_in);
+            let tick = self.grid == 0;
+            self.chunk(&mut l[start..end], &mut r[start..end], stereo_in, tick);
             self.grid = (self.grid + n) % CONTROL;
             start = end;
         }
     }
 
-    fn chunk(&mut self, l: &mut [f32], r: &mut [f32], stereo_in: bool) {
+    /// One piece of a control period; `tick` marks its start, where coefficients follow their
+    /// gliding parameters. Periods lie on a fixed grid of the sample count, so how the host cuts
+    /// its blocks changes nothing.
+    fn chunk(&mut self, l: &mut [f32], r: &mut [f32], stereo_in: bool, tick: bool) {
         sanitize(l);
         if stereo_in {
             sanitize(r);
@@ -290,27 +294,27 @@ impl VocalChain {
         let [eq_on, comp_on, reverb_on] = &mut self.switches;
         let (eq, comp, reverb) = (&mut self.eq, &mut self.comp, &mut self.reverb);
         if !eq_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
-            eq.process(l, r, stereo_in)
+            eq.process(l, r, stereo_in, tick)
         }) {
             eq.reset();
         }
         if !comp_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
-            comp.process(l, r, stereo_in)
+            comp.process(l, r, stereo_in, tick)
         }) {
             comp.reset();
         }
         if !reverb_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
-            reverb.process(l, r, stereo_in)
+            reverb.process(l, r, stereo_in, tick)
         }) {
             if !stereo_in {
                 r.copy_from_slice(l);
             }
-            if self.reverb_has_tail {
-                reverb.reset();
-                self.reverb_has_tail = false;
+            if !self.reverb_resting {
+                reverb.rest();
+                self.reverb_resting = true;
             }
         } else {
-            self.reverb_has_tail = true;
+            self.reverb_resting = false;
         }
         self.level.process(l, r, true);
         // Nothing non-finite may leave: if a state ever blew up, start clean rather than pass it on.

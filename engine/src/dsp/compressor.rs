@@ -44,6 +44,7 @@ pub struct Compressor {
     // derived per chunk
     alpha_attack: f32,
     alpha_release: f32,
+    curve: Curve,
 }
 
 fn one_pole(ms: f32, sample_rate: f32) -> f32 {
@@ -71,6 +72,7 @@ impl Compressor {
             dirty: true,
             alpha_attack: 0.0,
             alpha_release: 0.0,
+            curve: Curve::new(0.0, 1.0, 0.0),
         }
     }
 
@@ -134,22 +136,21 @@ impl Compressor {
         self.gr_db
     }
 
-    /// Processes one control chunk in place. `r` is ignored for a mono signal.
-    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
-        let n = l.len() as u32;
+    /// Follows gliding values: called once per control tick.
+    fn control(&mut self) {
         let curve_moving =
             self.threshold.is_moving() || self.ratio.is_moving() || self.knee.is_moving();
         let time_moving = self.attack_ms.is_moving() || self.release_ms.is_moving();
         if curve_moving || time_moving || self.dirty {
             self.alpha_attack = one_pole(self.attack_ms.value(), self.sample_rate);
             self.alpha_release = one_pole(self.release_ms.value(), self.sample_rate);
+            self.curve = Curve::new(
+                self.threshold.value(),
+                self.ratio.value(),
+                self.knee.value(),
+            );
             self.dirty = false;
         }
-        let curve = Curve::new(
-            self.threshold.value(),
-            self.ratio.value(),
-            self.knee.value(),
-        );
         for s in [
             &mut self.threshold,
             &mut self.ratio,
@@ -157,12 +158,21 @@ impl Compressor {
             &mut self.attack_ms,
             &mut self.release_ms,
         ] {
-            s.advance(n);
+            s.advance(CONTROL as u32);
+        }
+    }
+
+    /// Processes one control chunk in place; `tick` marks the start of a control period. `r` is
+    /// ignored for a mono signal.
+    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool, tick: bool) {
+        if tick {
+            self.control();
         }
         let mut makeup = [0.0f32; CONTROL];
         for m in makeup.iter_mut().take(l.len()) {
             *m = self.makeup_db.next();
         }
+        let curve = self.curve;
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
@@ -234,7 +244,8 @@ impl Compressor {
     }
 }
 
-/// The static curve's constants for one chunk, evaluated without branches.
+/// The static curve's constants for one control period, evaluated without branches.
+#[derive(Clone, Copy, Debug)]
 struct Curve {
     threshold: f32,
     slope: f32,

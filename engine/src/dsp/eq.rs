@@ -1,8 +1,10 @@
-//! Nine RBJ peaking bands at the octave centres (as IEM MultiEQ's peak filter) and a 12 dB/octave
-//! high-pass. Coefficients are recomputed only while a gain, Q or frequency glides; a band at 0 dB
-//! whose memory has died away is skipped entirely (a peaking filter at 0 dB is the identity).
+//! Nine peaking bands at the octave centres (the cookbook's peaking EQ, as IEM MultiEQ's peak
+//! filter, run as trapezoidal SVFs) and a 12 dB/octave high-pass. Coefficients follow gliding
+//! values once per control tick; a band resting at 0 dB is skipped (the bell is then exactly the
+//! identity) and its memory cleared.
 
-use super::biquad::{Coeffs, State};
+use super::biquad::{GlidingSvf, Svf, SvfState};
+use super::chain::CONTROL;
 use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
 use crate::params::{EQ_BANDS, MixParams, ParamId};
 
@@ -16,9 +18,10 @@ struct Band {
     usable: bool,
     gain_db: Smoothed,
     q: Smoothed,
-    coeffs: Coeffs,
+    coeffs: GlidingSvf,
     dirty: bool,
-    state: [State; 2],
+    active: bool,
+    state: [SvfState; 2],
 }
 
 #[derive(Clone, Debug)]
@@ -27,14 +30,23 @@ pub struct Equalizer {
     bands: Vec<Band>,
     hp_freq: Smoothed,
     hp_mix: Ramp,
-    hp_coeffs: Coeffs,
+    hp_coeffs: GlidingSvf,
     hp_dirty: bool,
-    hp_state: [State; 2],
-    scratch: Vec<f32>,
+    /// The next control tick jumps to the parameters rather than glides (after `prepare` or an
+    /// immediate change).
+    jump: bool,
+    hp_state: [SvfState; 2],
+    scratch: [f32; 2 * CONTROL],
+}
+
+impl Default for Equalizer {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Equalizer {
-    pub fn new(max_chunk: usize) -> Self {
+    pub fn new() -> Self {
         let d = MixParams::default();
         let bands = EQ_BANDS
             .iter()
@@ -43,9 +55,10 @@ impl Equalizer {
                 usable: true,
                 gain_db: Smoothed::linear(d.get(g)),
                 q: Smoothed::logarithmic(d.get(q)),
-                coeffs: Coeffs::IDENTITY,
+                coeffs: GlidingSvf::new(Svf::bell(1000.0, 1.0, 0.0, 48_000.0)),
                 dirty: true,
-                state: [State::default(); 2],
+                active: false,
+                state: [SvfState::default(); 2],
             })
             .collect();
         Equalizer {
@@ -57,10 +70,11 @@ impl Equalizer {
             } else {
                 0.0
             }),
-            hp_coeffs: Coeffs::IDENTITY,
+            hp_coeffs: GlidingSvf::new(Svf::high_pass(80.0, HIGH_PASS_Q, 48_000.0)),
             hp_dirty: true,
-            hp_state: [State::default(); 2],
-            scratch: vec![0.0; 2 * max_chunk],
+            jump: true,
+            hp_state: [SvfState::default(); 2],
+            scratch: [0.0; 2 * CONTROL],
         }
     }
 
@@ -75,22 +89,21 @@ impl Equalizer {
         self.hp_freq.set_time(SMOOTH_SECONDS, sample_rate);
         self.hp_mix.set_time(SWITCH_SECONDS, sample_rate);
         self.hp_dirty = true;
+        self.jump = true;
         self.reset();
     }
 
     pub fn reset(&mut self) {
         for b in &mut self.bands {
-            b.state = [State::default(); 2];
+            b.state = [SvfState::default(); 2];
         }
-        self.hp_state = [State::default(); 2];
+        self.hp_state = [SvfState::default(); 2];
     }
 
     pub fn set_params(&mut self, p: &MixParams, immediate: bool) {
         for (b, &(_, g, q)) in self.bands.iter_mut().zip(EQ_BANDS.iter()) {
             for (s, id) in [(&mut b.gain_db, g), (&mut b.q, q)] {
-                if s.target() != p.get(id) {
-                    b.dirty = true;
-                }
+                b.dirty |= s.target() != p.get(id);
                 if immediate {
                     s.jump(p.get(id))
                 } else {
@@ -105,6 +118,7 @@ impl Equalizer {
         } else {
             0.0
         };
+        self.jump |= immediate;
         if immediate {
             self.hp_freq.jump(f);
             self.hp_mix.jump(on);
@@ -129,46 +143,70 @@ impl Equalizer {
         }
     }
 
-    /// Processes one control chunk in place. `r` is ignored for a mono signal.
-    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
-        let n = l.len();
+    /// Follows gliding values: called once per control tick.
+    fn control(&mut self) {
         let sr = self.sample_rate as f64;
-        // Bands that do something this chunk, with their state copied out so the per-sample
-        // cascade runs on locals.
-        let mut active: [(Coeffs, State, State, usize); 9] =
-            [(Coeffs::IDENTITY, State::default(), State::default(), 0); 9];
-        let mut count = 0;
-        for (k, b) in self.bands.iter_mut().enumerate() {
-            if !b.usable {
-                continue;
-            }
+        let jump = std::mem::take(&mut self.jump);
+        for b in self.bands.iter_mut().filter(|b| b.usable) {
             let moving = b.gain_db.is_moving() || b.q.is_moving();
             if moving || b.dirty {
-                b.coeffs = Coeffs::peaking(
+                let c = Svf::bell(
                     b.freq as f64,
                     b.q.value() as f64,
                     b.gain_db.value() as f64,
                     sr,
                 );
+                b.coeffs.retarget(c, CONTROL, jump);
                 b.dirty = false;
+            } else {
+                b.coeffs.settle();
             }
-            b.gain_db.advance(n as u32);
-            b.q.advance(n as u32);
-            let idle = !moving && b.gain_db.value() == 0.0 && b.state.iter().all(State::is_quiet);
-            if idle {
-                b.state = [State::default(); 2];
-                continue;
+            b.gain_db.advance(CONTROL as u32);
+            b.q.advance(CONTROL as u32);
+            b.active = moving || b.coeffs.is_gliding() || b.gain_db.value() != 0.0;
+            if !b.active {
+                b.state = [SvfState::default(); 2];
             }
-            active[count] = (b.coeffs, b.state[0], b.state[1], k);
-            count += 1;
+        }
+        if self.hp_freq.is_moving() || self.hp_dirty {
+            let c = Svf::high_pass(self.hp_freq.value() as f64, HIGH_PASS_Q, sr);
+            self.hp_coeffs.retarget(c, CONTROL, jump);
+            self.hp_dirty = false;
+        } else {
+            self.hp_coeffs.settle();
+        }
+        self.hp_freq.advance(CONTROL as u32);
+    }
+
+    /// Processes one control chunk in place; `tick` marks the start of a control period. `r` is
+    /// ignored for a mono signal.
+    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool, tick: bool) {
+        if tick {
+            self.control();
+        }
+        // Bands that do something, with coefficients and state copied out so the per-sample
+        // cascade runs on locals.
+        let mut active = [(
+            GlidingSvf::default(),
+            SvfState::default(),
+            SvfState::default(),
+            0usize,
+        ); 9];
+        let mut count = 0;
+        for (k, b) in self.bands.iter().enumerate() {
+            if b.usable && b.active {
+                active[count] = (b.coeffs, b.state[0], b.state[1], k);
+                count += 1;
+            }
         }
         let active = &mut active[..count];
         if stereo {
             for (xl, xr) in l.iter_mut().zip(r.iter_mut()) {
                 let (mut vl, mut vr) = (*xl, *xr);
                 for (c, sl, sr, _) in active.iter_mut() {
-                    vl = sl.tick(c, vl);
-                    vr = sr.tick(c, vr);
+                    vl = sl.tick(&c.now, vl);
+                    vr = sr.tick(&c.now, vr);
+                    c.advance();
                 }
                 *xl = vl;
                 *xr = vr;
@@ -177,54 +215,51 @@ impl Equalizer {
             for x in l.iter_mut() {
                 let mut v = *x;
                 for (c, s, _, _) in active.iter_mut() {
-                    v = s.tick(c, v);
+                    v = s.tick(&c.now, v);
+                    c.advance();
                 }
                 *x = v;
             }
         }
-        for (_, sl, sr, k) in active.iter() {
-            self.bands[*k].state = [*sl, *sr];
+        for (c, sl, sr, k) in active.iter() {
+            let b = &mut self.bands[*k];
+            b.coeffs = *c;
+            b.state = [*sl, *sr];
         }
         self.high_pass(l, r, stereo);
     }
 
+    /// The high-pass, crossfaded in and out. It keeps running while off, so switching it on
+    /// starts from a filter that has been listening, not from silence.
     fn high_pass(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
         let n = l.len();
-        if !self.hp_mix.is_moving() && self.hp_mix.value() == 0.0 {
-            self.hp_state = [State::default(); 2];
-            self.hp_freq.advance(n as u32);
-            return;
-        }
-        if self.hp_freq.is_moving() || self.hp_dirty {
-            self.hp_coeffs = Coeffs::high_pass(
-                self.hp_freq.value() as f64,
-                HIGH_PASS_Q,
-                self.sample_rate as f64,
-            );
-            self.hp_dirty = false;
-        }
-        self.hp_freq.advance(n as u32);
-        if !self.hp_mix.is_moving() {
-            self.hp_state[0].process(&self.hp_coeffs, l);
+        let (filtered_l, filtered_r) = self.scratch.split_at_mut(CONTROL);
+        let (fl, fr) = (&mut filtered_l[..n], &mut filtered_r[..n]);
+        fl.copy_from_slice(l);
+        fr.copy_from_slice(r);
+        let mut c = self.hp_coeffs;
+        for i in 0..n {
+            fl[i] = self.hp_state[0].tick(&c.now, fl[i]);
             if stereo {
-                self.hp_state[1].process(&self.hp_coeffs, r);
+                fr[i] = self.hp_state[1].tick(&c.now, fr[i]);
+            }
+            c.advance();
+        }
+        self.hp_coeffs = c;
+        if !self.hp_mix.is_moving() {
+            if self.hp_mix.value() == 1.0 {
+                l.copy_from_slice(fl);
+                if stereo {
+                    r.copy_from_slice(fr);
+                }
             }
             return;
         }
-        // Switching on or off: crossfade between the plain and the filtered signal.
-        let half = self.scratch.len() / 2;
-        let (dry_l, dry_r) = self.scratch.split_at_mut(half);
-        dry_l[..n].copy_from_slice(l);
-        self.hp_state[0].process(&self.hp_coeffs, l);
-        if stereo {
-            dry_r[..n].copy_from_slice(r);
-            self.hp_state[1].process(&self.hp_coeffs, r);
-        }
         for i in 0..n {
             let m = self.hp_mix.next();
-            l[i] = dry_l[i] + m * (l[i] - dry_l[i]);
+            l[i] += m * (fl[i] - l[i]);
             if stereo {
-                r[i] = dry_r[i] + m * (r[i] - dry_r[i]);
+                r[i] += m * (fr[i] - r[i]);
             }
         }
     }

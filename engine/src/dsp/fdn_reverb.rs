@@ -23,6 +23,10 @@ use crate::params::{MixParams, ParamId};
 
 pub const MAX_LINES: usize = 64;
 const LN_1000: f32 = 6.907_755_4;
+/// Below this everything in the delay memory counts as silence (−500 dB).
+const MEMORY_SILENCE: f32 = 1e-25;
+/// Input below this (−400 dBFS) does not wake a resting reverb.
+const INPUT_SILENCE: f32 = 1e-20;
 
 /// Tail energy of FdnReverb (64 lines, dry/wet 1, flat decay), dB relative to the direct sound's,
 /// measured at 48 kHz (it does not depend on the rate) over [`IEM_ROOM_SIZES`] × [`IEM_TIMES`].
@@ -203,14 +207,24 @@ struct Network {
     buf: Vec<f32>,
     low: Bank,
     high: Bank,
+    /// Per-line loop gain (decay and the 1/√N of the normalised Hadamard matrix), moving in
+    /// equal per-sample steps towards the value set at the last control tick: a loop gain that
+    /// jumped would zipper the whole tail.
+    gain: [f32; MAX_LINES],
+    gain_step: [f32; MAX_LINES],
+    gain_target: [f32; MAX_LINES],
 }
 
 impl Network {
     fn new() -> Self {
+        let z = [0.0; MAX_LINES];
         Network {
             buf: Vec::new(),
             low: Bank::new(),
             high: Bank::new(),
+            gain: z,
+            gain_step: z,
+            gain_target: z,
         }
     }
 
@@ -218,6 +232,28 @@ impl Network {
         self.buf.fill(0.0);
         self.low.clear();
         self.high.clear();
+    }
+
+    /// At a control tick: arrive at the last target, then head for the new one over a period.
+    fn retarget_gains(&mut self, to: &[f32; MAX_LINES], immediate: bool) {
+        self.gain = self.gain_target;
+        for i in 0..MAX_LINES {
+            self.gain_step[i] = if immediate {
+                0.0
+            } else {
+                (to[i] - self.gain[i]) / CONTROL as f32
+            };
+        }
+        if immediate {
+            self.gain = *to;
+        }
+        self.gain_target = *to;
+    }
+
+    /// At a control tick with nothing moving: hold the target exactly.
+    fn settle_gains(&mut self) {
+        self.gain = self.gain_target;
+        self.gain_step = [0.0; MAX_LINES];
     }
 }
 
@@ -302,6 +338,10 @@ impl Network {
     fn step<const N: usize>(&mut self, o: &mut [f32; N], x: f32, p: &Patterns) -> (f32, f32) {
         self.low.run::<N>(o);
         self.high.run::<N>(o);
+        for i in 0..N {
+            o[i] *= self.gain[i];
+            self.gain[i] += self.gain_step[i];
+        }
         fwht::<N>(o);
         let (yl, yr) = (o[p.left], o[p.right]);
         for i in 0..N {
@@ -340,11 +380,20 @@ pub struct FdnReverb {
     norm: Ramp,
     /// Falls to 0 and back while the FDN size changes.
     size_gain: Ramp,
+    /// Lets the input into the fade-in network gradually when it starts.
+    fader_in: Ramp,
     patterns: Patterns,
     main: Network,
     fader: Network,
     fading: bool,
     dirty: bool,
+    /// The next coefficient update jumps rather than glides (after `prepare`, an immediate
+    /// change or an FDN size switch).
+    jump: bool,
+    /// Samples since anything above [`MEMORY_SILENCE`] was written to the delay memory.
+    quiet_for: usize,
+    /// Resting: the memory is clear and the input silent, so nothing is computed.
+    silent: bool,
 }
 
 impl FdnReverb {
@@ -375,6 +424,7 @@ impl FdnReverb {
             dry_wet: Ramp::new(d.get(ParamId::ReverbDryWet)),
             norm: Ramp::new(1.0),
             size_gain: Ramp::new(1.0),
+            fader_in: Ramp::new(1.0),
             patterns: Patterns {
                 input: z,
                 left: 1,
@@ -384,6 +434,9 @@ impl FdnReverb {
             fader: Network::new(),
             fading: false,
             dirty: true,
+            quiet_for: 0,
+            silent: false,
+            jump: true,
         }
     }
 
@@ -415,21 +468,34 @@ impl FdnReverb {
         }
         self.dry_wet.set_time(SMOOTH_SECONDS, sample_rate);
         self.norm.set_time(SMOOTH_SECONDS, sample_rate);
-        self.xfade.set_time(SWITCH_SECONDS, sample_rate);
+        // A running network whose lines change length leaves a transient; spread over the whole
+        // smoothing time it stays below either setting's own high-frequency content.
+        self.xfade.set_time(SMOOTH_SECONDS, sample_rate);
         self.size_gain.set_time(SWITCH_SECONDS, sample_rate);
+        self.fader_in.set_time(SWITCH_SECONDS, sample_rate);
         self.lines = self.wanted_lines;
         self.set_patterns();
         self.delays = self.delays_for(self.room_target);
         self.room_applied = self.room_target;
         self.xfading = false;
         self.dirty = true;
+        self.jump = true;
         self.reset();
+    }
+
+    /// Clears the memory to rest while switched out; when processing resumes, the input is let in
+    /// gradually, since an empty network that suddenly receives a sounding signal rings with the
+    /// onset.
+    pub fn rest(&mut self) {
+        self.reset();
+        self.size_gain.jump(0.0);
     }
 
     pub fn reset(&mut self) {
         self.main.clear();
         self.fader.clear();
         self.w = 0;
+        self.quiet_for = 0;
     }
 
     fn set_patterns(&mut self) {
@@ -523,6 +589,7 @@ impl FdnReverb {
             self.room_applied = self.room_target;
             self.xfading = false;
             self.dirty = true;
+            self.jump = true;
             self.update_coefficients();
             self.norm.jump(self.norm.target());
         }
@@ -570,11 +637,18 @@ impl FdnReverb {
     fn update_coefficients(&mut self) {
         let n = self.lines;
         let sr = self.sample_rate;
-        let delays = if self.xfading {
-            self.next_delays
+        // While the room size crossfades, the loop filters move with it, tick by tick, from the
+        // old line lengths to the new: a jump of the shelves inside the loop would click.
+        let m = if self.xfading {
+            self.xfade.value()
         } else {
-            self.delays
+            0.0
         };
+        let mut delays = [0.0f32; MAX_LINES];
+        for (i, d) in delays.iter_mut().enumerate().take(n) {
+            let (a, b) = (self.delays[i] as f32, self.next_delays[i] as f32);
+            *d = if self.xfading { a + m * (b - a) } else { a };
+        }
         let rt = self.rt.value();
         let base_decay = 60.0 / rt; // dB per second
         let (mut lg, mut hg) = (self.low_gain.value(), self.high_gain.value());
@@ -588,7 +662,7 @@ impl FdnReverb {
         );
 
         // Boosting shelves slow a band's decay; never let any band stop decaying.
-        let longest = delays[..n].iter().copied().max().unwrap_or(1) as f32 / sr;
+        let longest = delays[..n].iter().fold(1.0f32, |m, &d| m.max(d)) / sr;
         let worst = max_boost_db_per_s(lf, lq, lg, hf, hq, hg, longest, sr as f64);
         let allowed = base_decay - MIN_DECAY_DB_PER_S;
         if worst > allowed && worst > 0.0 {
@@ -607,35 +681,54 @@ impl FdnReverb {
         let norm = 1.0 / (n as f32).sqrt();
         let mut sum_g2 = 0.0f64;
         let mut sum_loss = 0.0f64;
+        let mut main_gain = [0.0f32; MAX_LINES];
+        let mut fader_gain = [0.0f32; MAX_LINES];
         for (i, &d) in delays.iter().enumerate().take(n) {
-            let tau = d as f32 / sr;
+            let tau = d / sr;
             let g = 10f32.powf(-base_decay * tau / 20.0);
             sum_g2 += (g * g) as f64;
             sum_loss += (1.0 - g * g) as f64;
             let low = Coeffs::low_shelf(lf, lq, (lg * tau) as f64, sr as f64);
             let high = Coeffs::high_shelf(hf, hq, (hg * tau) as f64, sr as f64);
-            self.main.low.set(i, low.scaled((g * norm) as f64));
+            self.main.low.set(i, low);
             self.main.high.set(i, high);
+            main_gain[i] = g * norm;
             let g2 = if gamma.is_finite() {
                 g * (-gamma * tau).exp()
             } else {
                 0.0
             };
-            self.fader.low.set(i, low.scaled((g2 * norm) as f64));
+            self.fader.low.set(i, low);
             self.fader.high.set(i, high);
+            fader_gain[i] = g2 * norm;
         }
         // Energy of our tail for an impulse when energy spreads evenly over the lines: what is
         // in the lines leaves at Σ(1 − g²) per pass while the taps read a fraction of it.
         let ours = (sum_g2 / n as f64) / sum_loss.max(1e-12);
         let target = 10f64.powf(iem_tail_energy_db(self.room_applied, rt) as f64 / 10.0);
         self.norm.set_target((target / ours).sqrt() as f32);
+        let immediate = std::mem::take(&mut self.jump);
+        self.main.retarget_gains(&main_gain, immediate);
+        self.fader.retarget_gains(&fader_gain, immediate);
+        if immediate {
+            self.norm.jump(self.norm.target());
+        }
         self.dirty = false;
     }
 
-    /// Adds the reverb tail to one control chunk in place. A mono input (`stereo` false) arrives
-    /// in `l`; the output is always stereo.
-    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
-        let n = l.len();
+    /// Structural changes, coefficients and the silence gate: called once per control tick.
+    fn control(&mut self) {
+        if self.xfading && !self.xfade.is_moving() {
+            self.delays = self.next_delays;
+            self.xfading = false;
+            self.dirty = true; // the loop filters' last step, to the new lengths exactly
+        }
+        if self.silent {
+            // Nothing is sounding: switch at once rather than glide.
+            self.jump = true;
+            self.dry_wet.jump(self.dry_wet.target());
+            self.size_gain.jump(0.0);
+        }
         // FDN size: fade the tail out, switch, fade back in.
         if self.wanted_lines != self.lines {
             self.size_gain.set_target(0.0);
@@ -647,6 +740,7 @@ impl FdnReverb {
                 self.xfading = false;
                 self.reset();
                 self.dirty = true;
+                self.jump = true;
             }
         } else {
             self.size_gain.set_target(1.0);
@@ -656,25 +750,68 @@ impl FdnReverb {
         if !self.xfading && self.room_applied != self.room_target {
             self.next_delays = self.delays_for(self.room_target);
             self.room_applied = self.room_target;
-            self.xfade.jump(0.0);
-            self.xfade.set_target(1.0);
-            self.xfading = true;
+            if self.silent {
+                self.delays = self.next_delays;
+            } else {
+                self.xfade.jump(0.0);
+                self.xfade.set_target(1.0);
+                self.xfading = true;
+            }
             self.dirty = true;
         }
-        let moving = self.chunk_smoothers().iter().any(|s| s.is_moving());
+        let moving = self.chunk_smoothers().iter().any(|s| s.is_moving()) || self.xfading;
         if moving || self.dirty {
             self.update_coefficients();
+        } else {
+            self.main.settle_gains();
+            self.fader.settle_gains();
         }
         for s in self.chunk_smoothers() {
-            s.advance(n as u32);
+            s.advance(CONTROL as u32);
+        }
+        if self.silent {
+            self.norm.jump(self.norm.target());
+            self.size_gain.jump(self.size_gain.target());
         }
         let fade_on = self.fade.value() > 0.0 || self.fade.is_moving();
         if fade_on != self.fading {
-            if !fade_on {
+            if fade_on {
+                // An empty network that suddenly receives a sounding signal rings with the
+                // onset: let the signal in gradually.
+                self.fader_in.jump(0.0);
+                self.fader_in.set_target(1.0);
+            } else {
                 self.fader.clear();
             }
             self.fading = fade_on;
         }
+        // Once everything in the delay memory is below −500 dB, clear it and rest: left to run,
+        // the loop filters' arithmetic settles into a limit cycle near 1e-36 instead of dying away
+        // (flush-to-zero truncates the tiny differences their states rely on).
+        if !self.silent && self.quiet_for > self.len + CONTROL {
+            self.reset();
+            self.silent = true;
+        }
+    }
+
+    /// Adds the reverb tail to one control chunk in place; `tick` marks the start of a control
+    /// period. A mono input (`stereo` false) arrives in `l`; the output is always stereo.
+    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool, tick: bool) {
+        if tick {
+            self.control();
+        }
+        if self.silent {
+            let quiet = |x: &[f32]| x.iter().all(|v| v.abs() < INPUT_SILENCE);
+            if quiet(l) && (!stereo || quiet(r)) {
+                if !stereo {
+                    r.copy_from_slice(l);
+                }
+                return;
+            }
+            self.silent = false;
+            self.quiet_for = 0;
+        }
+        let n = l.len();
         // Sub-blocks no longer than the shortest line (only at low rates in small rooms is that
         // shorter than a chunk).
         let shortest = self.shortest();
@@ -682,7 +819,7 @@ impl FdnReverb {
         while start < n {
             let end = (start + shortest).min(n);
             let (l, r) = (&mut l[start..end], &mut r[start..end]);
-            match (self.lines, self.xfading, self.fading) {
+            let written = match (self.lines, self.xfading, self.fading) {
                 (16, false, false) => self.run::<16, false, false>(l, r, stereo),
                 (16, false, true) => self.run::<16, false, true>(l, r, stereo),
                 (16, true, false) => self.run::<16, true, false>(l, r, stereo),
@@ -695,29 +832,30 @@ impl FdnReverb {
                 (_, false, true) => self.run::<64, false, true>(l, r, stereo),
                 (_, true, false) => self.run::<64, true, false>(l, r, stereo),
                 (_, true, true) => self.run::<64, true, true>(l, r, stereo),
-            }
+            };
+            self.quiet_for = if written > MEMORY_SILENCE {
+                0
+            } else {
+                self.quiet_for + (end - start)
+            };
             start = end;
-        }
-        if self.xfading && !self.xfade.is_moving() {
-            self.delays = self.next_delays;
-            self.xfading = false;
         }
     }
 
+    /// Runs a sub-block; returns the largest magnitude written into the delay memory.
     fn run<const N: usize, const XF: bool, const FADE: bool>(
         &mut self,
         l: &mut [f32],
         r: &mut [f32],
         stereo: bool,
-    ) {
+    ) -> f32 {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has the features the function is compiled for.
-            unsafe { self.run_avx2::<N, XF, FADE>(l, r, stereo) };
-            return;
+            return unsafe { self.run_avx2::<N, XF, FADE>(l, r, stereo) };
         }
-        self.run_generic::<N, XF, FADE>(l, r, stereo);
+        self.run_generic::<N, XF, FADE>(l, r, stereo)
     }
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
@@ -727,8 +865,8 @@ impl FdnReverb {
         l: &mut [f32],
         r: &mut [f32],
         stereo: bool,
-    ) {
-        self.run_generic::<N, XF, FADE>(l, r, stereo);
+    ) -> f32 {
+        self.run_generic::<N, XF, FADE>(l, r, stereo)
     }
 
     /// Runs one control chunk. Every line is at least one chunk long, so a whole chunk of line
@@ -739,7 +877,7 @@ impl FdnReverb {
         l: &mut [f32],
         r: &mut [f32],
         stereo: bool,
-    ) {
+    ) -> f32 {
         let n = l.len();
         debug_assert!(n <= CONTROL && n <= self.shortest());
         let mut mono = [0.0f32; CONTROL];
@@ -765,13 +903,20 @@ impl FdnReverb {
             self.fader.gather::<N, XF>(&span, &mut fader);
         }
         for t in 0..n {
-            let (mut tl, mut tr) = self.main.step::<N>(&mut main[t], mono[t], &self.patterns);
+            // The calibration scales what enters, not what leaves: a change of room size or
+            // reverb time then leaves the tail already sounding at its own level.
+            // A network switched in fresh (new FDN size) takes its input gradually as well as
+            // giving its output gradually: an abrupt onset would ring through the tail.
+            let size_gain = self.size_gain.next();
+            let x = mono[t] * self.norm.next() * size_gain;
+            let (mut tl, mut tr) = self.main.step::<N>(&mut main[t], x, &self.patterns);
             if FADE {
-                let (fl, fr) = self.fader.step::<N>(&mut fader[t], mono[t], &self.patterns);
+                let xf = x * self.fader_in.next();
+                let (fl, fr) = self.fader.step::<N>(&mut fader[t], xf, &self.patterns);
                 tl -= fl;
                 tr -= fr;
             }
-            let wet = self.dry_wet.next() * self.norm.next() * self.size_gain.next();
+            let wet = self.dry_wet.next() * size_gain;
             let dry_r = if stereo { r[t] } else { l[t] };
             l[t] += wet * tl;
             r[t] = dry_r + wet * tr;
@@ -781,6 +926,13 @@ impl FdnReverb {
             self.fader.scatter::<N>(&span, &fader);
         }
         self.w = wrap(self.w + n, self.len);
+        let mut written = [0.0f32; N];
+        for frame in &main[..n] {
+            for (m, v) in written.iter_mut().zip(frame) {
+                *m = m.max(v.abs());
+            }
+        }
+        written.iter().fold(0.0, |a, &b| a.max(b))
     }
 }
 

@@ -165,6 +165,29 @@ pub fn decay_rate_from_peak(h: &[f32], sr: f32) -> f32 {
     -(cov / var) as f32
 }
 
+/// 4th-order Butterworth high-pass (two cookbook sections, Q 0.541 and 1.307).
+pub fn butterworth_high_pass(x: &[f32], fc: f64, sr: f64) -> Vec<f32> {
+    let mut y: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    for q in [0.541_196_1, 1.306_563] {
+        let w0 = 2.0 * std::f64::consts::PI * fc / sr;
+        let alpha = w0.sin() / (2.0 * q);
+        let c = w0.cos();
+        let b = [(1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0];
+        let a = [1.0 + alpha, -2.0 * c, 1.0 - alpha];
+        let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+        for v in y.iter_mut() {
+            let x0 = *v;
+            let out = (b[0] * x0 + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2) / a[0];
+            x2 = x1;
+            x1 = x0;
+            y2 = y1;
+            y1 = out;
+            *v = out;
+        }
+    }
+    y.into_iter().map(|v| v as f32).collect()
+}
+
 pub fn energy(x: &[f32]) -> f64 {
     x.iter().map(|&v| (v as f64).powi(2)).sum()
 }
