@@ -592,6 +592,9 @@ impl FdnReverb {
             self.jump = true;
             self.update_coefficients();
             self.norm.jump(self.norm.target());
+            self.size_gain.jump(1.0);
+            self.fading = self.fade.value() > 0.0;
+            self.fader_in.jump(1.0);
         }
     }
 
@@ -718,6 +721,8 @@ impl FdnReverb {
 
     /// Structural changes, coefficients and the silence gate: called once per control tick.
     fn control(&mut self) {
+        // an immediate change (or the first tick after `prepare`): no gentle onsets, no glides
+        let immediate = self.jump;
         if self.xfading && !self.xfade.is_moving() {
             self.delays = self.next_delays;
             self.xfading = false;
@@ -777,8 +782,8 @@ impl FdnReverb {
         if fade_on != self.fading {
             if fade_on {
                 // An empty network that suddenly receives a sounding signal rings with the
-                // onset: let the signal in gradually.
-                self.fader_in.jump(0.0);
+                // onset: during playback, let the signal in gradually.
+                self.fader_in.jump(if immediate { 1.0 } else { 0.0 });
                 self.fader_in.set_target(1.0);
             } else {
                 self.fader.clear();
