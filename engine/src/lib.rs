@@ -2,6 +2,7 @@
 
 pub mod dsp;
 pub mod params;
+pub mod resample;
 pub mod synth;
 
 pub use dsp::VocalChain;

@@ -1,0 +1,227 @@
+//! `automix render`: a vocal through the chain with given parameters, optionally mixed with its
+//! backing track.
+
+use std::path::PathBuf;
+
+use engine::VocalChain;
+use engine::dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use engine::resample::resample;
+
+use crate::audio_io::{self, Audio};
+use crate::param_file;
+
+/// The rates the chain is built and tested for; files outside are converted.
+const LOWEST_RATE: u32 = 22_050;
+const HIGHEST_RATE: u32 = 192_000;
+/// Blocks the offline render feeds the chain (any size gives the same result).
+const BLOCK: usize = 4096;
+
+pub struct RenderJob {
+    pub vocal: PathBuf,
+    pub params: PathBuf,
+    pub out: PathBuf,
+    pub backing: Option<PathBuf>,
+    pub mix_out: Option<PathBuf>,
+    pub tail_seconds: f32,
+}
+
+/// Reads an audio file and says on stderr what the user should know about it.
+fn load(path: &std::path::Path, what: &str, warn: &mut dyn FnMut(String)) -> Result<Audio, String> {
+    let (mut audio, notes) = audio_io::read(path)?;
+    let shown = path.display();
+    if notes.skipped_packets > 0 {
+        warn(format!(
+            "{what} {shown}: {} damaged packets skipped",
+            notes.skipped_packets
+        ));
+    }
+    if notes.ended_early {
+        warn(format!(
+            "{what} {shown}: the file ends early (truncated?); using the {:.2} s that decode",
+            audio.seconds()
+        ));
+    }
+    let bad: usize = audio
+        .channels
+        .iter()
+        .flatten()
+        .filter(|v| !v.is_finite())
+        .count();
+    if bad > 0 {
+        warn(format!(
+            "{what} {shown}: {bad} samples are NaN or infinite; they are treated as silence"
+        ));
+        audio
+            .channels
+            .iter_mut()
+            .flatten()
+            .filter(|v| !v.is_finite())
+            .for_each(|v| *v = 0.0);
+    }
+    Ok(audio)
+}
+
+/// Brings audio to `to` Hz.
+fn convert(audio: Audio, to: u32) -> Result<Audio, String> {
+    if audio.sample_rate == to {
+        return Ok(audio);
+    }
+    let channels = resample(&audio.channels, audio.sample_rate, to)?;
+    Ok(Audio {
+        sample_rate: to,
+        channels,
+    })
+}
+
+/// Two channels: mono doubled, more than two folded down (odd channels left, even right).
+fn to_stereo(audio: Audio) -> Audio {
+    let channels = match audio.channels.len() {
+        1 => vec![audio.channels[0].clone(), audio.channels[0].clone()],
+        2 => audio.channels,
+        n => {
+            let frames = audio.channels[0].len();
+            let mut lr = vec![vec![0.0f32; frames]; 2];
+            for (k, c) in audio.channels.iter().enumerate() {
+                for (o, v) in lr[k % 2].iter_mut().zip(c) {
+                    *o += v / (n as f32 / 2.0).ceil();
+                }
+            }
+            lr
+        }
+    };
+    Audio {
+        sample_rate: audio.sample_rate,
+        channels,
+    }
+}
+
+pub fn run(
+    job: &RenderJob,
+    warn: &mut dyn FnMut(String),
+    say: &mut dyn FnMut(String),
+) -> Result<(), String> {
+    let text = std::fs::read_to_string(&job.params)
+        .map_err(|e| format!("cannot read {}: {e}", job.params.display()))?;
+    let loaded = param_file::parse(&text, &job.params.display().to_string())?;
+    loaded.warnings.into_iter().for_each(&mut *warn);
+
+    let vocal = load(&job.vocal, "vocal", warn)?;
+    // read the backing before the long work, so a bad backing fails fast
+    let backing = match &job.backing {
+        Some(path) => Some(load(path, "backing", warn)?),
+        None => None,
+    };
+
+    let in_rate = vocal.sample_rate;
+    let rate = in_rate.clamp(LOWEST_RATE, HIGHEST_RATE);
+    let rate = if rate != in_rate && in_rate < LOWEST_RATE {
+        44_100
+    } else {
+        rate
+    };
+    if rate != in_rate {
+        warn(format!(
+            "vocal {}: {in_rate} Hz is outside the {LOWEST_RATE}–{HIGHEST_RATE} Hz the chain is made for; rendering at {rate} Hz",
+            job.vocal.display()
+        ));
+    }
+    debug_assert!((MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(rate as f32)));
+    let mut vocal = convert(vocal, rate)?;
+    let count = vocal.channels.len();
+    if count > 2 {
+        warn(format!(
+            "vocal {}: {count} channels folded to mono",
+            job.vocal.display()
+        ));
+        let frames = vocal.frames();
+        let mono = (0..frames)
+            .map(|i| vocal.channels.iter().map(|c| c[i]).sum::<f32>() / count as f32)
+            .collect();
+        vocal.channels = vec![mono];
+    }
+
+    let tail = (job.tail_seconds * rate as f32).round() as usize;
+    let frames = vocal.frames() + tail;
+    let mut chain = VocalChain::new();
+    chain.set_params_immediate(&loaded.params);
+    chain.prepare(rate as f32).map_err(|e| e.to_string())?;
+    let stereo_in = vocal.channels.len() == 2;
+    let mut l = vocal.channels[0].clone();
+    let mut r = if stereo_in {
+        vocal.channels[1].clone()
+    } else {
+        vec![0.0; l.len()]
+    };
+    l.resize(frames, 0.0);
+    r.resize(frames, 0.0);
+    for (bl, br) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
+        if stereo_in {
+            chain.process_stereo(bl, br)
+        } else {
+            chain.process_mono(bl, br)
+        }
+    }
+    let rendered = Audio {
+        sample_rate: rate,
+        channels: vec![l, r],
+    };
+    audio_io::write_wav(&job.out, &rendered)?;
+    say(format!(
+        "{}: {:.2} s, {} Hz, {} → {} (stereo, 32-bit float)",
+        job.vocal.display(),
+        vocal.seconds(),
+        rate,
+        if stereo_in { "stereo" } else { "mono" },
+        job.out.display()
+    ));
+    warn_if_clipping(&rendered, &job.out, warn);
+
+    if let (Some(backing), Some(mix_out)) = (backing, &job.mix_out) {
+        let backing_path = job.backing.as_ref().expect("backing given").display();
+        if backing.sample_rate != rate {
+            say(format!(
+                "backing {backing_path}: converting {} Hz to {rate} Hz",
+                backing.sample_rate
+            ));
+        }
+        let backing = to_stereo(convert(backing, rate)?);
+        let n = rendered.frames().max(backing.frames());
+        let mix: Vec<Vec<f32>> = (0..2)
+            .map(|c| {
+                (0..n)
+                    .map(|i| {
+                        rendered.channels[c].get(i).copied().unwrap_or(0.0)
+                            + backing.channels[c].get(i).copied().unwrap_or(0.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mix = Audio {
+            sample_rate: rate,
+            channels: mix,
+        };
+        audio_io::write_wav(mix_out, &mix)?;
+        say(format!(
+            "mix with {backing_path} → {} ({:.2} s)",
+            mix_out.display(),
+            mix.seconds()
+        ));
+        warn_if_clipping(&mix, mix_out, warn);
+    }
+    Ok(())
+}
+
+fn warn_if_clipping(audio: &Audio, path: &std::path::Path, warn: &mut dyn FnMut(String)) {
+    let peak = audio
+        .channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    if peak > 1.0 {
+        warn(format!(
+            "{} peaks at {:+.1} dBFS: fine in 32-bit float, but lower the level before exporting to a fixed-point format",
+            path.display(),
+            20.0 * peak.log10()
+        ));
+    }
+}
