@@ -1,1 +1,150 @@
-//! Helpers shared by the cross-crate tests.
+//! Helpers for the cross-crate tests: finding and running the IEM reference plug-ins.
+//!
+//! The reference needs three things this repository does not ship: the research's host scripts
+//! in `../shared/reference`, Debian's `iem-plugin-suite-vst`, and a Python with numpy, scipy and
+//! soundfile (`IEM_PYTHON`, else `target/iem-venv/bin/python`, which `scripts/setup.sh` makes).
+//! Where one is missing a test says so on stderr and skips; with `AUTOMIX_REQUIRE_IEM` set (CI
+//! sets it) it fails instead, so a green CI run never hides a skipped comparison.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Iem {
+    python: PathBuf,
+    reference: PathBuf,
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+const PLUGIN_DIR: &str = "/usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst";
+
+impl Iem {
+    /// The reference, or `None` after saying loudly why it is not there.
+    pub fn find() -> Option<Iem> {
+        let python = std::env::var_os("IEM_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("target/iem-venv/bin/python"));
+        let reference = workspace().join("../shared/reference");
+        let missing = if !reference.join("iem_host.py").exists() {
+            Some(format!(
+                "{} (the research's reference host)",
+                reference.display()
+            ))
+        } else if !Path::new(PLUGIN_DIR).join("libMultiEQ.so").exists() {
+            Some(format!(
+                "{PLUGIN_DIR} (apt-get install iem-plugin-suite-vst)"
+            ))
+        } else if !python.exists() {
+            Some(format!(
+                "{} (run scripts/setup.sh, or set IEM_PYTHON)",
+                python.display()
+            ))
+        } else {
+            None
+        };
+        match missing {
+            None => Some(Iem { python, reference }),
+            Some(what) => {
+                eprintln!("SKIPPED: the IEM reference is not installed: {what} is missing");
+                assert!(
+                    std::env::var_os("AUTOMIX_REQUIRE_IEM").is_none(),
+                    "AUTOMIX_REQUIRE_IEM is set but {what} is missing"
+                );
+                None
+            }
+        }
+    }
+
+    /// Renders `channels` at `rate` through one IEM plug-in (see `tests/iem/render_iem.py`).
+    pub fn render(
+        &self,
+        job: &serde_json::Value,
+        rate: u32,
+        channels: &[Vec<f32>],
+    ) -> Vec<Vec<f32>> {
+        let dir =
+            std::env::temp_dir().join(format!("automix-iem-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (input, output) = (dir.join("in.wav"), dir.join("out.wav"));
+        write_wav(&input, rate, channels);
+        let script = workspace().join("tests/iem/render_iem.py");
+        let out = Command::new(&self.python)
+            .arg(script)
+            .arg(&self.reference)
+            .arg(job.to_string())
+            .arg(&input)
+            .arg(&output)
+            .output()
+            .expect("the reference Python runs");
+        assert!(
+            out.status.success(),
+            "IEM render failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (_, y) = read_wav(&output);
+        let _ = std::fs::remove_dir_all(&dir);
+        y
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>]) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..channels[0].len() {
+        for c in channels {
+            w.write_sample(c[i]).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+pub fn read_wav(path: &Path) -> (u32, Vec<Vec<f32>>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let n = spec.channels as usize;
+    let samples: Vec<f32> = r.samples::<f32>().map(|s| s.unwrap()).collect();
+    (
+        spec.sample_rate,
+        (0..n)
+            .map(|c| samples.iter().skip(c).step_by(n).copied().collect())
+            .collect(),
+    )
+}
+
+/// |H| in dB of a finite response at `freq`, by direct evaluation of its DTFT.
+pub fn response_db(h: &[f32], freq: f64, sr: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * freq / sr;
+    let (mut re, mut im) = (0.0f64, 0.0f64);
+    for (n, &x) in h.iter().enumerate() {
+        let a = w * n as f64;
+        re += x as f64 * a.cos();
+        im -= x as f64 * a.sin();
+    }
+    10.0 * (re * re + im * im).log10()
+}
+
+/// 1/3-octave centre frequencies from 20 Hz up to `max`.
+pub fn third_octaves(max: f64) -> Vec<f64> {
+    (0..)
+        .map(|k| 1000.0 * 10f64.powf((k as f64 - 17.0) / 10.0))
+        .take_while(|&f| f <= max)
+        .filter(|&f| f >= 19.0)
+        .collect()
+}
+
+pub fn energy(x: &[f32]) -> f64 {
+    x.iter().map(|&v| (v as f64).powi(2)).sum()
+}
