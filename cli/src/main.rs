@@ -1,6 +1,7 @@
 //! `automix`: Vocal Automix on the command line.
 
 mod audio_io;
+mod demo;
 mod param_file;
 mod render;
 
@@ -44,6 +45,13 @@ enum Command {
         /// Seconds of reverb tail to render after the vocal ends
         #[arg(long, default_value_t = 0.0, value_parser = tail_seconds)]
         tail: f32,
+    },
+    /// Hear the product with no input: synthesise a sung line and a backing, render the vocal
+    /// through the chain and write the files
+    Demo {
+        /// Folder to write into (created if needed)
+        #[arg(long, default_value = "automix-demo")]
+        out_dir: PathBuf,
     },
     /// Print the parameter table: keys, units, ranges, defaults
     Params {
@@ -124,6 +132,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 &mut |s| eprintln!("{s}"),
             )
         }
+        Command::Demo { out_dir } => demo::run(
+            &out_dir,
+            &mut |w| eprintln!("automix: warning: {w}"),
+            &mut |s| eprintln!("{s}"),
+        ),
         Command::Params { json, schema } => {
             if json {
                 println!(

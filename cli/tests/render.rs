@@ -206,7 +206,7 @@ fn mono_and_stereo_vocals_at_any_supported_rate() {
     let (params, p) = every_stage(&dir);
     for rate in [22_050u32, 48_000, 96_000, 192_000] {
         let x = vocal_line(rate as f32, 1.0, 0.5, 3);
-        write_wav(&dir.path("in.wav"), rate, &[x.clone()]);
+        write_wav(&dir.path("in.wav"), rate, std::slice::from_ref(&x));
         let o = automix(&[
             "render",
             "--vocal",
@@ -487,4 +487,38 @@ fn params_lists_every_parameter_in_each_form() {
     let schema: serde_json::Value =
         serde_json::from_slice(&automix(&["params", "--schema"]).stdout).unwrap();
     assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn demo_needs_no_input_and_writes_every_file() {
+    let dir = Dir::new("demo");
+    let o = automix(&["demo", "--out-dir", &dir.s("d")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [
+        "vocal_dry.wav",
+        "backing.wav",
+        "params.json",
+        "vocal_mixed.wav",
+        "mix.wav",
+    ] {
+        assert!(dir.path("d").join(f).exists(), "{f} missing");
+    }
+    let (_, dry) = read_wav(&dir.path("d/vocal_dry.wav"));
+    let (_, mixed) = read_wav(&dir.path("d/vocal_mixed.wav"));
+    assert_eq!(
+        mixed[0].len(),
+        dry[0].len() + 2 * 44_100,
+        "the vocal plus a 2 s reverb tail"
+    );
+    // deterministic: a second run writes the very same mix
+    let again = Dir::new("demo2");
+    assert!(
+        automix(&["demo", "--out-dir", &again.s("d")])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read(dir.path("d/mix.wav")).unwrap(),
+        std::fs::read(again.path("d/mix.wav")).unwrap()
+    );
 }

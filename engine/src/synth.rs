@@ -95,9 +95,112 @@ pub fn vocal_line(sample_rate: f32, seconds: f32, peak: f32, seed: u64) -> Vec<f
     out
 }
 
+/// A backing track: kick, snare and hi-hats on a 4/4 groove, a bass line and sustained chords in
+/// A minor, at `bpm`. Stereo (hats and chords spread), peaking near `peak`.
+pub fn backing_track(
+    sample_rate: f32,
+    seconds: f32,
+    bpm: f32,
+    peak: f32,
+    seed: u64,
+) -> [Vec<f32>; 2] {
+    let n = (seconds * sample_rate) as usize;
+    let (mut l, mut r) = (vec![0.0f32; n], vec![0.0f32; n]);
+    let mut rng = Rng::new(seed);
+    let beat = 60.0 / bpm;
+    let sixteenth = (beat / 4.0 * sample_rate) as usize;
+    let add = |buf: &mut Vec<f32>, start: usize, sound: &[f32], gain: f32| {
+        for (o, s) in buf[start.min(n)..].iter_mut().zip(sound) {
+            *o += gain * s;
+        }
+    };
+    let kick: Vec<f32> = (0..(0.35 * sample_rate) as usize)
+        .scan(0.0f32, |phase, i| {
+            let t = i as f32 / sample_rate;
+            *phase += (45.0 + 110.0 * (-t / 0.03).exp()) / sample_rate;
+            Some((TAU * *phase).sin() * (-t / 0.12).exp())
+        })
+        .collect();
+    let noise_hit = |rng: &mut Rng, len_s: f32, decay: f32, bright: bool| -> Vec<f32> {
+        let mut prev = 0.0f32;
+        (0..(len_s * sample_rate) as usize)
+            .map(|i| {
+                let w = rng.bipolar();
+                // a first difference tilts the noise up for hats
+                let v = if bright { w - prev } else { w };
+                prev = w;
+                v * (-(i as f32 / sample_rate) / decay).exp()
+            })
+            .collect()
+    };
+    let steps = n / sixteenth;
+    for s in 0..steps {
+        let at = s * sixteenth;
+        if s % 8 == 0 || s % 16 == 10 {
+            add(&mut l, at, &kick, 0.9);
+            add(&mut r, at, &kick, 0.9);
+        }
+        if s % 8 == 4 {
+            let snare = noise_hit(&mut rng, 0.2, 0.05, false);
+            add(&mut l, at, &snare, 0.35);
+            add(&mut r, at, &snare, 0.35);
+        }
+        if s % 2 == 0 {
+            let hat = noise_hit(&mut rng, 0.05, 0.012, true);
+            add(&mut l, at, &hat, 0.10);
+            add(&mut r, at, &hat, 0.16);
+        }
+    }
+    // A minor – F – C – G, one bar each: bass roots and three-note chords
+    let progression: [(f32, [f32; 3]); 4] = [
+        (110.0, [220.0, 261.63, 329.63]),
+        (87.31, [174.61, 220.0, 261.63]),
+        (130.81, [261.63, 329.63, 392.0]),
+        (98.0, [196.0, 246.94, 293.66]),
+    ];
+    let bar = (4.0 * beat * sample_rate) as usize;
+    for i in 0..n {
+        let (root, chord) = progression[(i / bar) % 4];
+        let t_bar = (i % bar) as f32 / sample_rate;
+        let t = i as f32 / sample_rate;
+        let eighth = (t_bar / (beat / 2.0)).fract() * beat / 2.0;
+        let bass = (TAU * root * t).sin() * (-eighth / 0.25).exp() * 0.35;
+        let pad_env = (t_bar / 0.3).min(1.0) * 0.06;
+        let (pl, pr) = (
+            chord.iter().map(|f| (TAU * f * t).sin()).sum::<f32>() * pad_env,
+            chord
+                .iter()
+                .map(|f| (TAU * f * 1.003 * t).sin())
+                .sum::<f32>()
+                * pad_env,
+        );
+        l[i] += bass + pl;
+        r[i] += bass + pr;
+    }
+    let max = l.iter().chain(r.iter()).fold(0.0f32, |m, v| m.max(v.abs()));
+    if max > 0.0 {
+        l.iter_mut()
+            .chain(r.iter_mut())
+            .for_each(|v| *v *= peak / max);
+    }
+    [l, r]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backing_is_deterministic_stereo_and_scaled() {
+        let [l, r] = backing_track(44_100.0, 3.0, 100.0, 0.8, 2);
+        assert_eq!(
+            [l.clone(), r.clone()],
+            backing_track(44_100.0, 3.0, 100.0, 0.8, 2)
+        );
+        assert_ne!(l, r);
+        let peak = l.iter().chain(&r).fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!((peak - 0.8).abs() < 1e-6);
+    }
 
     #[test]
     fn signals_are_deterministic_and_scaled() {

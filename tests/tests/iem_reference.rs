@@ -131,13 +131,12 @@ fn compressor_matches_omnicompressor_on_a_mono_input() {
         let theirs = &iem.render(&job, rate, &[x.clone()])[0];
         let gain = |y: &[f32], i: usize| 20.0 * (y[i] / x[i]).abs().log10();
         // static curve: the settled gain at the end of every level
-        for k in 0..levels.len() {
+        for (k, level) in levels.iter().enumerate() {
             let i = (k + 1) * seg - 1;
             let (g1, g2) = (gain(mine, i), gain(theirs, i));
             assert!(
                 (g1 - g2).abs() < 0.1,
-                "T {t} R {r} W {w}: at {} dB ours {g1:.3} dB, IEM {g2:.3} dB",
-                levels[k]
+                "T {t} R {r} W {w}: at {level} dB ours {g1:.3} dB, IEM {g2:.3} dB"
             );
         }
         // time constants: when the gain has covered 63 % of the step, both ways

@@ -78,7 +78,7 @@ impl Switch {
         dry[1][..n].copy_from_slice(if stereo_in { &*r } else { &*l });
         stage(l, r);
         for i in 0..n {
-            let m = self.on.next();
+            let m = self.on.tick();
             l[i] = dry[0][i] + m * (l[i] - dry[0][i]);
             r[i] = dry[1][i] + m * (r[i] - dry[1][i]);
         }

@@ -170,7 +170,7 @@ impl Compressor {
         }
         let mut makeup = [0.0f32; CONTROL];
         for m in makeup.iter_mut().take(l.len()) {
-            *m = self.makeup_db.next();
+            *m = self.makeup_db.tick();
         }
         let curve = self.curve;
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]

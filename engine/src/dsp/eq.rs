@@ -256,7 +256,7 @@ impl Equalizer {
             return;
         }
         for i in 0..n {
-            let m = self.hp_mix.next();
+            let m = self.hp_mix.tick();
             l[i] += m * (fl[i] - l[i]);
             if stereo {
                 r[i] += m * (fr[i] - r[i]);

@@ -16,6 +16,10 @@
 //! collapses or inverts as the fade-in time reaches the reverb time, ours keeps rising over the
 //! set time there ([`MIN_FADE_RATE`]).
 
+// The per-sample work runs index loops over parallel per-line arrays (coefficients, states,
+// gains): written as iterator zips of four or five arrays they read worse and vectorise the same.
+#![allow(clippy::needless_range_loop)]
+
 use super::biquad::Coeffs;
 use super::chain::CONTROL;
 use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
@@ -666,7 +670,20 @@ impl FdnReverb {
 
         // Boosting shelves slow a band's decay; never let any band stop decaying.
         let longest = delays[..n].iter().fold(1.0f32, |m, &d| m.max(d)) / sr;
-        let worst = max_boost_db_per_s(lf, lq, lg, hf, hq, hg, longest, sr as f64);
+        let worst = max_boost_db_per_s(
+            Shelf {
+                freq: lf,
+                q: lq,
+                db_per_s: lg,
+            },
+            Shelf {
+                freq: hf,
+                q: hq,
+                db_per_s: hg,
+            },
+            longest,
+            sr as f64,
+        );
         let allowed = base_decay - MIN_DECAY_DB_PER_S;
         if worst > allowed && worst > 0.0 {
             let scale = (allowed / worst).max(0.0);
@@ -890,7 +907,7 @@ impl FdnReverb {
         for t in 0..n {
             mono[t] = if stereo { 0.5 * (l[t] + r[t]) } else { l[t] };
             if XF {
-                mix[t] = self.xfade.next();
+                mix[t] = self.xfade.tick();
             }
         }
         let span = Span {
@@ -912,16 +929,16 @@ impl FdnReverb {
             // reverb time then leaves the tail already sounding at its own level.
             // A network switched in fresh (new FDN size) takes its input gradually as well as
             // giving its output gradually: an abrupt onset would ring through the tail.
-            let size_gain = self.size_gain.next();
-            let x = mono[t] * self.norm.next() * size_gain;
+            let size_gain = self.size_gain.tick();
+            let x = mono[t] * self.norm.tick() * size_gain;
             let (mut tl, mut tr) = self.main.step::<N>(&mut main[t], x, &self.patterns);
             if FADE {
-                let xf = x * self.fader_in.next();
+                let xf = x * self.fader_in.tick();
                 let (fl, fr) = self.fader.step::<N>(&mut fader[t], xf, &self.patterns);
                 tl -= fl;
                 tr -= fr;
             }
-            let wet = self.dry_wet.next() * size_gain;
+            let wet = self.dry_wet.tick() * size_gain;
             let dry_r = if stereo { r[t] } else { l[t] };
             l[t] += wet * tl;
             r[t] = dry_r + wet * tr;
@@ -947,30 +964,29 @@ impl Default for FdnReverb {
     }
 }
 
+/// One loop shelf: cutoff (Hz), Q, and extra decay gain (dB per second).
+#[derive(Clone, Copy)]
+struct Shelf {
+    freq: f64,
+    q: f64,
+    db_per_s: f32,
+}
+
 /// Largest extra growth (dB/s, positive = slower decay) the two shelves give any frequency, found
-/// from the longest line's shelves on a log grid.
-fn max_boost_db_per_s(
-    lf: f64,
-    lq: f64,
-    lg: f32,
-    hf: f64,
-    hq: f64,
-    hg: f32,
-    tau: f32,
-    sr: f64,
-) -> f32 {
-    if lg <= 0.0 && hg <= 0.0 {
+/// from the longest line's (`tau` seconds) shelves on a log grid.
+fn max_boost_db_per_s(low: Shelf, high: Shelf, tau: f32, sr: f64) -> f32 {
+    if low.db_per_s <= 0.0 && high.db_per_s <= 0.0 {
         return 0.0;
     }
-    let low = Coeffs::low_shelf(lf, lq, (lg * tau) as f64, sr);
-    let high = Coeffs::high_shelf(hf, hq, (hg * tau) as f64, sr);
-    let mut worst = f64::MIN;
+    let lo = Coeffs::low_shelf(low.freq, low.q, (low.db_per_s * tau) as f64, sr);
+    let hi = Coeffs::high_shelf(high.freq, high.q, (high.db_per_s * tau) as f64, sr);
     let steps = 96;
-    for k in 0..=steps {
-        let f = 10.0 * (0.45 * sr / 10.0).powf(k as f64 / steps as f64);
-        let db = magnitude_db(&low, f, sr) + magnitude_db(&high, f, sr);
-        worst = worst.max(db);
-    }
+    let worst = (0..=steps)
+        .map(|k| {
+            let f = 10.0 * (0.45 * sr / 10.0).powf(k as f64 / steps as f64);
+            magnitude_db(&lo, f, sr) + magnitude_db(&hi, f, sr)
+        })
+        .fold(f64::MIN, f64::max);
     (worst / tau as f64) as f32
 }
 
@@ -978,13 +994,7 @@ fn max_boost_db_per_s(
 pub fn magnitude_db(c: &Coeffs, freq: f64, sr: f64) -> f64 {
     let w = 2.0 * std::f64::consts::PI * freq / sr;
     let (c1, s1, c2, s2) = (w.cos(), w.sin(), (2.0 * w).cos(), (2.0 * w).sin());
-    let (b0, b1, b2, a1, a2) = (
-        c.b0 as f64,
-        c.b1 as f64,
-        c.b2 as f64,
-        c.a1 as f64,
-        c.a2 as f64,
-    );
+    let (b0, b1, b2, a1, a2) = (c.b0, c.b1, c.b2, c.a1, c.a2);
     let nr = b0 + b1 * c1 + b2 * c2;
     let ni = -(b1 * s1 + b2 * s2);
     let dr = 1.0 + a1 * c1 + a2 * c2;

@@ -47,7 +47,7 @@ impl Gain {
             return;
         }
         for i in 0..l.len() {
-            let g = db_to_gain(self.db.next());
+            let g = db_to_gain(self.db.tick());
             l[i] *= g;
             if stereo {
                 r[i] *= g;

@@ -34,10 +34,6 @@ impl Ramp {
         self.len = ((seconds * sample_rate).round() as u32).max(1);
     }
 
-    pub fn len(&self) -> u32 {
-        self.len
-    }
-
     fn at(&self, pos: u32) -> f32 {
         if pos >= self.len {
             return self.target;
@@ -77,7 +73,7 @@ impl Ramp {
 
     /// The value for this sample, then one sample on.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn tick(&mut self) -> f32 {
         if self.pos >= self.len {
             return self.target;
         }
@@ -115,7 +111,7 @@ impl Smoothed {
         }
     }
 
-    fn to_domain(&self, v: f32) -> f32 {
+    fn domain(&self, v: f32) -> f32 {
         if self.log {
             v.max(f32::MIN_POSITIVE).ln()
         } else {
@@ -123,7 +119,7 @@ impl Smoothed {
         }
     }
 
-    fn from_domain(&self, v: f32) -> f32 {
+    fn plain(&self, v: f32) -> f32 {
         if self.log { v.exp() } else { v }
     }
 
@@ -132,21 +128,21 @@ impl Smoothed {
     }
 
     pub fn set_target(&mut self, v: f32) {
-        let d = self.to_domain(v);
+        let d = self.domain(v);
         self.ramp.set_target(d);
     }
 
     pub fn jump(&mut self, v: f32) {
-        let d = self.to_domain(v);
+        let d = self.domain(v);
         self.ramp.jump(d);
     }
 
     pub fn value(&self) -> f32 {
-        self.from_domain(self.ramp.value())
+        self.plain(self.ramp.value())
     }
 
     pub fn target(&self) -> f32 {
-        self.from_domain(self.ramp.target())
+        self.plain(self.ramp.target())
     }
 
     pub fn is_moving(&self) -> bool {
@@ -155,13 +151,13 @@ impl Smoothed {
 
     pub fn advance(&mut self, n: u32) -> f32 {
         let v = self.ramp.advance(n);
-        self.from_domain(v)
+        self.plain(v)
     }
 
     #[inline]
-    pub fn next(&mut self) -> f32 {
-        let v = self.ramp.next();
-        self.from_domain(v)
+    pub fn tick(&mut self) -> f32 {
+        let v = self.ramp.tick();
+        self.plain(v)
     }
 }
 
@@ -174,7 +170,7 @@ mod tests {
         let mut r = Ramp::new(0.0);
         r.set_time(0.010, 48_000.0);
         r.set_target(1.0);
-        let v: Vec<f32> = (0..600).map(|_| r.next()).collect();
+        let v: Vec<f32> = (0..600).map(|_| r.tick()).collect();
         assert_eq!(v[0], 0.0);
         assert_eq!(v[480], 1.0);
         assert!(v.windows(2).all(|w| w[1] >= w[0]));
@@ -191,7 +187,7 @@ mod tests {
         r.advance(5);
         let here = r.value();
         r.set_target(-10.0);
-        assert_eq!(r.next(), here);
+        assert_eq!(r.tick(), here);
     }
 
     #[test]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets Vocal Automix up on this machine and runs the demo:
+#   - the IEM plug-ins and a Python for the reference comparisons (Debian/Ubuntu, when this runs as
+#     root or with sudo; elsewhere those tests skip and say so),
+#   - a release build of the `automix` command line,
+#   - `automix demo`, which synthesises a sung line and a backing and mixes them.
+# Safe to run again: every step checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
+}
+
+if command -v apt-get >/dev/null; then
+  if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ] || ! python3 -m venv --help >/dev/null 2>&1; then
+    say "installing the IEM plug-ins (the research's DSP, for side-by-side tests) and python3-venv"
+    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      iem-plugin-suite-vst python3-venv >/dev/null \
+      || echo "could not install them: the IEM comparison tests will skip and say so"
+  fi
+else
+  echo "no apt-get here: the IEM comparison tests will skip and say so"
+fi
+
+venv=target/iem-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile" 2>/dev/null; then
+  say "Python for the IEM reference host: $venv (numpy, scipy, soundfile)"
+  mkdir -p target
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile \
+    || echo "could not make $venv: the IEM comparison tests will skip and say so"
+fi
+
+say "building automix (release)"
+cargo build --release -p automix
+
+say "automix demo"
+target/release/automix demo --out-dir automix-demo
