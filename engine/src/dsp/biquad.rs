@@ -245,3 +245,38 @@ impl SvfState {
         }
     }
 }
+
+/// The states of a left/right pair run with the same coefficients, written lane-wise so both
+/// channels share one two-lane f64 operation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SvfPair {
+    ic1: [f64; 2],
+    ic2: [f64; 2],
+}
+
+impl SvfPair {
+    #[inline(always)]
+    pub fn tick(&mut self, c: &Svf, x: [f64; 2]) -> [f64; 2] {
+        let mut y = [0.0; 2];
+        for k in 0..2 {
+            let v3 = x[k] - self.ic2[k];
+            let v1 = c.a1 * self.ic1[k] + c.a2 * v3;
+            let v2 = self.ic2[k] + c.a2 * self.ic1[k] + c.a3 * v3;
+            self.ic1[k] = 2.0 * v1 - self.ic1[k];
+            self.ic2[k] = 2.0 * v2 - self.ic2[k];
+            y[k] = c.m0 * x[k] + c.m1 * v1 + c.m2 * v2;
+        }
+        y
+    }
+
+    /// The left lane alone, for a mono signal.
+    #[inline(always)]
+    pub fn tick_left(&mut self, c: &Svf, x: f64) -> f64 {
+        let v3 = x - self.ic2[0];
+        let v1 = c.a1 * self.ic1[0] + c.a2 * v3;
+        let v2 = self.ic2[0] + c.a2 * self.ic1[0] + c.a3 * v3;
+        self.ic1[0] = 2.0 * v1 - self.ic1[0];
+        self.ic2[0] = 2.0 * v2 - self.ic2[0];
+        c.m0 * x + c.m1 * v1 + c.m2 * v2
+    }
+}

@@ -3,7 +3,7 @@
 //! values once per control tick; a band resting at 0 dB is skipped (the bell is then exactly the
 //! identity) and its memory cleared.
 
-use super::biquad::{GlidingSvf, Svf, SvfState};
+use super::biquad::{GlidingSvf, Svf, SvfPair, SvfState};
 use super::chain::CONTROL;
 use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
 use crate::params::{EQ_BANDS, MixParams, ParamId};
@@ -21,7 +21,7 @@ struct Band {
     coeffs: GlidingSvf,
     dirty: bool,
     active: bool,
-    state: [SvfState; 2],
+    state: SvfPair,
 }
 
 #[derive(Clone, Debug)]
@@ -58,7 +58,7 @@ impl Equalizer {
                 coeffs: GlidingSvf::new(Svf::bell(1000.0, 1.0, 0.0, 48_000.0)),
                 dirty: true,
                 active: false,
-                state: [SvfState::default(); 2],
+                state: SvfPair::default(),
             })
             .collect();
         Equalizer {
@@ -95,7 +95,7 @@ impl Equalizer {
 
     pub fn reset(&mut self) {
         for b in &mut self.bands {
-            b.state = [SvfState::default(); 2];
+            b.state = SvfPair::default();
         }
         self.hp_state = [SvfState::default(); 2];
     }
@@ -165,7 +165,7 @@ impl Equalizer {
             b.q.advance(CONTROL as u32);
             b.active = moving || b.coeffs.is_gliding() || b.gain_db.value() != 0.0;
             if !b.active {
-                b.state = [SvfState::default(); 2];
+                b.state = SvfPair::default();
             }
         }
         if self.hp_freq.is_moving() || self.hp_dirty {
@@ -185,46 +185,40 @@ impl Equalizer {
             self.control();
         }
         // Bands that do something, with coefficients and state copied out so the per-sample
-        // cascade runs on locals.
-        let mut active = [(
-            GlidingSvf::default(),
-            SvfState::default(),
-            SvfState::default(),
-            0usize,
-        ); 9];
+        // cascade runs on locals, in f64 from input to output.
+        let mut active = [(GlidingSvf::default(), SvfPair::default(), 0usize); 9];
         let mut count = 0;
         for (k, b) in self.bands.iter().enumerate() {
             if b.usable && b.active {
-                active[count] = (b.coeffs, b.state[0], b.state[1], k);
+                active[count] = (b.coeffs, b.state, k);
                 count += 1;
             }
         }
         let active = &mut active[..count];
         if stereo {
             for (xl, xr) in l.iter_mut().zip(r.iter_mut()) {
-                let (mut vl, mut vr) = (*xl, *xr);
-                for (c, sl, sr, _) in active.iter_mut() {
-                    vl = sl.tick(&c.now, vl);
-                    vr = sr.tick(&c.now, vr);
-                    c.advance();
-                }
-                *xl = vl;
-                *xr = vr;
-            }
-        } else {
-            for x in l.iter_mut() {
-                let mut v = *x;
-                for (c, s, _, _) in active.iter_mut() {
+                let mut v = [*xl as f64, *xr as f64];
+                for (c, s, _) in active.iter_mut() {
                     v = s.tick(&c.now, v);
                     c.advance();
                 }
-                *x = v;
+                *xl = v[0] as f32;
+                *xr = v[1] as f32;
+            }
+        } else {
+            for x in l.iter_mut() {
+                let mut v = *x as f64;
+                for (c, s, _) in active.iter_mut() {
+                    v = s.tick_left(&c.now, v);
+                    c.advance();
+                }
+                *x = v as f32;
             }
         }
-        for (c, sl, sr, k) in active.iter() {
+        for (c, s, k) in active.iter() {
             let b = &mut self.bands[*k];
             b.coeffs = *c;
-            b.state = [*sl, *sr];
+            b.state = *s;
         }
         self.high_pass(l, r, stereo);
     }

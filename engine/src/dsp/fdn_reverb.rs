@@ -23,6 +23,8 @@
 use super::biquad::Coeffs;
 use super::chain::CONTROL;
 use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+use super::transpose::{self, RUN};
 use crate::params::{MixParams, ParamId};
 
 pub const MAX_LINES: usize = 64;
@@ -271,7 +273,17 @@ struct Patterns {
 }
 
 /// Line outputs of one sub-block, sample-major so the per-sample work runs across lines.
-type Frames<const N: usize> = [[f32; N]; CONTROL];
+type Frames<const N: usize> = [[f32; N]];
+
+/// The ramp's values for the next `out.len()` samples.
+#[inline(always)]
+fn fill(ramp: &mut Ramp, out: &mut [f32]) {
+    if ramp.is_moving() {
+        out.iter_mut().for_each(|v| *v = ramp.tick());
+    } else {
+        out.fill(ramp.value());
+    }
+}
 
 /// `i` (below `2 len`) brought into `0..len` without a division.
 #[inline(always)]
@@ -298,10 +310,40 @@ struct Span<'a> {
 }
 
 impl Network {
-    /// Reads `n` samples of every line's output into `f`.
+    /// Reads `n` samples of every line's output into `f`; with `AVX`, a full chunk of eight
+    /// lines at a time by block transposes.
     #[inline(always)]
-    fn gather<const N: usize, const XF: bool>(&self, s: &Span, f: &mut Frames<N>) {
-        for i in 0..N {
+    fn gather<const N: usize, const XF: bool, const AVX: bool>(&self, s: &Span, f: &mut Frames<N>) {
+        let start = |i: usize| wrap(s.w + s.len - s.delays[i] as usize, s.len);
+        let mut scalar_from = 0;
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if AVX && !XF && s.n == RUN && N % 8 == 0 {
+            scalar_from = N;
+            for g in (0..N).step_by(8) {
+                let starts: [usize; 8] = std::array::from_fn(|k| start(g + k));
+                if starts.iter().any(|&st| st + RUN > s.len) {
+                    self.gather_lines::<N, XF>(s, f, g..g + 8);
+                    continue;
+                }
+                let lines: [&[f32]; 8] = std::array::from_fn(|k| {
+                    let base = (g + k) * s.len + starts[k];
+                    &self.buf[base..base + RUN]
+                });
+                // SAFETY: `AVX` is only set on the path the CPU check enabled; sizes checked above.
+                unsafe { transpose::lines_to_frames::<N>(lines, f, g) };
+            }
+        }
+        self.gather_lines::<N, XF>(s, f, scalar_from..N);
+    }
+
+    #[inline(always)]
+    fn gather_lines<const N: usize, const XF: bool>(
+        &self,
+        s: &Span,
+        f: &mut Frames<N>,
+        lines: std::ops::Range<usize>,
+    ) {
+        for i in lines {
             let line = &self.buf[i * s.len..(i + 1) * s.len];
             let (a1, a2) = ring(line, wrap(s.w + s.len - s.delays[i] as usize, s.len), s.n);
             for (frame, &a) in f.iter_mut().zip(a1) {
@@ -320,9 +362,22 @@ impl Network {
         }
     }
 
-    /// Writes the sub-block's line inputs back.
+    /// Writes the sub-block's line inputs back; with `AVX`, a full chunk by block transposes.
     #[inline(always)]
-    fn scatter<const N: usize>(&mut self, s: &Span, f: &Frames<N>) {
+    fn scatter<const N: usize, const AVX: bool>(&mut self, s: &Span, f: &Frames<N>) {
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if AVX && s.n == RUN && N % 8 == 0 && s.w + RUN <= s.len {
+            let mut rows = self.buf.chunks_exact_mut(s.len);
+            for g in (0..N).step_by(8) {
+                let lines: [&mut [f32]; 8] = std::array::from_fn(|_| {
+                    let row = rows.next().expect("a line per index");
+                    &mut row[s.w..s.w + RUN]
+                });
+                // SAFETY: `AVX` is only set on the path the CPU check enabled; sizes checked above.
+                unsafe { transpose::frames_to_lines::<N>(f, g, lines) };
+            }
+            return;
+        }
         for i in 0..N {
             let line = &mut self.buf[i * s.len..(i + 1) * s.len];
             let first = (s.len - s.w).min(s.n);
@@ -396,6 +451,8 @@ pub struct FdnReverb {
     jump: bool,
     /// Samples since anything above [`MEMORY_SILENCE`] was written to the delay memory.
     quiet_for: usize,
+    /// Scratch for one chunk of both networks' frames (main, then fader).
+    frames: Vec<f32>,
     /// Resting: the memory is clear and the input silent, so nothing is computed.
     silent: bool,
 }
@@ -439,6 +496,7 @@ impl FdnReverb {
             fading: false,
             dirty: true,
             quiet_for: 0,
+            frames: vec![0.0; 2 * CONTROL * MAX_LINES],
             silent: false,
             jump: true,
         }
@@ -877,7 +935,7 @@ impl FdnReverb {
             // SAFETY: the CPU has the features the function is compiled for.
             return unsafe { self.run_avx2::<N, XF, FADE>(l, r, stereo) };
         }
-        self.run_generic::<N, XF, FADE>(l, r, stereo)
+        self.run_generic::<N, XF, FADE, false>(l, r, stereo)
     }
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
@@ -888,13 +946,13 @@ impl FdnReverb {
         r: &mut [f32],
         stereo: bool,
     ) -> f32 {
-        self.run_generic::<N, XF, FADE>(l, r, stereo)
+        self.run_generic::<N, XF, FADE, true>(l, r, stereo)
     }
 
     /// Runs one control chunk. Every line is at least one chunk long, so a whole chunk of line
     /// outputs can be read before any of it is written back.
     #[inline(always)]
-    fn run_generic<const N: usize, const XF: bool, const FADE: bool>(
+    fn run_generic<const N: usize, const XF: bool, const FADE: bool, const AVX: bool>(
         &mut self,
         l: &mut [f32],
         r: &mut [f32],
@@ -903,12 +961,26 @@ impl FdnReverb {
         let n = l.len();
         debug_assert!(n <= CONTROL && n <= self.shortest());
         let mut mono = [0.0f32; CONTROL];
-        let mut mix = [0.0f32; CONTROL];
         for t in 0..n {
             mono[t] = if stereo { 0.5 * (l[t] + r[t]) } else { l[t] };
-            if XF {
-                mix[t] = self.xfade.tick();
-            }
+        }
+        // Every per-sample gain of the chunk, worked out before the loop (a constant fill unless
+        // it glides), so the loop itself does not branch.
+        let mut mix = [0.0f32; CONTROL];
+        let (mut size, mut norm, mut into_fader, mut wet) = (
+            [0.0f32; CONTROL],
+            [0.0f32; CONTROL],
+            [1.0f32; CONTROL],
+            [0.0f32; CONTROL],
+        );
+        if XF {
+            fill(&mut self.xfade, &mut mix[..n]);
+        }
+        fill(&mut self.size_gain, &mut size[..n]);
+        fill(&mut self.norm, &mut norm[..n]);
+        fill(&mut self.dry_wet, &mut wet[..n]);
+        if FADE {
+            fill(&mut self.fader_in, &mut into_fader[..n]);
         }
         let span = Span {
             delays: &self.delays,
@@ -918,34 +990,35 @@ impl FdnReverb {
             len: self.len,
             n,
         };
-        let mut main: Frames<N> = [[0.0; N]; CONTROL];
-        let mut fader: Frames<N> = [[0.0; N]; CONTROL];
-        self.main.gather::<N, XF>(&span, &mut main);
+        let (main_frames, fader_frames) = self.frames.split_at_mut(CONTROL * MAX_LINES);
+        let main = &mut main_frames[..CONTROL * N].as_chunks_mut::<N>().0;
+        let fader = &mut fader_frames[..CONTROL * N].as_chunks_mut::<N>().0;
+        self.main.gather::<N, XF, AVX>(&span, main);
         if FADE {
-            self.fader.gather::<N, XF>(&span, &mut fader);
+            self.fader.gather::<N, XF, AVX>(&span, fader);
         }
         for t in 0..n {
             // The calibration scales what enters, not what leaves: a change of room size or
-            // reverb time then leaves the tail already sounding at its own level.
-            // A network switched in fresh (new FDN size) takes its input gradually as well as
-            // giving its output gradually: an abrupt onset would ring through the tail.
-            let size_gain = self.size_gain.tick();
-            let x = mono[t] * self.norm.tick() * size_gain;
+            // reverb time then leaves the tail already sounding at its own level. A network
+            // switched in fresh (new FDN size) takes its input gradually as well as giving its
+            // output gradually: an abrupt onset would ring through the tail.
+            let x = mono[t] * norm[t] * size[t];
             let (mut tl, mut tr) = self.main.step::<N>(&mut main[t], x, &self.patterns);
             if FADE {
-                let xf = x * self.fader_in.tick();
-                let (fl, fr) = self.fader.step::<N>(&mut fader[t], xf, &self.patterns);
+                let (fl, fr) =
+                    self.fader
+                        .step::<N>(&mut fader[t], x * into_fader[t], &self.patterns);
                 tl -= fl;
                 tr -= fr;
             }
-            let wet = self.dry_wet.tick() * size_gain;
+            let g = wet[t] * size[t];
             let dry_r = if stereo { r[t] } else { l[t] };
-            l[t] += wet * tl;
-            r[t] = dry_r + wet * tr;
+            l[t] += g * tl;
+            r[t] = dry_r + g * tr;
         }
-        self.main.scatter::<N>(&span, &main);
+        self.main.scatter::<N, AVX>(&span, main);
         if FADE {
-            self.fader.scatter::<N>(&span, &fader);
+            self.fader.scatter::<N, AVX>(&span, fader);
         }
         self.w = wrap(self.w + n, self.len);
         let mut written = [0.0f32; N];

@@ -10,5 +10,7 @@ pub mod fast_math;
 pub mod fdn_reverb;
 pub mod gain;
 pub mod smoother;
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+pub mod transpose;
 
 pub use chain::{ChainError, VocalChain};
