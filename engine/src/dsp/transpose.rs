@@ -112,9 +112,9 @@ mod tests {
         let refs: [&[f32]; 8] = std::array::from_fn(|k| lines[k].as_slice());
         // SAFETY: AVX checked above; sizes as required.
         unsafe { lines_to_frames::<16>(refs, &mut frames, 8) };
-        for t in 0..RUN {
+        for (t, frame) in frames.iter().enumerate() {
             for k in 0..8 {
-                assert_eq!(frames[t][8 + k], (100 * k + t) as f32);
+                assert_eq!(frame[8 + k], (100 * k + t) as f32);
             }
         }
         let mut back: Vec<Vec<f32>> = vec![vec![0.0; RUN]; 8];
