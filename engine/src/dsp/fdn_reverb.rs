@@ -97,7 +97,7 @@ fn sieve(limit: usize) -> Vec<u32> {
 
 /// Sign patterns of Hadamard rows: `row` of the N×N Sylvester matrix, entry `i`.
 fn hadamard_sign(row: usize, i: usize) -> f32 {
-    if (row & i).count_ones() % 2 == 0 {
+    if (row & i).count_ones().is_multiple_of(2) {
         1.0
     } else {
         -1.0
@@ -317,7 +317,7 @@ impl Network {
         let start = |i: usize| wrap(s.w + s.len - s.delays[i] as usize, s.len);
         let mut scalar_from = 0;
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if AVX && !XF && s.n == RUN && N % 8 == 0 {
+        if AVX && !XF && s.n == RUN && N.is_multiple_of(8) {
             scalar_from = N;
             for g in (0..N).step_by(8) {
                 let starts: [usize; 8] = std::array::from_fn(|k| start(g + k));
@@ -366,7 +366,7 @@ impl Network {
     #[inline(always)]
     fn scatter<const N: usize, const AVX: bool>(&mut self, s: &Span, f: &Frames<N>) {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if AVX && s.n == RUN && N % 8 == 0 && s.w + RUN <= s.len {
+        if AVX && s.n == RUN && N.is_multiple_of(8) && s.w + RUN <= s.len {
             let mut rows = self.buf.chunks_exact_mut(s.len);
             for g in (0..N).step_by(8) {
                 let lines: [&mut [f32]; 8] = std::array::from_fn(|_| {
