@@ -228,6 +228,12 @@ pub struct SvfState {
 }
 
 impl SvfState {
+    /// The state of a filter that has long been fed the constant `x`: its low-pass integrator
+    /// holds `x`, its band-pass one nothing.
+    pub fn settled(x: f64) -> Self {
+        SvfState { ic1: 0.0, ic2: x }
+    }
+
     #[inline]
     pub fn tick(&mut self, c: &Svf, x: f32) -> f32 {
         let v0 = x as f64;

@@ -36,6 +36,8 @@ pub struct Equalizer {
     /// immediate change).
     jump: bool,
     hp_state: [SvfState; 2],
+    /// The high-pass is off and has not been running.
+    hp_resting: bool,
     scratch: [f32; 2 * CONTROL],
 }
 
@@ -74,6 +76,7 @@ impl Equalizer {
             hp_dirty: true,
             jump: true,
             hp_state: [SvfState::default(); 2],
+            hp_resting: true,
             scratch: [0.0; 2 * CONTROL],
         }
     }
@@ -184,6 +187,25 @@ impl Equalizer {
         if tick {
             self.control();
         }
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { self.run_avx2(l, r, stereo) };
+            return;
+        }
+        self.run(l, r, stereo);
+    }
+
+    /// The cascade is a chain of dependent multiply-adds per sample: fused, it is shorter.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_avx2(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
+        self.run(l, r, stereo);
+    }
+
+    #[inline(always)]
+    fn run(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
         // Bands that do something, with coefficients and state copied out so the per-sample
         // cascade runs on locals, in f64 from input to output.
         let mut active = [(GlidingSvf::default(), SvfPair::default(), 0usize); 9];
@@ -223,9 +245,22 @@ impl Equalizer {
         self.high_pass(l, r, stereo);
     }
 
-    /// The high-pass, crossfaded in and out. It keeps running while off, so switching it on
-    /// starts from a filter that has been listening, not from silence.
+    /// The high-pass, crossfaded in and out. While fully off it does not run; switched on, its
+    /// low-pass memory starts at the signal's present value, as if it had been listening, so the
+    /// fade-in does not carry a start-up transient.
+    #[inline(always)]
     fn high_pass(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool) {
+        if !self.hp_mix.is_moving() && self.hp_mix.value() == 0.0 {
+            self.hp_state = [SvfState::default(); 2];
+            self.hp_resting = true;
+            return;
+        }
+        if std::mem::take(&mut self.hp_resting) && self.hp_mix.is_moving() {
+            self.hp_state = [
+                SvfState::settled(l[0] as f64),
+                SvfState::settled(r[0] as f64),
+            ];
+        }
         let n = l.len();
         let (filtered_l, filtered_r) = self.scratch.split_at_mut(CONTROL);
         let (fl, fr) = (&mut filtered_l[..n], &mut filtered_r[..n]);
