@@ -13,6 +13,13 @@ fn automix(args: &[&str]) -> Output {
         .expect("automix runs")
 }
 
+/// `automix render --vocal V --params P -o OUT` and any further arguments.
+fn render(vocal: &str, params: &str, out: &str, more: &[&str]) -> Output {
+    let mut args = vec!["render", "--vocal", vocal, "--params", params, "-o", out];
+    args.extend_from_slice(more);
+    automix(&args)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -150,19 +157,17 @@ fn renders_a_real_vocal_and_mix_with_every_stage_set() {
     };
     let dir = Dir::new("real");
     let (params, p) = every_stage(&dir);
-    let o = automix(&[
-        "render",
-        "--vocal",
+    let o = render(
         vocal.to_str().unwrap(),
-        "--params",
         &params,
-        "-o",
         &dir.s("v.wav"),
-        "--backing",
-        backing.to_str().unwrap(),
-        "--mix-out",
-        &dir.s("mix.wav"),
-    ]);
+        &[
+            "--backing",
+            backing.to_str().unwrap(),
+            "--mix-out",
+            &dir.s("mix.wav"),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let (rate, input) = read_wav(&vocal);
     let (out_rate, out) = read_wav(&dir.path("v.wav"));
@@ -207,15 +212,7 @@ fn mono_and_stereo_vocals_at_any_supported_rate() {
     for rate in [22_050u32, 48_000, 96_000, 192_000] {
         let x = vocal_line(rate as f32, 1.0, 0.5, 3);
         write_wav(&dir.path("in.wav"), rate, std::slice::from_ref(&x));
-        let o = automix(&[
-            "render",
-            "--vocal",
-            &dir.s("in.wav"),
-            "--params",
-            &params,
-            "-o",
-            &dir.s("out.wav"),
-        ]);
+        let o = render(&dir.s("in.wav"), &params, &dir.s("out.wav"), &[]);
         assert!(o.status.success(), "{rate}: {}", stderr(&o));
         let (out_rate, out) = read_wav(&dir.path("out.wav"));
         assert_eq!(out_rate, rate);
@@ -230,17 +227,12 @@ fn mono_and_stereo_vocals_at_any_supported_rate() {
         44_100,
         &[x.clone(), x.iter().map(|v| -0.5 * v).collect()],
     );
-    let o = automix(&[
-        "render",
-        "--vocal",
+    let o = render(
         &dir.s("st.wav"),
-        "--params",
         &params,
-        "-o",
         &dir.s("out.wav"),
-        "--tail",
-        "2",
-    ]);
+        &["--tail", "2"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let (_, out) = read_wav(&dir.path("out.wav"));
     assert_eq!(
@@ -263,15 +255,7 @@ fn an_8_khz_file_is_rendered_at_44_1_khz_with_a_warning() {
         8_000,
         &[vocal_line(8_000.0, 1.0, 0.5, 5)],
     );
-    let o = automix(&[
-        "render",
-        "--vocal",
-        &dir.s("in.wav"),
-        "--params",
-        &params,
-        "-o",
-        &dir.s("out.wav"),
-    ]);
+    let o = render(&dir.s("in.wav"), &params, &dir.s("out.wav"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("8000 Hz is outside") && stderr(&o).contains("rendering at 44100 Hz"),
@@ -290,15 +274,7 @@ fn nan_samples_are_silenced_with_a_warning() {
     x[100] = f32::NAN;
     x[200] = f32::INFINITY;
     write_wav(&dir.path("in.wav"), 44_100, &[x]);
-    let o = automix(&[
-        "render",
-        "--vocal",
-        &dir.s("in.wav"),
-        "--params",
-        &params,
-        "-o",
-        &dir.s("out.wav"),
-    ]);
+    let o = render(&dir.s("in.wav"), &params, &dir.s("out.wav"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("2 samples are NaN or infinite"),
@@ -322,15 +298,7 @@ fn out_of_range_values_are_clamped_and_said() {
         r#"{"level_gain_db": 99, "comp_ratio": 0.5}"#,
     )
     .unwrap();
-    let o = automix(&[
-        "render",
-        "--vocal",
-        &dir.s("in.wav"),
-        "--params",
-        &dir.s("p.json"),
-        "-o",
-        &dir.s("out.wav"),
-    ]);
+    let o = render(&dir.s("in.wav"), &dir.s("p.json"), &dir.s("out.wav"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
@@ -396,9 +364,7 @@ fn bad_inputs_get_one_clear_line_and_no_output() {
     ];
     for (args, want) in cases {
         let out = dir.s("out.wav");
-        let o = automix(&[
-            "render", "--vocal", &args[0], "--params", &args[1], "-o", &out,
-        ]);
+        let o = render(&args[0], &args[1], &out, &[]);
         let e = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
         assert!(e.contains(want), "{args:?}: {e}");
@@ -416,29 +382,11 @@ fn bad_inputs_get_one_clear_line_and_no_output() {
         );
     }
     // an output that cannot be written: the error names it, and nothing half-written remains
-    let o = automix(&[
-        "render",
-        "--vocal",
-        &good,
-        "--params",
-        &params,
-        "-o",
-        &dir.s("no/such/dir/out.wav"),
-    ]);
+    let o = render(&good, &params, &dir.s("no/such/dir/out.wav"), &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
     // a backing without somewhere to put the mix is a usage error
-    let o = automix(&[
-        "render",
-        "--vocal",
-        &good,
-        "--params",
-        &params,
-        "-o",
-        &dir.s("out.wav"),
-        "--backing",
-        &good,
-    ]);
+    let o = render(&good, &params, &dir.s("out.wav"), &["--backing", &good]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
@@ -453,15 +401,7 @@ fn a_truncated_file_renders_what_is_there_with_a_warning() {
     );
     let bytes = std::fs::read(dir.path("full.wav")).unwrap();
     std::fs::write(dir.path("cut.wav"), &bytes[..bytes.len() / 2]).unwrap();
-    let o = automix(&[
-        "render",
-        "--vocal",
-        &dir.s("cut.wav"),
-        "--params",
-        &params,
-        "-o",
-        &dir.s("out.wav"),
-    ]);
+    let o = render(&dir.s("cut.wav"), &params, &dir.s("out.wav"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("the file ends early (truncated?)"),

@@ -174,8 +174,7 @@ impl Compressor {
         }
         let curve = self.curve;
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if super::cpu::avx2_fma() {
             // SAFETY: the CPU has the features the function is compiled for.
             unsafe { self.run_avx2(&curve, &makeup, l, r, stereo) };
             return;

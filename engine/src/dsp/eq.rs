@@ -188,8 +188,7 @@ impl Equalizer {
             self.control();
         }
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if super::cpu::avx2_fma() {
             // SAFETY: the CPU has the features the function is compiled for.
             unsafe { self.run_avx2(l, r, stereo) };
             return;

@@ -930,8 +930,7 @@ impl FdnReverb {
         stereo: bool,
     ) -> f32 {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if super::cpu::avx2_fma() {
             // SAFETY: the CPU has the features the function is compiled for.
             return unsafe { self.run_avx2::<N, XF, FADE>(l, r, stereo) };
         }

@@ -4,6 +4,8 @@
 pub mod biquad;
 pub mod chain;
 pub mod compressor;
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+pub mod cpu;
 pub mod denormal;
 pub mod eq;
 pub mod fast_math;

@@ -108,16 +108,10 @@ pub fn t20(h: &[f32], sr: f32) -> f32 {
     3.0 * (at(-25.0) - at(-5.0))
 }
 
-/// Octave band-pass: four cascaded cookbook band-pass sections (0 dB peak), steep enough that a
-/// band decaying 60 dB/s faster than its neighbours is not masked by their leakage.
-pub fn octave_band(x: &[f32], centre: f64, sr: f64) -> Vec<f32> {
-    let w0 = 2.0 * std::f64::consts::PI * centre / sr;
-    let q = 2f64.sqrt();
-    let alpha = w0.sin() / (2.0 * q);
-    let b = [alpha, 0.0, -alpha];
-    let a = [1.0 + alpha, -2.0 * w0.cos(), 1.0 - alpha];
+/// Runs `x` through cookbook sections (b, a) one after another, in f64.
+fn cascade(x: &[f32], sections: &[([f64; 3], [f64; 3])]) -> Vec<f32> {
     let mut y: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-    for _ in 0..4 {
+    for (b, a) in sections {
         let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
         for v in y.iter_mut() {
             let x0 = *v;
@@ -130,6 +124,18 @@ pub fn octave_band(x: &[f32], centre: f64, sr: f64) -> Vec<f32> {
         }
     }
     y.into_iter().map(|v| v as f32).collect()
+}
+
+/// Octave band-pass: four cascaded cookbook band-pass sections (0 dB peak), steep enough that a
+/// band decaying 60 dB/s faster than its neighbours is not masked by their leakage.
+pub fn octave_band(x: &[f32], centre: f64, sr: f64) -> Vec<f32> {
+    let w0 = 2.0 * std::f64::consts::PI * centre / sr;
+    let alpha = w0.sin() / (2.0 * 2f64.sqrt());
+    let section = (
+        [alpha, 0.0, -alpha],
+        [1.0 + alpha, -2.0 * w0.cos(), 1.0 - alpha],
+    );
+    cascade(x, &[section; 4])
 }
 
 /// Decay rate (dB/s) of a band-limited response: a least-squares line through its Schroeder
@@ -167,25 +173,16 @@ pub fn decay_rate_from_peak(h: &[f32], sr: f32) -> f32 {
 
 /// 4th-order Butterworth high-pass (two cookbook sections, Q 0.541 and 1.307).
 pub fn butterworth_high_pass(x: &[f32], fc: f64, sr: f64) -> Vec<f32> {
-    let mut y: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-    for q in [0.541_196_1, 1.306_563] {
-        let w0 = 2.0 * std::f64::consts::PI * fc / sr;
+    let w0 = 2.0 * std::f64::consts::PI * fc / sr;
+    let c = w0.cos();
+    let section = |q: f64| {
         let alpha = w0.sin() / (2.0 * q);
-        let c = w0.cos();
-        let b = [(1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0];
-        let a = [1.0 + alpha, -2.0 * c, 1.0 - alpha];
-        let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
-        for v in y.iter_mut() {
-            let x0 = *v;
-            let out = (b[0] * x0 + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2) / a[0];
-            x2 = x1;
-            x1 = x0;
-            y2 = y1;
-            y1 = out;
-            *v = out;
-        }
-    }
-    y.into_iter().map(|v| v as f32).collect()
+        (
+            [(1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0],
+            [1.0 + alpha, -2.0 * c, 1.0 - alpha],
+        )
+    };
+    cascade(x, &[section(0.541_196_1), section(1.306_563)])
 }
 
 pub fn energy(x: &[f32]) -> f64 {
