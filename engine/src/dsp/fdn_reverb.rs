@@ -394,13 +394,26 @@ impl Network {
     /// Loop filters, output taps, feedback matrix and input for one sample: `o` holds the line
     /// outputs and leaves holding the line inputs.
     #[inline(always)]
-    fn step<const N: usize>(&mut self, o: &mut [f32; N], x: f32, p: &Patterns) -> (f32, f32) {
+    fn step<const N: usize, const AVX: bool>(
+        &mut self,
+        o: &mut [f32; N],
+        x: f32,
+        p: &Patterns,
+    ) -> (f32, f32) {
         self.low.run::<N>(o);
         self.high.run::<N>(o);
         for i in 0..N {
             o[i] *= self.gain[i];
             self.gain[i] += self.gain_step[i];
         }
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if AVX {
+            // SAFETY: `AVX` is only set on the path the CPU check enabled.
+            unsafe { transpose::fwht::<N>(o) };
+        } else {
+            fwht::<N>(o);
+        }
+        #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
         fwht::<N>(o);
         let (yl, yr) = (o[p.left], o[p.right]);
         for i in 0..N {
@@ -1002,11 +1015,11 @@ impl FdnReverb {
             // switched in fresh (new FDN size) takes its input gradually as well as giving its
             // output gradually: an abrupt onset would ring through the tail.
             let x = mono[t] * norm[t] * size[t];
-            let (mut tl, mut tr) = self.main.step::<N>(&mut main[t], x, &self.patterns);
+            let (mut tl, mut tr) = self.main.step::<N, AVX>(&mut main[t], x, &self.patterns);
             if FADE {
                 let (fl, fr) =
                     self.fader
-                        .step::<N>(&mut fader[t], x * into_fader[t], &self.patterns);
+                        .step::<N, AVX>(&mut fader[t], x * into_fader[t], &self.patterns);
                 tl -= fl;
                 tr -= fr;
             }

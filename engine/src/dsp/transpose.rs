@@ -1,9 +1,11 @@
-//! 8×8 block transposes between delay lines (sample-major per line) and the reverb's frames
-//! (line-major per sample), with AVX.
+//! The reverb's AVX kernels: 8×8 block transposes between delay lines (sample-major per line) and
+//! frames (line-major per sample), and the Walsh–Hadamard transform of a frame.
 //!
 //! The FDN reads each line as a run of samples but processes each sample across all lines; moving
 //! a chunk between the two layouts one float at a time costs two memory operations per line and
-//! sample. Eight loads, twenty-four shuffles and eight stores move 64 floats instead.
+//! sample. Eight loads, twenty-four shuffles and eight stores move 64 floats instead. The
+//! transform's three inner stages pair lanes of one register: each is a lane permutation and one
+//! multiply-add by ±1 (exact, so the result is the plain butterflies' to the bit).
 
 #[cfg(target_arch = "x86")]
 use std::arch::x86::*;
@@ -95,6 +97,47 @@ pub unsafe fn frames_to_lines<const N: usize>(
     }
 }
 
+/// Unnormalised Walsh–Hadamard transform of `x` (N a multiple of 8, at most 64), in place.
+///
+/// # Safety
+/// AVX and FMA must be available.
+#[target_feature(enable = "avx,fma")]
+#[inline]
+pub unsafe fn fwht<const N: usize>(x: &mut [f32; N]) {
+    const { assert!(N % 8 == 0 && N <= 64) };
+    let m = N / 8;
+    // SAFETY: loads and stores stay within `x` (m registers of 8); the rest is register-only.
+    unsafe {
+        let s1 = _mm256_setr_ps(1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0);
+        let s2 = _mm256_setr_ps(1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0);
+        let s4 = _mm256_setr_ps(1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0);
+        let mut v = [_mm256_setzero_ps(); 8];
+        for (k, r) in v.iter_mut().enumerate().take(m) {
+            let a = _mm256_loadu_ps(x.as_ptr().add(8 * k));
+            // lane j pairs with j^h: partner + (±1)·self
+            let a = _mm256_fmadd_ps(s1, a, _mm256_permute_ps::<0xB1>(a));
+            let a = _mm256_fmadd_ps(s2, a, _mm256_permute_ps::<0x4E>(a));
+            *r = _mm256_fmadd_ps(s4, a, _mm256_permute2f128_ps::<0x01>(a, a));
+        }
+        let mut h = 1;
+        while h < m {
+            let mut i = 0;
+            while i < m {
+                for j in i..i + h {
+                    let (a, b) = (v[j], v[j + h]);
+                    v[j] = _mm256_add_ps(a, b);
+                    v[j + h] = _mm256_sub_ps(a, b);
+                }
+                i += 2 * h;
+            }
+            h *= 2;
+        }
+        for (k, r) in v.iter().enumerate().take(m) {
+            _mm256_storeu_ps(x.as_mut_ptr().add(8 * k), *r);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +166,39 @@ mod tests {
         // SAFETY: as above.
         unsafe { frames_to_lines::<16>(&frames, 8, outs) };
         assert_eq!(back, lines);
+    }
+
+    #[test]
+    fn hadamard_matches_the_butterflies_exactly() {
+        if !(std::arch::is_x86_feature_detected!("avx")
+            && std::arch::is_x86_feature_detected!("fma"))
+        {
+            eprintln!("SKIPPED: no AVX/FMA on this CPU");
+            return;
+        }
+        fn check<const N: usize>() {
+            let x: [f32; N] = std::array::from_fn(|i| ((i * 37 + 11) % 23) as f32 / 7.0 - 1.3);
+            let mut plain = x;
+            let mut h = 1;
+            while h < N {
+                let mut y = [0.0f32; N];
+                for j in 0..N {
+                    y[j] = if j & h == 0 {
+                        plain[j] + plain[j ^ h]
+                    } else {
+                        plain[j ^ h] - plain[j]
+                    };
+                }
+                plain = y;
+                h *= 2;
+            }
+            let mut fast = x;
+            // SAFETY: features checked above.
+            unsafe { fwht::<N>(&mut fast) };
+            assert_eq!(fast, plain, "{N}");
+        }
+        check::<16>();
+        check::<32>();
+        check::<64>();
     }
 }
