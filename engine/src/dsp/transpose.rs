@@ -104,7 +104,7 @@ pub unsafe fn frames_to_lines<const N: usize>(
 #[target_feature(enable = "avx,fma")]
 #[inline]
 pub unsafe fn fwht<const N: usize>(x: &mut [f32; N]) {
-    const { assert!(N % 8 == 0 && N <= 64) };
+    const { assert!(N.is_multiple_of(8) && N <= 64) };
     let m = N / 8;
     // SAFETY: loads and stores stay within `x` (m registers of 8); the rest is register-only.
     unsafe {
