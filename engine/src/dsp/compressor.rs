@@ -138,6 +138,11 @@ impl Compressor {
 
     /// Follows gliding values: called once per control tick.
     fn control(&mut self) {
+        // settle exactly (on the control grid, whatever the host's blocks), so an idle
+        // compressor costs nothing and reports no reduction
+        if self.gr_db > -1e-6 {
+            self.gr_db = 0.0;
+        }
         let curve_moving =
             self.threshold.is_moving() || self.ratio.is_moving() || self.knee.is_moving();
         let time_moving = self.attack_ms.is_moving() || self.release_ms.is_moving();
@@ -218,19 +223,20 @@ impl Compressor {
             }
         }
         let (aa, ar) = (self.alpha_attack, self.alpha_release);
+        // The recurrence is the one serial part: keep it to a compare, a select and a
+        // multiply-add per sample. The meter and the settling to exactly 0 dB come after.
         let mut gr = self.gr_db;
-        let mut most = self.meter_db;
         for g in gain.iter_mut().take(n) {
             let target = *g;
             let a = if target < gr { aa } else { ar };
             gr = target + a * (gr - target);
-            // settle exactly, so an idle compressor costs nothing and reports no reduction
-            gr = if gr > -1e-6 { 0.0 } else { gr };
-            most = most.min(gr);
             *g = gr;
         }
         self.gr_db = gr;
-        self.meter_db = most;
+        self.meter_db = gain[..n].iter().fold(self.meter_db, |m, &g| m.min(g));
+        if gain[..n].iter().chain(&makeup[..n]).all(|&g| g == 0.0) {
+            return; // unity gain throughout: nothing to apply
+        }
         for ((g, m), x) in gain.iter_mut().zip(makeup).zip(l.iter_mut()) {
             *g = fast_math::exp2((*g + m) * OCTAVES_PER_DB);
             *x *= *g;
