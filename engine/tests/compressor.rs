@@ -140,3 +140,32 @@ fn stereo_is_linked_to_the_louder_channel() {
         "left {gl:.3} dB, right {gr:.3} dB"
     );
 }
+
+#[test]
+fn the_meter_holds_the_most_reduction_since_it_was_last_read() {
+    let p = only(
+        &[ParamId::CompBypass],
+        &[
+            (ParamId::CompThreshold, -20.0),
+            (ParamId::CompRatio, 4.0),
+            (ParamId::CompAttack, 1.0),
+            (ParamId::CompRelease, 50.0),
+        ],
+    );
+    let mut c = chain(&p, SR);
+    let block = |level: f32| (vec![level; 4800], vec![0.0f32; 4800]);
+    let (mut l, mut r) = block(1.0); // 0 dB: −15 dB of reduction
+    c.process_mono(&mut l, &mut r);
+    let (mut l, mut r) = block(0.001); // quiet: the reduction releases
+    for _ in 0..20 {
+        c.process_mono(&mut l, &mut r);
+    }
+    let most = c.take_gain_reduction_meter_db();
+    assert!((most - -15.0).abs() < 0.05, "{most}");
+    assert_eq!(c.gain_reduction_db(), 0.0, "released and settled");
+    assert_eq!(
+        c.take_gain_reduction_meter_db(),
+        0.0,
+        "read again: nothing since"
+    );
+}

@@ -243,11 +243,6 @@ impl VocalChain {
         self.comp.take_meter_db()
     }
 
-    /// The reverb's line lengths in samples (for tests and display).
-    pub fn reverb_delays(&self) -> &[u32] {
-        self.reverb.delays()
-    }
-
     /// Processes a stereo vocal in place.
     pub fn process_stereo(&mut self, l: &mut [f32], r: &mut [f32]) {
         assert_eq!(l.len(), r.len(), "channel buffers differ in length");

@@ -694,11 +694,6 @@ impl FdnReverb {
         })
     }
 
-    /// The line lengths in use (for tests).
-    pub fn delays(&self) -> &[u32] {
-        &self.delays[..self.lines]
-    }
-
     /// The shortest line in use, counting the lengths being crossfaded to.
     fn shortest(&self) -> usize {
         let n = self.lines;
