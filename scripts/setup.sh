@@ -14,23 +14,32 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
 }
 
-if command -v apt-get >/dev/null; then
-  if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ] || ! python3 -m venv --help >/dev/null 2>&1; then
-    say "installing the IEM plug-ins (the research's DSP, for side-by-side tests) and python3-venv"
-    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      iem-plugin-suite-vst python3-venv >/dev/null \
-      || echo "could not install them: the IEM comparison tests will skip and say so"
-  fi
-else
-  echo "no apt-get here: the IEM comparison tests will skip and say so"
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ]; then
+  say "installing the IEM plug-ins (the research's DSP, for side-by-side tests)"
+  apt_install iem-plugin-suite-vst || echo "could not install them: the IEM comparison tests will skip and say so"
 fi
 
 venv=target/iem-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile" 2>/dev/null; then
   say "Python for the IEM reference host: $venv (numpy, scipy, soundfile)"
   mkdir -p target
-  python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile \
-    || echo "could not make $venv: the IEM comparison tests will skip and say so"
+  rm -rf "$venv"
+  # a bare Debian python3 has no ensurepip until python3-venv is installed
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    apt_install python3-venv python3-pip && python3 -m venv "$venv" || true
+  fi
+  if [ -x "$venv/bin/pip" ]; then
+    "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile \
+      || echo "could not install numpy, scipy, soundfile: the IEM comparison tests will skip and say so"
+  else
+    echo "could not make $venv: the IEM comparison tests will skip and say so"
+  fi
 fi
 
 say "building automix (release)"
