@@ -1,4 +1,5 @@
-//! Helpers for the cross-crate tests: finding and running the IEM reference plug-ins.
+//! Helpers shared by the tests of every crate: WAV files, frequency responses, and finding and
+//! running the IEM reference plug-ins.
 //!
 //! The reference needs three things this repository does not ship: the research's host scripts
 //! in `../shared/reference`, Debian's `iem-plugin-suite-vst`, and a Python with numpy, scipy and
@@ -111,11 +112,20 @@ pub fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>]) {
     w.finalize().unwrap();
 }
 
+/// Reads a WAV file (float or integer samples) as one vector per channel.
 pub fn read_wav(path: &Path) -> (u32, Vec<Vec<f32>>) {
     let mut r = hound::WavReader::open(path).unwrap();
     let spec = r.spec();
     let n = spec.channels as usize;
-    let samples: Vec<f32> = r.samples::<f32>().map(|s| s.unwrap()).collect();
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(|s| s.unwrap()).collect(),
+        hound::SampleFormat::Int => {
+            let scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.unwrap() as f32 / scale)
+                .collect()
+        }
+    };
     (
         spec.sample_rate,
         (0..n)
@@ -124,19 +134,24 @@ pub fn read_wav(path: &Path) -> (u32, Vec<Vec<f32>>) {
     )
 }
 
-/// |H| in dB of a finite response at `freq`, by direct evaluation of its DTFT.
+/// |H(e^jw)| in dB of a finite response, by direct evaluation of its DTFT.
 pub fn response_db(h: &[f32], freq: f64, sr: f64) -> f64 {
     let w = 2.0 * std::f64::consts::PI * freq / sr;
     let (mut re, mut im) = (0.0f64, 0.0f64);
-    for (n, &x) in h.iter().enumerate() {
-        let a = w * n as f64;
-        re += x as f64 * a.cos();
-        im -= x as f64 * a.sin();
+    let (c, s) = (w.cos(), w.sin());
+    // rotate a phasor instead of calling sin/cos per sample
+    let (mut pr, mut pi) = (1.0f64, 0.0f64);
+    for &x in h {
+        re += x as f64 * pr;
+        im -= x as f64 * pi;
+        let npr = pr * c - pi * s;
+        pi = pr * s + pi * c;
+        pr = npr;
     }
     10.0 * (re * re + im * im).log10()
 }
 
-/// 1/3-octave centre frequencies from 20 Hz up to `max`.
+/// 1/3-octave centre frequencies (base-10 series) from 20 Hz up to `max`.
 pub fn third_octaves(max: f64) -> Vec<f64> {
     (0..)
         .map(|k| 1000.0 * 10f64.powf((k as f64 - 17.0) / 10.0))

@@ -2,6 +2,8 @@
 //! the engine, so a test compares the engine against an independent reference.
 #![allow(dead_code)]
 
+#[allow(unused_imports)] // each test binary uses its own part of the helpers
+pub use automix_tests::{energy, response_db, third_octaves};
 use engine::{MixParams, ParamId, VocalChain};
 
 /// Parameters with every stage bypassed except those named; the others at defaults.
@@ -44,32 +46,6 @@ pub fn impulse(n: usize) -> Vec<f32> {
     let mut x = vec![0.0; n];
     x[0] = 1.0;
     x
-}
-
-/// |H(e^jw)| in dB of a finite response, by direct evaluation of its DTFT.
-pub fn response_db(h: &[f32], freq: f64, sr: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * freq / sr;
-    let (mut re, mut im) = (0.0f64, 0.0f64);
-    let (c, s) = (w.cos(), w.sin());
-    // rotate a phasor instead of calling sin/cos per sample
-    let (mut pr, mut pi) = (1.0f64, 0.0f64);
-    for &x in h {
-        re += x as f64 * pr;
-        im -= x as f64 * pi;
-        let npr = pr * c - pi * s;
-        pi = pr * s + pi * c;
-        pr = npr;
-    }
-    10.0 * (re * re + im * im).log10()
-}
-
-/// 1/3-octave centre frequencies (base-10 series) from 20 Hz up to `max`.
-pub fn third_octaves(max: f64) -> Vec<f64> {
-    (0..)
-        .map(|k| 1000.0 * 10f64.powf((k as f64 - 17.0) / 10.0))
-        .take_while(|&f| f <= max)
-        .filter(|&f| f >= 19.0)
-        .collect()
 }
 
 /// Magnitude (dB) of the Audio-EQ-Cookbook peaking filter, straight from the cookbook in f64.
@@ -183,10 +159,6 @@ pub fn butterworth_high_pass(x: &[f32], fc: f64, sr: f64) -> Vec<f32> {
         )
     };
     cascade(x, &[section(0.541_196_1), section(1.306_563)])
-}
-
-pub fn energy(x: &[f32]) -> f64 {
-    x.iter().map(|&v| (v as f64).powi(2)).sum()
 }
 
 pub fn correlation(a: &[f32], b: &[f32]) -> f64 {
