@@ -32,12 +32,6 @@ impl Rng {
     }
 }
 
-/// White noise, uniform in ±`amplitude`.
-pub fn white_noise(len: usize, amplitude: f32, seed: u64) -> Vec<f32> {
-    let mut rng = Rng::new(seed);
-    (0..len).map(|_| amplitude * rng.bipolar()).collect()
-}
-
 /// A sung line: notes of a minor pentatonic melody with vibrato, a voice-like harmonic spectrum
 /// with two formants, breath noise, syllable envelopes and rests. Peaks near `peak` (linear).
 pub fn vocal_line(sample_rate: f32, seconds: f32, peak: f32, seed: u64) -> Vec<f32> {
@@ -209,7 +203,5 @@ mod tests {
         assert_ne!(a, vocal_line(44_100.0, 2.0, 0.5, 8));
         let peak = a.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!((peak - 0.5).abs() < 1e-6);
-        let noise = white_noise(10_000, 0.1, 1);
-        assert!(noise.iter().all(|v| v.abs() <= 0.1));
     }
 }

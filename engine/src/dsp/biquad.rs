@@ -88,16 +88,6 @@ impl Coeffs {
             ],
         )
     }
-
-    /// Multiplies the numerator: the same filter followed by a gain.
-    pub fn scaled(self, g: f64) -> Coeffs {
-        Coeffs {
-            b0: self.b0 * g,
-            b1: self.b1 * g,
-            b2: self.b2 * g,
-            ..self
-        }
-    }
 }
 
 /// Trapezoidal state-variable filter coefficients: output = m0·x + m1·band + m2·low.
@@ -243,12 +233,6 @@ impl SvfState {
         self.ic1 = 2.0 * v1 - self.ic1;
         self.ic2 = 2.0 * v2 - self.ic2;
         (c.m0 * v0 + c.m1 * v1 + c.m2 * v2) as f32
-    }
-
-    pub fn process(&mut self, c: &Svf, buf: &mut [f32]) {
-        for x in buf {
-            *x = self.tick(c, *x);
-        }
     }
 }
 

@@ -260,29 +260,18 @@ impl Equalizer {
                 SvfState::settled(r[0] as f64),
             ];
         }
+        if !self.hp_mix.is_moving() {
+            // fully on: filter in place
+            filter(&mut self.hp_state, &mut self.hp_coeffs, l, r, stereo);
+            return;
+        }
+        // Switching: crossfade between the plain and the filtered signal.
         let n = l.len();
         let (filtered_l, filtered_r) = self.scratch.split_at_mut(CONTROL);
         let (fl, fr) = (&mut filtered_l[..n], &mut filtered_r[..n]);
         fl.copy_from_slice(l);
         fr.copy_from_slice(r);
-        let mut c = self.hp_coeffs;
-        for i in 0..n {
-            fl[i] = self.hp_state[0].tick(&c.now, fl[i]);
-            if stereo {
-                fr[i] = self.hp_state[1].tick(&c.now, fr[i]);
-            }
-            c.advance();
-        }
-        self.hp_coeffs = c;
-        if !self.hp_mix.is_moving() {
-            if self.hp_mix.value() == 1.0 {
-                l.copy_from_slice(fl);
-                if stereo {
-                    r.copy_from_slice(fr);
-                }
-            }
-            return;
-        }
+        filter(&mut self.hp_state, &mut self.hp_coeffs, fl, fr, stereo);
         for i in 0..n {
             let m = self.hp_mix.tick();
             l[i] += m * (fl[i] - l[i]);
@@ -290,5 +279,22 @@ impl Equalizer {
                 r[i] += m * (fr[i] - r[i]);
             }
         }
+    }
+}
+
+/// Runs one SVF over a chunk in place, its coefficients stepping per sample while they glide.
+fn filter(
+    state: &mut [SvfState; 2],
+    c: &mut GlidingSvf,
+    l: &mut [f32],
+    r: &mut [f32],
+    stereo: bool,
+) {
+    for i in 0..l.len() {
+        l[i] = state[0].tick(&c.now, l[i]);
+        if stereo {
+            r[i] = state[1].tick(&c.now, r[i]);
+        }
+        c.advance();
     }
 }
