@@ -1,5 +1,6 @@
 //! Vocal Automix engine: the vocal chain and the parameter table, with no plug-in framework in it.
 
+pub mod analysis;
 pub mod dsp;
 pub mod params;
 pub mod resample;

@@ -1,0 +1,222 @@
+//! What the assistant decided and why: every parameter of the chain, the measurements behind each
+//! stage's decision, and warnings. Serialises to versioned JSON (`FORMAT`, `VERSION`); the CLI
+//! prints it and the plug-in shows it.
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::params::{MixParams, PARAMS, ParamId};
+
+pub const FORMAT: &str = "vocal-automix/suggestion";
+/// Bumped when a field changes meaning or disappears (adding fields does not bump it).
+pub const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MixSuggestion {
+    pub format: String,
+    pub version: u32,
+    /// Which assistant decided each stage ("rules" until the CNN engine exists).
+    pub engine: String,
+    /// Every chain parameter, by key, in the parameter table's order.
+    #[serde(serialize_with = "params_ser", deserialize_with = "params_de")]
+    pub params: MixParams,
+    pub inputs: Inputs,
+    pub gate: Gate,
+    pub eq: EqDecision,
+    pub compression: CompressionDecision,
+    pub reverb: ReverbDecision,
+    pub level: LevelDecision,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Inputs {
+    pub vocal: InputReport,
+    pub backing: Option<InputReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct InputReport {
+    pub seconds: f64,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub peak_dbfs: Option<f64>,
+    /// As it plays in the stereo mix (a mono file on both sides), LUFS.
+    pub integrated_lufs: Option<f64>,
+    pub loudness_range_lu: Option<f64>,
+    pub clipped_passages: usize,
+}
+
+/// The vocal-activity gate: which analysis frames the EQ rule (and the CNN) look at.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Gate {
+    /// How the threshold was set.
+    pub rule: String,
+    /// Relative to the vocal's integrated loudness (mono analysis signal), LU.
+    pub relative_lu: f64,
+    pub threshold_lufs: Option<f64>,
+    pub frames_kept: usize,
+    pub frames_total: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BandReport {
+    pub hz: f32,
+    /// Band level over the gated frames (mono analysis signals), dBFS.
+    pub vocal_db: f64,
+    pub backing_db: Option<f64>,
+    /// Level minus the signal's mean over the nine bands (the rule's normalisation), dB.
+    pub vocal_relative_db: f64,
+    pub backing_relative_db: Option<f64>,
+    pub vocal_essential: bool,
+    pub backing_essential: bool,
+    /// How far the backing sits above the vocal in this band once the vocal is at its target
+    /// level (1.77 LU under the backing), dB; positive = the backing covers the vocal.
+    pub backing_over_vocal_db: Option<f64>,
+    pub gain_db: f32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EqFilter {
+    pub hz: f32,
+    pub gain_db: f32,
+    pub q: f32,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EqDecision {
+    pub bands: Vec<BandReport>,
+    pub filters: Vec<EqFilter>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SearchStep {
+    pub threshold_db: f32,
+    pub ratio: f32,
+    pub loudness_range_lu: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchOutcome {
+    /// The EQ'd vocal's range was already at or under the target at the first setting.
+    AlreadyWithin,
+    /// A setting brought the range to the target.
+    Reached,
+    /// The threshold would have passed −35 dB; the last setting stays.
+    StoppedAtFloor,
+    /// Under 3 s of vocal: no loudness range to measure; the first setting stays.
+    TooShort,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CompressionDecision {
+    pub target_lu: f64,
+    pub threshold_db: f32,
+    pub ratio: f32,
+    pub attack_ms: f32,
+    pub release_ms: f32,
+    pub knee_db: f32,
+    /// Of the EQ'd vocal, before and after the compressor.
+    pub loudness_range_before_lu: Option<f64>,
+    pub loudness_range_after_lu: Option<f64>,
+    pub outcome: SearchOutcome,
+    /// The settings the search measured, in the order it measured them.
+    pub steps: Vec<SearchStep>,
+    /// Song-long compressor passes run (steps that cannot touch the signal cost none).
+    pub passes: usize,
+    pub reason: String,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TempoSource {
+    /// Given by the caller (`--tempo`, or the host's transport).
+    Caller,
+    /// Estimated from the backing track.
+    Estimated,
+    /// Neither known nor measurable: 120 BPM assumed.
+    Assumed,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ReverbDecision {
+    pub tempo_bpm: f64,
+    pub tempo_source: TempoSource,
+    pub tempo_confidence: Option<f64>,
+    /// −T/45 + 40/9 before clamping to the reverb's range, s.
+    pub formula_time_s: f64,
+    pub reverb_time_s: f32,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LevelDecision {
+    pub target_below_backing_lu: f64,
+    pub backing_lufs: Option<f64>,
+    /// The vocal after EQ, compressor and reverb, at 0 dB vocal level, as it plays, LUFS.
+    pub processed_vocal_lufs: Option<f64>,
+    pub gain_db: f32,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Warning {
+    /// Stable identifier (`vocal_almost_silent`, `backing_missing`, …).
+    pub code: String,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Warning {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl MixSuggestion {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a suggestion always serialises")
+    }
+
+    /// Reads a suggestion written by [`MixSuggestion::to_json`] (this or an older version).
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let s: MixSuggestion =
+            serde_json::from_str(text).map_err(|e| format!("not a mix suggestion: {e}"))?;
+        if s.format != FORMAT {
+            return Err(format!("not a mix suggestion (format `{}`)", s.format));
+        }
+        if s.version > VERSION {
+            return Err(format!(
+                "a suggestion of version {} needs a newer Vocal Automix (this one reads up to {VERSION})",
+                s.version
+            ));
+        }
+        Ok(s)
+    }
+}
+
+fn params_ser<S: Serializer>(p: &MixParams, s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(PARAMS.len()))?;
+    for (id, v) in p.iter() {
+        map.serialize_entry(id.key(), &v)?;
+    }
+    map.end()
+}
+
+/// Unknown keys are ignored and missing ones keep their defaults, so suggestions written by other
+/// versions still load; values are conformed to their ranges.
+fn params_de<'de, D: Deserializer<'de>>(d: D) -> Result<MixParams, D::Error> {
+    let map = std::collections::BTreeMap::<String, f32>::deserialize(d)?;
+    let mut p = MixParams::default();
+    for (k, v) in map {
+        if let Some(id) = ParamId::from_key(&k) {
+            p.set(id, v);
+        }
+    }
+    Ok(p)
+}
