@@ -11,6 +11,8 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
+use engine::analysis::{Track, TrackCapture};
+
 /// Decoded audio: one vector per channel.
 #[derive(Clone, Debug)]
 pub struct Audio {
@@ -35,7 +37,12 @@ pub struct DecodeNotes {
     pub ended_early: bool,
 }
 
-pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
+/// Receives each decoded packet: sample rate, channels, declared frame count, samples.
+type PacketSink<'a> = dyn FnMut(u32, usize, Option<u64>, &mut [f32]) -> Result<(), String> + 'a;
+
+/// Decodes `path` packet by packet, handing each packet's samples (interleaved) to `sink` with
+/// the sample rate, the channel count and the frame count the file declares. Returns what decoding noticed and the frames delivered.
+fn decode(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
     if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
@@ -64,12 +71,16 @@ pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
         .ok_or_else(not_audio)?;
     let track_id = track.id;
     let declared_frames = track.codec_params.n_frames;
+    if track.codec_params.sample_rate == Some(0) {
+        return Err(format!("{shown} says its sample rate is 0"));
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| format!("{shown}: cannot decode its audio: {e}"))?;
-    let mut sample_rate = track.codec_params.sample_rate.unwrap_or(0);
-    let mut channels: Vec<Vec<f32>> = Vec::new();
     let mut notes = DecodeNotes::default();
+    let mut layout: Option<(u32, usize)> = None;
+    let mut buf: Option<SampleBuffer<f32>> = None;
+    let mut frames = 0u64;
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
@@ -100,30 +111,59 @@ pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
         if decoded.frames() == 0 {
             continue;
         }
-        sample_rate = spec.rate;
         let n = spec.channels.count();
+        match layout {
+            None => {
+                if spec.rate == 0 {
+                    return Err(format!("{shown} does not say its sample rate"));
+                }
+                if n == 0 {
+                    return Err(format!("{shown} has no audio channels"));
+                }
+                layout = Some((spec.rate, n));
+            }
+            Some((rate, channels)) if rate != spec.rate || channels != n => {
+                return Err(format!(
+                    "{shown}: the sample rate or the number of channels changes mid-file"
+                ));
+            }
+            Some(_) => {}
+        }
+        if buf
+            .as_ref()
+            .is_none_or(|b| b.capacity() < decoded.capacity())
+        {
+            buf = Some(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec));
+        }
+        let b = buf.as_mut().expect("made above");
+        b.copy_interleaved_ref(decoded);
+        frames += (b.len() / n) as u64;
+        sink(spec.rate, n, declared_frames, b.samples_mut())?;
+    }
+    if frames == 0 {
+        return Err(format!("{shown} contains no audio samples"));
+    }
+    if declared_frames.is_some_and(|n| frames < n) {
+        notes.ended_early = true;
+    }
+    Ok((notes, frames))
+}
+
+pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
+    let mut sample_rate = 0;
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let (notes, _) = decode(path, &mut |rate, n, _, samples| {
+        sample_rate = rate;
         if channels.is_empty() {
             channels = vec![Vec::new(); n];
-        } else if channels.len() != n {
-            return Err(format!("{shown}: the number of channels changes mid-file"));
         }
-        let mut buf = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
-        buf.copy_interleaved_ref(decoded);
-        for frame in buf.samples().chunks_exact(n) {
+        for frame in samples.chunks_exact(n) {
             for (c, &v) in channels.iter_mut().zip(frame) {
                 c.push(v);
             }
         }
-    }
-    if channels.is_empty() || channels[0].is_empty() {
-        return Err(format!("{shown} contains no audio samples"));
-    }
-    if declared_frames.is_some_and(|n| (channels[0].len() as u64) < n) {
-        notes.ended_early = true;
-    }
-    if sample_rate == 0 {
-        return Err(format!("{shown} does not say its sample rate"));
-    }
+        Ok(())
+    })?;
     Ok((
         Audio {
             sample_rate,
@@ -131,6 +171,31 @@ pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
         },
         notes,
     ))
+}
+
+/// Decodes `path` straight into an analysis [`Track`]: the channels are never held whole (a
+/// mono downmix and loudness blocks are kept), which is what keeps `automix analyze` small.
+pub fn read_track(path: &Path) -> Result<(Track, DecodeNotes), String> {
+    let mut capture: Option<TrackCapture> = None;
+    let (notes, _) = decode(path, &mut |rate, n, declared, samples| {
+        let cap = match capture.as_mut() {
+            Some(c) => c,
+            // reserving the declared length avoids growing (and briefly doubling) the downmix;
+            // capped so that a lying header cannot ask for absurd memory
+            None => capture.insert(TrackCapture::new(
+                rate,
+                n,
+                declared.unwrap_or(0).min(1 << 28) as usize,
+            )?),
+        };
+        cap.push_interleaved(samples);
+        Ok(())
+    })?;
+    let track = capture
+        .expect("decode delivered samples")
+        .finish()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((track, notes))
 }
 
 /// Writes 32-bit float WAV, through a temporary file beside the target, so a failed write never
@@ -170,4 +235,15 @@ fn partial_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".partial");
     path.with_file_name(name)
+}
+
+/// Writes a text file through a temporary file beside it, like [`write_wav`].
+pub fn write_text(path: &Path, text: &str) -> Result<(), String> {
+    let partial = partial_path(path);
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            format!("cannot write {}: {e}", path.display())
+        })
 }

@@ -1,20 +1,20 @@
 //! `automix demo`: the product heard in one command, with nothing to supply.
 //!
-//! Synthesises (deterministically) a sung line and a drums–bass–chords backing, writes them, and
-//! renders the vocal through the chain with its default settings (the research's: dry/wet 11.5 %,
-//! room size 14.54, fade-in 0.68 s, the reverb time its tempo rule gives at 120 BPM) into a
-//! processed vocal and a full mix.
+//! Synthesises (deterministically) a sung line and a drums–bass–chords backing, writes them,
+//! lets the assistant decide every setting (the tempo it estimates from the backing), and writes
+//! the processed vocal, the full mix, the suggestion and a readable report.
 
 use std::path::Path;
 
-use engine::PARAMS;
 use engine::synth::{backing_track, vocal_line};
 
-use crate::audio_io::{Audio, write_wav};
-use crate::render::{self, RenderJob};
+use crate::analyze::{self, AnalyzeJob};
+use crate::audio_io::{Audio, write_text, write_wav};
+use crate::mix::{self, MixJob};
 
 const RATE: u32 = 44_100;
-const SECONDS: f32 = 12.0;
+const SECONDS: f32 = 20.0;
+const BPM: f32 = 96.0;
 
 pub fn run(
     dir: &Path,
@@ -22,54 +22,46 @@ pub fn run(
     say: &mut dyn FnMut(String),
 ) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let vocal = vocal_line(RATE as f32, SECONDS, 0.5, 2026);
-    let [l, r] = backing_track(RATE as f32, SECONDS, 100.0, 0.7, 2026);
-    let paths = [
-        "vocal_dry.wav",
-        "backing.wav",
-        "params.json",
-        "vocal_mixed.wav",
-        "mix.wav",
-    ]
-    .map(|f| dir.join(f));
+    let vocal = vocal_line(RATE as f32, SECONDS, 0.4, 2026);
+    let [l, r] = backing_track(RATE as f32, SECONDS, BPM, 0.8, 2026);
+    let path = |f: &str| dir.join(f);
     write_wav(
-        &paths[0],
+        &path("vocal_dry.wav"),
         &Audio {
             sample_rate: RATE,
             channels: vec![vocal],
         },
     )?;
     write_wav(
-        &paths[1],
+        &path("backing.wav"),
         &Audio {
             sample_rate: RATE,
             channels: vec![l, r],
         },
     )?;
-    let defaults: serde_json::Map<String, serde_json::Value> = PARAMS
-        .iter()
-        .map(|p| (p.key.to_string(), serde_json::Value::from(p.default as f64)))
-        .collect();
-    let text = serde_json::to_string_pretty(&defaults).expect("serialisable");
-    std::fs::write(&paths[2], text)
-        .map_err(|e| format!("cannot write {}: {e}", paths[2].display()))?;
     say(format!(
-        "synthesised a {SECONDS} s sung line and backing into {}",
+        "synthesised a {SECONDS} s sung line and a {BPM} BPM backing into {}",
         dir.display()
     ));
-    let job = RenderJob {
-        vocal: paths[0].clone(),
-        params: paths[2].clone(),
-        out: paths[3].clone(),
-        backing: Some(paths[1].clone()),
-        mix_out: Some(paths[4].clone()),
-        tail_seconds: 2.0,
+    let job = MixJob {
+        analyze: AnalyzeJob {
+            vocal: path("vocal_dry.wav"),
+            backing: Some(path("backing.wav")),
+            tempo_bpm: None,
+        },
+        mix_out: path("mix.wav"),
+        vocal_out: Some(path("vocal_mixed.wav")),
+        suggestion_out: Some(path("suggestion.json")),
     };
-    render::run(&job, warn, say)?;
+    let s = mix::run(&job, warn, say)?;
+    let report = analyze::table(&s, &job.analyze.vocal, job.analyze.backing.as_deref());
+    write_text(&path("report.txt"), &report)?;
+    println!("{report}");
     say(format!(
-        "listen: {} (the processed vocal) and {} (the mix)",
-        paths[3].display(),
-        paths[4].display()
+        "listen: {} (the processed vocal) and {} (the mix); why: {}",
+        path("vocal_mixed.wav").display(),
+        path("mix.wav").display(),
+        path("report.txt").display()
     ));
     Ok(())
 }

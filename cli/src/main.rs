@@ -1,9 +1,9 @@
 //! `automix`: Vocal Automix on the command line.
 
-mod audio_io;
-mod demo;
-mod param_file;
-mod render;
+use automix::analyze::{self, AnalyzeJob};
+use automix::batch::{self, BatchJob};
+use automix::mix::{self, MixJob};
+use automix::{demo, param_file, render};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,12 +25,62 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Analyze a vocal against its backing track and print the suggested mix (every parameter,
+    /// and why)
+    Analyze {
+        /// The vocal (WAV, FLAC, MP3 or Ogg; mono or stereo; any rate)
+        #[arg(long)]
+        vocal: PathBuf,
+        /// The backing track; without it the EQ and level stay as they are
+        #[arg(long)]
+        backing: Option<PathBuf>,
+        /// The song's tempo, if known (otherwise estimated from the backing)
+        #[arg(long, value_parser = tempo_bpm)]
+        tempo: Option<f64>,
+        /// Print the suggestion as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Analyze, then render the processed vocal and the full mix with the suggestion
+    Mix {
+        #[arg(long)]
+        vocal: PathBuf,
+        #[arg(long)]
+        backing: PathBuf,
+        /// Where to write the full mix (stereo, 32-bit float WAV)
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Also write the processed vocal alone
+        #[arg(long)]
+        vocal_out: Option<PathBuf>,
+        /// Also write the suggestion as JSON
+        #[arg(long)]
+        suggestion_out: Option<PathBuf>,
+        #[arg(long, value_parser = tempo_bpm)]
+        tempo: Option<f64>,
+    },
+    /// Mix every vocal/backing pair in a folder (song_vocal.wav + song_backing.wav), in parallel,
+    /// and write one summary
+    Batch {
+        /// The folder with the pairs
+        dir: PathBuf,
+        /// Where the mixes, suggestions and summary.tsv go (default: DIR/automix)
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        /// Songs mixed at once (default: one per core)
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// One tempo for every song (otherwise each is estimated)
+        #[arg(long, value_parser = tempo_bpm)]
+        tempo: Option<f64>,
+    },
     /// Render a vocal through EQ → compressor → reverb → level with the parameters given
     Render {
         /// The vocal (WAV, FLAC, MP3 or Ogg; mono or stereo)
         #[arg(long)]
         vocal: PathBuf,
-        /// Parameter file: a JSON object of keys from `automix params`; missing keys take defaults
+        /// Parameter file: a JSON object of keys from `automix params` (missing keys take
+        /// defaults), or a suggestion written by `analyze --json` / `mix --suggestion-out`
         #[arg(long)]
         params: PathBuf,
         /// Where to write the processed vocal (stereo, 32-bit float WAV)
@@ -46,8 +96,8 @@ enum Command {
         #[arg(long, default_value_t = 0.0, value_parser = tail_seconds)]
         tail: f32,
     },
-    /// Hear the product with no input: synthesise a sung line and a backing, render the vocal
-    /// through the chain and write the files
+    /// Hear the product with no input: synthesise a sung line and a backing, let the assistant
+    /// mix them, and write the files and a report
     Demo {
         /// Folder to write into (created if needed)
         #[arg(long, default_value = "automix-demo")]
@@ -62,6 +112,17 @@ enum Command {
         #[arg(long)]
         schema: bool,
     },
+}
+
+fn tempo_bpm(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a tempo in BPM"))?;
+    if (20.0..=400.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the tempo is 20 to 400 BPM".into())
+    }
 }
 
 fn tail_seconds(s: &str) -> Result<f32, String> {
@@ -109,7 +170,63 @@ fn print_table() {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    let mut warn = |w: String| eprintln!("automix: warning: {w}");
+    let mut say = |s: String| eprintln!("{s}");
     match cli.command {
+        Command::Analyze {
+            vocal,
+            backing,
+            tempo,
+            json,
+        } => analyze::run(
+            &AnalyzeJob {
+                vocal,
+                backing,
+                tempo_bpm: tempo,
+            },
+            json,
+            &mut warn,
+        ),
+        Command::Mix {
+            vocal,
+            backing,
+            out,
+            vocal_out,
+            suggestion_out,
+            tempo,
+        } => {
+            let job = MixJob {
+                analyze: AnalyzeJob {
+                    vocal,
+                    backing: Some(backing),
+                    tempo_bpm: tempo,
+                },
+                mix_out: out,
+                vocal_out,
+                suggestion_out,
+            };
+            let s = mix::run(&job, &mut warn, &mut say)?;
+            print!(
+                "{}",
+                analyze::table(&s, &job.analyze.vocal, job.analyze.backing.as_deref())
+            );
+            Ok(())
+        }
+        Command::Batch {
+            dir,
+            out_dir,
+            jobs,
+            tempo,
+        } => batch::run(
+            &BatchJob {
+                dir,
+                out_dir,
+                jobs: jobs.map(usize::from),
+                tempo_bpm: tempo,
+            },
+            &mut warn,
+            &mut say,
+        ),
         Command::Render {
             vocal,
             params,
@@ -118,25 +235,18 @@ fn run(cli: Cli) -> Result<(), String> {
             mix_out,
             tail,
         } => {
+            let params = render::load_params(&params, &mut warn)?;
             let job = render::RenderJob {
                 vocal,
                 params,
-                out,
+                out: Some(out),
                 backing,
                 mix_out,
                 tail_seconds: tail,
             };
-            render::run(
-                &job,
-                &mut |w| eprintln!("automix: warning: {w}"),
-                &mut |s| eprintln!("{s}"),
-            )
+            render::run(&job, &mut warn, &mut say)
         }
-        Command::Demo { out_dir } => demo::run(
-            &out_dir,
-            &mut |w| eprintln!("automix: warning: {w}"),
-            &mut |s| eprintln!("{s}"),
-        ),
+        Command::Demo { out_dir } => demo::run(&out_dir, &mut warn, &mut say),
         Command::Params { json, schema } => {
             if json {
                 println!(

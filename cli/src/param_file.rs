@@ -24,6 +24,20 @@ pub fn parse(text: &str, origin: &str) -> Result<Loaded, String> {
             "{origin} must be a JSON object of parameter keys and values, like {{\"level_gain_db\": -3}}; `automix params` lists the keys"
         ));
     };
+    // a suggestion (`analyze --json`, `mix --suggestion-out`): its parameters
+    if map.get("format").and_then(Value::as_str) == Some(engine::analysis::suggestion::FORMAT) {
+        let version = map.get("version").and_then(Value::as_u64).unwrap_or(0);
+        if version > engine::analysis::suggestion::VERSION as u64 {
+            return Err(format!(
+                "{origin} is a suggestion of version {version}; this automix reads up to version {}",
+                engine::analysis::suggestion::VERSION
+            ));
+        }
+        let Some(Value::Object(params)) = map.get("params") else {
+            return Err(format!("{origin}: a suggestion without its \"params\""));
+        };
+        return from_map(params, origin);
+    }
     from_map(&map, origin)
 }
 

@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
-use engine::VocalChain;
 use engine::dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 use engine::resample::resample;
+use engine::{MixParams, VocalChain};
 
 use crate::audio_io::{self, Audio};
 use crate::param_file;
+use crate::progress::Progress;
 
 /// The rates the chain is built and tested for; files outside are converted.
 const LOWEST_RATE: u32 = 22_050;
@@ -18,15 +19,32 @@ const BLOCK: usize = 4096;
 
 pub struct RenderJob {
     pub vocal: PathBuf,
-    pub params: PathBuf,
-    pub out: PathBuf,
+    pub params: MixParams,
+    /// Where the processed vocal goes (optional when a mix is written).
+    pub out: Option<PathBuf>,
     pub backing: Option<PathBuf>,
     pub mix_out: Option<PathBuf>,
     pub tail_seconds: f32,
 }
 
+/// Reads a parameter file (see `param_file`), passing its warnings on.
+pub fn load_params(
+    path: &std::path::Path,
+    warn: &mut dyn FnMut(String),
+) -> Result<MixParams, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let loaded = param_file::parse(&text, &path.display().to_string())?;
+    loaded.warnings.into_iter().for_each(&mut *warn);
+    Ok(loaded.params)
+}
+
 /// Reads an audio file and says on stderr what the user should know about it.
-fn load(path: &std::path::Path, what: &str, warn: &mut dyn FnMut(String)) -> Result<Audio, String> {
+pub fn load(
+    path: &std::path::Path,
+    what: &str,
+    warn: &mut dyn FnMut(String),
+) -> Result<Audio, String> {
     let (mut audio, notes) = audio_io::read(path)?;
     let shown = path.display();
     if notes.skipped_packets > 0 {
@@ -100,11 +118,6 @@ pub fn run(
     warn: &mut dyn FnMut(String),
     say: &mut dyn FnMut(String),
 ) -> Result<(), String> {
-    let text = std::fs::read_to_string(&job.params)
-        .map_err(|e| format!("cannot read {}: {e}", job.params.display()))?;
-    let loaded = param_file::parse(&text, &job.params.display().to_string())?;
-    loaded.warnings.into_iter().for_each(&mut *warn);
-
     let vocal = load(&job.vocal, "vocal", warn)?;
     // read the backing before the long work, so a bad backing fails fast
     let backing = match &job.backing {
@@ -143,7 +156,7 @@ pub fn run(
     let tail = (job.tail_seconds * rate as f32).round() as usize;
     let frames = vocal.frames() + tail;
     let mut chain = VocalChain::new();
-    chain.set_params_immediate(&loaded.params);
+    chain.set_params_immediate(&job.params);
     chain.prepare(rate as f32).map_err(|e| e.to_string())?;
     let stereo_in = vocal.channels.len() == 2;
     let mut l = vocal.channels[0].clone();
@@ -154,27 +167,32 @@ pub fn run(
     };
     l.resize(frames, 0.0);
     r.resize(frames, 0.0);
-    for (bl, br) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
+    let bar = Progress::new("rendering", frames as u64);
+    for (k, (bl, br)) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)).enumerate() {
+        bar.set((k * BLOCK) as u64);
         if stereo_in {
             chain.process_stereo(bl, br)
         } else {
             chain.process_mono(bl, br)
         }
     }
+    bar.finish();
     let rendered = Audio {
         sample_rate: rate,
         channels: vec![l, r],
     };
-    audio_io::write_wav(&job.out, &rendered)?;
-    say(format!(
-        "{}: {:.2} s, {} Hz, {} → {} (stereo, 32-bit float)",
-        job.vocal.display(),
-        vocal.seconds(),
-        rate,
-        if stereo_in { "stereo" } else { "mono" },
-        job.out.display()
-    ));
-    warn_if_clipping(&rendered, &job.out, warn);
+    if let Some(out) = &job.out {
+        audio_io::write_wav(out, &rendered)?;
+        say(format!(
+            "{}: {:.2} s, {} Hz, {} → {} (stereo, 32-bit float)",
+            job.vocal.display(),
+            vocal.seconds(),
+            rate,
+            if stereo_in { "stereo" } else { "mono" },
+            out.display()
+        ));
+        warn_if_clipping(&rendered, out, warn);
+    }
 
     if let (Some(backing), Some(mix_out)) = (backing, &job.mix_out) {
         let backing_path = job.backing.as_ref().expect("backing given").display();

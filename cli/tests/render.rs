@@ -1,9 +1,9 @@
 //! `automix render` and `automix params` end to end: the real binary on real files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use automix_tests::{read_wav, write_wav};
+use automix_tests::{read_wav, shared_audio, write_wav};
 use engine::synth::vocal_line;
 use engine::{MixParams, ParamId, VocalChain};
 
@@ -90,27 +90,6 @@ fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
         .zip(b.iter().flatten())
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
-}
-
-fn shared_audio(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/audio")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: {} is absent (../shared/audio is not beside the repository); this test needs it",
-            p.display()
-        );
-        if std::env::var_os("AUTOMIX_REQUIRE_SHARED").is_some() {
-            panic!(
-                "AUTOMIX_REQUIRE_SHARED is set but {} is missing",
-                p.display()
-            );
-        }
-        None
-    }
 }
 
 #[test]
@@ -393,38 +372,4 @@ fn params_lists_every_parameter_in_each_form() {
     let schema: serde_json::Value =
         serde_json::from_slice(&automix(&["params", "--schema"]).stdout).unwrap();
     assert_eq!(schema["additionalProperties"], false);
-}
-
-#[test]
-fn demo_needs_no_input_and_writes_every_file() {
-    let dir = Dir::new("demo");
-    let o = automix(&["demo", "--out-dir", &dir.s("d")]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    for f in [
-        "vocal_dry.wav",
-        "backing.wav",
-        "params.json",
-        "vocal_mixed.wav",
-        "mix.wav",
-    ] {
-        assert!(dir.path("d").join(f).exists(), "{f} missing");
-    }
-    let (_, dry) = read_wav(&dir.path("d/vocal_dry.wav"));
-    let (_, mixed) = read_wav(&dir.path("d/vocal_mixed.wav"));
-    assert_eq!(
-        mixed[0].len(),
-        dry[0].len() + 2 * 44_100,
-        "the vocal plus a 2 s reverb tail"
-    );
-    // deterministic: a second run writes the very same mix
-    let again = Dir::new("demo2");
-    assert!(
-        automix(&["demo", "--out-dir", &again.s("d")])
-            .status
-            .success()
-    );
-    assert_eq!(
-        std::fs::read(dir.path("d/mix.wav")).unwrap(),
-        std::fs::read(again.path("d/mix.wav")).unwrap()
-    );
 }

@@ -30,12 +30,15 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
         );
         pos += n;
     }
-    let rest: Vec<&[f32]> = channels.iter().map(|c| &c[pos..]).collect();
-    append(
-        &mut out,
-        r.process_partial(Some(&rest), None)
-            .map_err(|e| e.to_string())?,
-    );
+    // rubato refuses an empty final piece; a length that fills whole chunks has none
+    if pos < len {
+        let rest: Vec<&[f32]> = channels.iter().map(|c| &c[pos..]).collect();
+        append(
+            &mut out,
+            r.process_partial(Some(&rest), None)
+                .map_err(|e| e.to_string())?,
+        );
+    }
     while out[0].len() < want + delay {
         append(
             &mut out,
@@ -53,6 +56,15 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_of_whole_chunks_convert_too() {
+        for len in [1024usize, 4096, 1023, 1025, 1] {
+            let x = vec![0.25f32; len];
+            let y = &resample(&[x], 16_000, 44_100).unwrap()[0];
+            assert_eq!(y.len(), (len * 44_100).div_ceil(16_000), "{len}");
+        }
+    }
 
     #[test]
     fn a_sine_keeps_its_frequency_level_and_timing() {

@@ -454,3 +454,53 @@ fn every_band_and_parameter_is_reported() {
     assert_eq!(json["format"], "vocal-automix/suggestion");
     assert_eq!(json["version"], 1);
 }
+
+#[test]
+fn the_eq_rule_on_band_levels_whose_answer_is_known() {
+    use engine::analysis::masking_eq::decide;
+    // the backing lives at 63 and 125 Hz; the vocal at 250 Hz – 4 kHz; at the target level the
+    // backing covers the vocal's 2 kHz by 8 dB
+    let vocal = [
+        -45.0, -40.0, -20.0, -18.0, -19.0, -24.0, -28.0, -45.0, -55.0,
+    ];
+    let backing = [
+        -10.0, -12.0, -25.0, -28.0, -28.0, -16.0, -30.0, -40.0, -50.0,
+    ];
+    let d = decide(&vocal, &backing, 0.0);
+    let gain = |hz: f32| d.bands.iter().find(|b| b.hz == hz).unwrap().gain_db;
+    // cuts in the backing's two essential bands, as deep as half their prominence, at most 6 dB
+    assert!(d.bands[0].backing_essential && d.bands[1].backing_essential);
+    assert_eq!(gain(63.0), -6.0);
+    assert_eq!(gain(125.0), -6.0);
+    // a boost of half the 8 dB by which the backing covers an essential vocal band
+    assert!(d.bands[5].vocal_essential);
+    assert_eq!(gain(2000.0), 4.0);
+    // nothing where the vocal is not covered
+    for hz in [250.0, 500.0, 1000.0, 4000.0, 8000.0, 16000.0] {
+        assert_eq!(gain(hz), 0.0, "{hz}");
+    }
+    assert_eq!(d.filters.len(), 3);
+
+    // never more than four filters, the largest kept; never a boost under 250 Hz
+    let vocal = [
+        -30.0, -25.0, -20.0, -18.0, -19.0, -24.0, -28.0, -45.0, -55.0,
+    ];
+    let backing = [-5.0, -5.0, -2.0, -2.0, -2.0, -2.0, -2.0, -40.0, -50.0];
+    let d = decide(&vocal, &backing, 0.0);
+    assert_eq!(d.filters.len(), 4);
+    assert!(
+        d.filters
+            .iter()
+            .all(|f| f.gain_db.abs() <= 6.0 && f.q == 1.0)
+    );
+    assert!(d.filters.iter().all(|f| f.gain_db < 0.0 || f.hz >= 250.0));
+    // a vocal with nothing in the backing's essential band gets no cut there
+    let vocal = [
+        -90.0, -40.0, -20.0, -18.0, -19.0, -24.0, -28.0, -45.0, -55.0,
+    ];
+    let backing = [
+        -10.0, -30.0, -25.0, -28.0, -28.0, -26.0, -30.0, -40.0, -50.0,
+    ];
+    let d = decide(&vocal, &backing, 0.0);
+    assert_eq!(d.bands[0].gain_db, 0.0);
+}

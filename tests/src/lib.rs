@@ -163,3 +163,33 @@ pub fn third_octaves(max: f64) -> Vec<f64> {
 pub fn energy(x: &[f32]) -> f64 {
     x.iter().map(|&v| (v as f64).powi(2)).sum()
 }
+
+/// A file of `../shared/audio`, or `None` after saying loudly that it is absent. With
+/// `AUTOMIX_REQUIRE_SHARED` set (CI sets it) a missing file fails the test instead.
+pub fn shared_audio(rel: &str) -> Option<PathBuf> {
+    let p = workspace().join("../shared/audio").join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    eprintln!(
+        "SKIPPED: {} is absent (../shared/audio is not beside the repository); this test needs it",
+        p.display()
+    );
+    if std::env::var_os("AUTOMIX_REQUIRE_SHARED").is_some() {
+        panic!(
+            "AUTOMIX_REQUIRE_SHARED is set but {} is missing",
+            p.display()
+        );
+    }
+    None
+}
+
+/// Integrated loudness (LUFS) and loudness range (LU) of a file's channels, measured by the
+/// `ebur128` crate — an implementation independent of the engine's.
+pub fn ebu_loudness(rate: u32, channels: &[Vec<f32>]) -> (f64, f64) {
+    use ebur128::{EbuR128, Mode};
+    let mut m = EbuR128::new(channels.len() as u32, rate, Mode::I | Mode::LRA).unwrap();
+    let planar: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+    m.add_frames_planar_f32(&planar).unwrap();
+    (m.loudness_global().unwrap(), m.loudness_range().unwrap())
+}

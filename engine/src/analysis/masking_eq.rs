@@ -16,6 +16,8 @@
 //!   the vocal at its target level (1.77 LU under the backing, as the level rule will set it),
 //!   is louder than the vocal in that band. Each gets a **boost** of half that excess, 1 to 6 dB,
 //!   when the excess is at least 2 dB.
+//!   No boosts below 250 Hz: there a vocal's energy is mostly proximity effect, rumble and
+//!   handling noise, and lifting it muddies the mix more than it uncovers the voice.
 //! * The four filters of largest magnitude are kept (ties to the lower band).
 //!
 //! ±6 dB keeps a rule of thumb from doing harm the listener would notice before the benefit; the
@@ -32,6 +34,7 @@ pub const MAX_GAIN_DB: f64 = 6.0;
 const MIN_CUT_DB: f64 = 2.0;
 const MIN_BOOST_DB: f64 = 1.0;
 const MIN_EXCESS_DB: f64 = 2.0;
+const LOWEST_BOOST_HZ: f32 = 250.0;
 /// A vocal band this far under the vocal's band mean has too little to cut.
 const NOTHING_TO_CUT_DB: f64 = -20.0;
 /// Floor for band levels of digital silence, dB.
@@ -92,7 +95,7 @@ pub fn decide(vocal_db: &[f64; 9], backing_db: &[f64; 9], vocal_shift_db: f64) -
                 )
             };
             candidates.push((b, -cut, why));
-        } else if ev[b] && excess >= MIN_EXCESS_DB {
+        } else if ev[b] && excess >= MIN_EXCESS_DB && EQ_BANDS[b].0 >= LOWEST_BOOST_HZ {
             let boost = (excess / 2.0).clamp(MIN_BOOST_DB, MAX_GAIN_DB);
             candidates.push((
                 b,

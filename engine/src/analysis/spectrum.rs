@@ -21,7 +21,9 @@ pub const BINS: usize = FFT / 2 + 1;
 /// What one frame of a signal gave.
 #[derive(Clone, Debug, Default)]
 pub struct Frames {
-    /// Mean-square power in each EQ octave band (band edges `fc/√2 … fc·√2`), per frame.
+    /// Mean-square power in each EQ octave band (band edges `fc/√2 … fc·√2`), per frame. The
+    /// 63 Hz band holds only two bins, narrower than the window's main lobe: a tone there reads
+    /// about 1 dB low (the rule compares the two signals, which share the error).
     pub bands: Vec<[f32; 9]>,
     /// K-weighted loudness of each frame, LUFS (−∞ for digital silence).
     pub loudness: Vec<f32>,

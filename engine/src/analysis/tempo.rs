@@ -12,8 +12,10 @@ use realfft::RealFftPlanner;
 
 const FFT: usize = 1024;
 const HOP: usize = 512;
-pub const MIN_BPM: f64 = 50.0;
-pub const MAX_BPM: f64 = 220.0;
+pub const MIN_BPM: f64 = 60.0;
+/// Above this a beat is counted at half speed: faster pulses are nearly always a song's eighth
+/// notes (hi-hats), and this range holds hip-hop, pop, dance and drum & bass alike.
+pub const MAX_BPM: f64 = 180.0;
 /// Where the tempo preference peaks, and its width in octaves.
 const PREFERRED_BPM: f64 = 120.0;
 const PREFERENCE_OCTAVES: f64 = 1.0;

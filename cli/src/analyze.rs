@@ -1,0 +1,228 @@
+//! `automix analyze`: decode a vocal and its backing, run the assistant, print its suggestion.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use engine::ParamId;
+use engine::analysis::suggestion::{SearchOutcome, TempoSource};
+use engine::analysis::{AnalysisInput, MixSuggestion, Step, Track, analyze};
+
+use crate::audio_io;
+use crate::progress::Progress;
+
+/// What to analyse.
+#[derive(Clone, Debug)]
+pub struct AnalyzeJob {
+    pub vocal: PathBuf,
+    pub backing: Option<PathBuf>,
+    pub tempo_bpm: Option<f64>,
+}
+
+/// Decodes one input straight into an analysis track, passing on what the decoder noticed.
+pub fn load_track(path: &Path, what: &str, warn: &mut dyn FnMut(String)) -> Result<Track, String> {
+    let (track, notes) = audio_io::read_track(path)?;
+    let shown = path.display();
+    if notes.skipped_packets > 0 {
+        warn(format!(
+            "{what} {shown}: {} damaged packets skipped",
+            notes.skipped_packets
+        ));
+    }
+    if notes.ended_early {
+        warn(format!(
+            "{what} {shown}: the file ends early (truncated?); using the {:.2} s that decode",
+            track.info.seconds
+        ));
+    }
+    Ok(track)
+}
+
+/// Decodes both inputs and runs the assistant.
+pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSuggestion, String> {
+    let bar = Progress::new("analyzing", 100);
+    bar.set_message("decoding the vocal");
+    let vocal = load_track(&job.vocal, "vocal", warn).map_err(|e| format!("vocal: {e}"))?;
+    bar.set(5);
+    let backing = match &job.backing {
+        Some(p) => {
+            bar.set_message("decoding the backing");
+            Some(load_track(p, "backing", warn).map_err(|e| format!("backing: {e}"))?)
+        }
+        None => None,
+    };
+    bar.set(10);
+    let result = analyze(
+        &AnalysisInput {
+            vocal: &vocal,
+            backing: backing.as_ref(),
+            tempo_bpm: job.tempo_bpm,
+        },
+        &mut |step: Step, fraction| {
+            bar.set_message(step.label());
+            bar.set(10 + (90.0 * fraction) as u64);
+            true
+        },
+    );
+    bar.finish();
+    result.map_err(|e| {
+        format!(
+            "{}: {e}",
+            match e {
+                engine::analysis::AnalysisError::Cancelled => "analysis",
+                _ => "vocal",
+            }
+        )
+    })
+}
+
+fn value(s: &MixSuggestion, id: ParamId) -> String {
+    id.spec().format(s.params.get(id))
+}
+
+/// The suggestion as a table a person reads.
+pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String {
+    let mut o = String::new();
+    let input =
+        |o: &mut String, what: &str, path: &Path, r: &engine::analysis::suggestion::InputReport| {
+            let _ = writeln!(
+                o,
+                "{what:<8} {}  {:.1} s, {} Hz, {}; {}, LRA {}, peak {}",
+                path.display(),
+                r.seconds,
+                r.sample_rate,
+                match r.channels {
+                    1 => "mono".to_string(),
+                    2 => "stereo".to_string(),
+                    n => format!("{n} channels"),
+                },
+                r.integrated_lufs
+                    .map_or("silent".to_string(), |l| format!("{l:.1} LUFS")),
+                r.loudness_range_lu
+                    .map_or("–".to_string(), |l| format!("{l:.1} LU")),
+                r.peak_dbfs
+                    .map_or("–".to_string(), |p| format!("{p:.1} dBFS")),
+            );
+        };
+    let _ = writeln!(o, "Vocal Automix suggestion ({} engine)", s.engine);
+    input(&mut o, "vocal", vocal, &s.inputs.vocal);
+    if let (Some(path), Some(r)) = (backing, &s.inputs.backing) {
+        input(&mut o, "backing", path, r);
+    }
+    let _ = writeln!(
+        o,
+        "gate     {} of {} frames of 46 ms kept ({}; threshold {})",
+        s.gate.frames_kept,
+        s.gate.frames_total,
+        s.gate.rule,
+        s.gate
+            .threshold_lufs
+            .map_or("–".to_string(), |t| format!("{t:.1} LUFS")),
+    );
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "EQ          {}", s.eq.reason);
+    if !s.eq.bands.is_empty() {
+        let _ = writeln!(
+            o,
+            "            {:>7} {:>9} {:>9} {:>10} {:>8}",
+            "band", "vocal dB", "backing", "covered by", "gain"
+        );
+        for b in &s.eq.bands {
+            let mark = |e: bool| if e { "*" } else { " " };
+            let _ = writeln!(
+                o,
+                "            {:>7} {:>8.1}{} {:>8}{} {:>10} {:>8}",
+                engine::analysis::masking_eq::hz_text(b.hz),
+                b.vocal_db,
+                mark(b.vocal_essential),
+                b.backing_db.map_or("–".into(), |v| format!("{v:.1}")),
+                mark(b.backing_essential),
+                b.backing_over_vocal_db
+                    .map_or("–".into(), |v| format!("{v:+.1} dB")),
+                if b.gain_db == 0.0 {
+                    "·".to_string()
+                } else {
+                    format!("{:+.1} dB", b.gain_db)
+                },
+            );
+        }
+        let _ = writeln!(
+            o,
+            "            (* essential; \"covered by\": backing over vocal at the target level)"
+        );
+    }
+    let c = &s.compression;
+    let _ = writeln!(
+        o,
+        "Compressor  {}, {}, attack {}, release {}, knee {}",
+        value(s, ParamId::CompThreshold),
+        value(s, ParamId::CompRatio),
+        value(s, ParamId::CompAttack),
+        value(s, ParamId::CompRelease),
+        value(s, ParamId::CompKnee),
+    );
+    let _ = writeln!(o, "            {}", c.reason);
+    if c.outcome != SearchOutcome::TooShort && !c.steps.is_empty() {
+        let steps: Vec<String> = c
+            .steps
+            .iter()
+            .map(|st| {
+                format!(
+                    "{:.0} dB {:.1}:1 → {}",
+                    st.threshold_db,
+                    st.ratio,
+                    st.loudness_range_lu
+                        .map_or("–".into(), |l| format!("{l:.2} LU"))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "            measured ({} passes): {}",
+            c.passes,
+            steps.join(", ")
+        );
+    }
+    let r = &s.reverb;
+    let _ = writeln!(
+        o,
+        "Reverb      {}, dry/wet {}, room {}, fade-in {}",
+        value(s, ParamId::ReverbTime),
+        value(s, ParamId::ReverbDryWet),
+        value(s, ParamId::ReverbRoomSize),
+        value(s, ParamId::ReverbFadeIn),
+    );
+    let tempo = match r.tempo_source {
+        TempoSource::Caller => format!("{:.1} BPM (given)", r.tempo_bpm),
+        TempoSource::Estimated => format!(
+            "{:.1} BPM (estimated from the backing, confidence {:.2})",
+            r.tempo_bpm,
+            r.tempo_confidence.unwrap_or(0.0)
+        ),
+        TempoSource::Assumed => format!("{:.0} BPM (assumed)", r.tempo_bpm),
+    };
+    let _ = writeln!(o, "            tempo {tempo}; {}", r.reason);
+    let _ = writeln!(
+        o,
+        "Level       {}: {}",
+        value(s, ParamId::LevelGain),
+        s.level.reason
+    );
+    if !s.warnings.is_empty() {
+        let _ = writeln!(o);
+        for w in &s.warnings {
+            let _ = writeln!(o, "warning: {}", w.message);
+        }
+    }
+    o
+}
+
+pub fn run(job: &AnalyzeJob, json: bool, warn: &mut dyn FnMut(String)) -> Result<(), String> {
+    let s = suggest(job, warn)?;
+    if json {
+        println!("{}", s.to_json());
+    } else {
+        print!("{}", table(&s, &job.vocal, job.backing.as_deref()));
+    }
+    Ok(())
+}

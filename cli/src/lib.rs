@@ -1,0 +1,11 @@
+//! The `automix` command line as a library, so that its benchmarks and tests drive the very code
+//! the binary runs.
+
+pub mod analyze;
+pub mod audio_io;
+pub mod batch;
+pub mod demo;
+pub mod mix;
+pub mod param_file;
+pub mod progress;
+pub mod render;

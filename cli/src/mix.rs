@@ -1,0 +1,59 @@
+//! `automix mix`: analyze, then render the processed vocal and the full mix with the suggestion.
+
+use std::path::PathBuf;
+
+use engine::ParamId;
+use engine::analysis::MixSuggestion;
+
+use crate::analyze::{self, AnalyzeJob};
+use crate::audio_io;
+use crate::render::{self, RenderJob};
+
+pub struct MixJob {
+    pub analyze: AnalyzeJob,
+    pub mix_out: PathBuf,
+    pub vocal_out: Option<PathBuf>,
+    pub suggestion_out: Option<PathBuf>,
+}
+
+/// Seconds of reverb tail rendered after the vocal: the reverb time, so the last note rings out.
+fn tail_seconds(s: &MixSuggestion) -> f32 {
+    if s.params.on(ParamId::ReverbBypass) {
+        0.0
+    } else {
+        s.params.get(ParamId::ReverbTime).ceil()
+    }
+}
+
+pub fn run(
+    job: &MixJob,
+    warn: &mut dyn FnMut(String),
+    say: &mut dyn FnMut(String),
+) -> Result<MixSuggestion, String> {
+    let backing = job
+        .analyze
+        .backing
+        .clone()
+        .ok_or("a mix needs the backing track (--backing)")?;
+    let s = analyze::suggest(&job.analyze, warn)?;
+    for w in &s.warnings {
+        warn(w.message.clone());
+    }
+    if let Some(path) = &job.suggestion_out {
+        audio_io::write_text(path, &s.to_json())?;
+        say(format!("suggestion → {}", path.display()));
+    }
+    render::run(
+        &RenderJob {
+            vocal: job.analyze.vocal.clone(),
+            params: s.params.clone(),
+            out: job.vocal_out.clone(),
+            backing: Some(backing),
+            mix_out: Some(job.mix_out.clone()),
+            tail_seconds: tail_seconds(&s),
+        },
+        warn,
+        say,
+    )?;
+    Ok(s)
+}
