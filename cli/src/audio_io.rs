@@ -247,3 +247,9 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), String> {
             format!("cannot write {}: {e}", path.display())
         })
 }
+
+/// Decodes `path` and throws the samples away: the floor under anything that reads a file.
+pub fn decode_only(path: &Path) -> Result<u64, String> {
+    let (_, frames) = decode(path, &mut |_, _, _, _| Ok(()))?;
+    Ok(frames)
+}

@@ -16,7 +16,8 @@
 
 use super::loudness::Blocks;
 use super::suggestion::{CompressionDecision, SearchOutcome, SearchStep};
-use crate::dsp::VocalChain;
+use crate::dsp::chain::CONTROL;
+use crate::dsp::compressor::Compressor;
 use crate::params::{MixParams, ParamId};
 
 pub const TARGET_LU: f64 = 16.36;
@@ -29,7 +30,8 @@ pub const RATIO_STEP: f32 = 0.1;
 pub const FLOOR_DB: f32 = -35.0;
 /// Steps 0 ..= LAST_STEP have thresholds 0 … −33 dB; the next would pass the floor.
 pub const LAST_STEP: usize = ((START_THRESHOLD_DB - FLOOR_DB) / -THRESHOLD_STEP_DB) as usize;
-const BLOCK: usize = 4096;
+/// A whole number of control periods.
+const BLOCK: usize = 128 * CONTROL;
 
 /// Threshold (dB) and ratio of step `k`.
 pub fn setting(k: usize) -> (f32, f32) {
@@ -53,24 +55,23 @@ pub fn params_for(base: &MixParams, k: usize, knee_db: f32) -> MixParams {
     p
 }
 
-/// Runs `signal` through the compressor alone with `params` and measures the result.
+/// Runs `signal` through the compressor alone with `params` and measures the result. The
+/// engine's own compressor, driven on the chain's control grid as the chain drives it (the chain's
+/// other work — switching, sanitising, the level stage — has nothing to do here).
 pub fn compressed_blocks(signal: &[f32], sample_rate: u32, params: &MixParams) -> Blocks {
-    let mut p = params.clone();
-    p.set(ParamId::EqBypass, 1.0);
-    p.set(ParamId::CompBypass, 0.0);
-    p.set(ParamId::ReverbBypass, 1.0);
-    p.set(ParamId::LevelGain, 0.0);
-    let mut chain = VocalChain::new();
-    chain.set_params_immediate(&p);
-    chain
-        .prepare(sample_rate as f32)
-        .expect("the analysis rate is supported");
+    let mut comp = Compressor::new();
+    comp.prepare(sample_rate as f32);
+    comp.set_params(params, true);
     let mut meter = super::loudness::BlockMeter::new(sample_rate, 1);
-    let (mut l, mut r) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
+    let mut l = vec![0.0f32; BLOCK];
+    let mut unused = [0.0f32; CONTROL];
     for chunk in signal.chunks(BLOCK) {
         let n = chunk.len();
         l[..n].copy_from_slice(chunk);
-        chain.process_mono(&mut l[..n], &mut r[..n]);
+        for period in l[..n].chunks_mut(CONTROL) {
+            let m = period.len();
+            comp.process(period, &mut unused[..m], false, true);
+        }
         meter.push_mono(&l[..n]);
     }
     meter.finish()

@@ -21,7 +21,8 @@ pub use suggestion::MixSuggestion;
 use suggestion::*;
 pub use track::{ANALYSIS_RATE, Track, TrackCapture, TrackInfo};
 
-use crate::dsp::VocalChain;
+use crate::dsp::chain::CONTROL;
+use crate::dsp::eq::Equalizer;
 use crate::params::{EQ_BANDS, MixParams, ParamId};
 
 /// Frames whose vocal loudness is more than this under the vocal's own integrated loudness are
@@ -376,23 +377,16 @@ fn check(
 
 const TARGET_BELOW: f64 = level_balance::TARGET_BELOW_BACKING_LU;
 
-/// The vocal through the EQ alone (the other stages off), at the analysis rate.
+/// The vocal through the engine's EQ alone, on the chain's control grid, at the analysis rate.
 fn eq_only(signal: &[f32], params: &MixParams, rate: u32) -> Vec<f32> {
-    let mut p = params.clone();
-    p.set(ParamId::EqBypass, 0.0);
-    p.set(ParamId::CompBypass, 1.0);
-    p.set(ParamId::ReverbBypass, 1.0);
-    p.set(ParamId::LevelGain, 0.0);
-    let mut chain = VocalChain::new();
-    chain.set_params_immediate(&p);
-    chain
-        .prepare(rate as f32)
-        .expect("the analysis rate is supported");
+    let mut eq = Equalizer::new();
+    eq.prepare(rate as f32);
+    eq.set_params(params, true);
     let mut out = signal.to_vec();
-    let mut r = vec![0.0f32; 4096];
-    for block in out.chunks_mut(4096) {
-        let n = block.len();
-        chain.process_mono(block, &mut r[..n]);
+    let mut unused = [0.0f32; CONTROL];
+    for period in out.chunks_mut(CONTROL) {
+        let n = period.len();
+        eq.process(period, &mut unused[..n], false, true);
     }
     out
 }

@@ -54,7 +54,8 @@ pub struct Analyser {
     /// Turns the windowed frame's |X|² into the frame's mean square (Parseval with the window).
     norm: f64,
     k_weight: Vec<f32>,
-    band_of_bin: Vec<Option<u8>>,
+    /// The bins of each octave band (contiguous).
+    band_bins: [std::ops::Range<usize>; 9],
     mel: MelBank,
     input: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
@@ -75,16 +76,11 @@ impl Analyser {
         let k_weight = (0..BINS)
             .map(|b| k.power_gain(b as f64 * sr / FFT as f64, sr) as f32)
             .collect();
-        let band_of_bin = (0..BINS)
-            .map(|b| {
-                let f = b as f64 * sr / FFT as f64;
-                EQ_BANDS.iter().position(|&(fc, _, _)| {
-                    let fc = fc as f64;
-                    f >= fc / 2f64.sqrt() && f < fc * 2f64.sqrt()
-                })
-            })
-            .map(|p| p.map(|p| p as u8))
-            .collect();
+        let band_bins = EQ_BANDS.map(|(fc, _, _)| {
+            let bin = |f: f64| ((f * FFT as f64 / sr).ceil() as usize).min(BINS);
+            let fc = fc as f64;
+            bin(fc / 2f64.sqrt())..bin(fc * 2f64.sqrt())
+        });
         Analyser {
             sample_rate: sr,
             scratch: fft.make_scratch_vec(),
@@ -94,7 +90,7 @@ impl Analyser {
             window,
             norm: 1.0 / (FFT as f64 * window_energy),
             k_weight,
-            band_of_bin,
+            band_bins,
             mel: MelBank::new(sample_rate, FFT),
             power: vec![0.0; BINS],
         }
@@ -121,18 +117,23 @@ impl Analyser {
                 .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
                 .expect("buffers sized by the plan");
             // one-sided power: the bins between DC and Nyquist stand for two
-            for (b, (p, c)) in self.power.iter_mut().zip(&self.spectrum).enumerate() {
-                let twice = if b == 0 || b == BINS - 1 { 1.0 } else { 2.0 };
-                *p = twice * c.norm_sqr() * self.norm as f32;
+            let norm = self.norm as f32;
+            for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
+                *p = 2.0 * norm * c.norm_sqr();
             }
-            let mut bands = [0.0f32; 9];
-            let mut weighted = 0.0f64;
-            for ((p, band), k) in self.power.iter().zip(&self.band_of_bin).zip(&self.k_weight) {
-                if let Some(band) = band {
-                    bands[*band as usize] += p;
-                }
-                weighted += (*p * *k) as f64;
-            }
+            self.power[0] *= 0.5;
+            self.power[BINS - 1] *= 0.5;
+            let bands = self
+                .band_bins
+                .clone()
+                .map(|r| self.power[r].iter().sum::<f32>());
+            let weighted: f32 = self
+                .power
+                .iter()
+                .zip(&self.k_weight)
+                .map(|(p, k)| p * k)
+                .sum();
+            let weighted = weighted as f64;
             out.bands.push(bands);
             out.loudness.push(lufs(weighted) as f32);
             if let Some(m) = out.mel.as_mut() {

@@ -1,6 +1,6 @@
 //! Tempo of a backing track, for the reverb rule when the caller does not know it.
 //!
-//! Onsets: the spectral flux of log-compressed magnitudes (FFT 1024, hop 512 at 44.1 kHz: an
+//! Onsets: the spectral flux of log-compressed power (FFT 1024, hop 512 at 44.1 kHz: an
 //! 86 Hz envelope), with its local mean removed. Periodicity: the envelope's autocorrelation,
 //! scored for each candidate tempo by its comb of the first four beat multiples (linearly
 //! interpolated between lags, so the answer is not quantised to whole frames), times a broad
@@ -9,6 +9,8 @@
 //! beat, near 0 when nothing repeats.
 
 use realfft::RealFftPlanner;
+
+use crate::dsp::fast_math;
 
 const FFT: usize = 1024;
 const HOP: usize = 512;
@@ -58,7 +60,8 @@ fn onset_envelope(signal: &[f32]) -> Vec<f32> {
             .expect("buffers sized by the plan");
         let mut f = 0.0f32;
         for ((c, p), s) in current.iter_mut().zip(&previous).zip(&spectrum) {
-            *c = (1.0 + 100.0 * s.norm()).ln();
+            // log-compressed power (a fast log2: the flux only needs its shape)
+            *c = fast_math::log2(1.0 + 1.0e4 * s.norm_sqr());
             f += (*c - p).max(0.0);
         }
         flux.push(if i == 0 { 0.0 } else { f });

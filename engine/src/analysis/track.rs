@@ -89,16 +89,45 @@ impl TrackCapture {
         let n = self.channels;
         let whole = samples.len() / n * n;
         let samples = &mut samples[..whole];
-        let scale = 1.0 / n as f32;
-        for frame in samples.chunks_exact_mut(n) {
-            let mut sum = 0.0;
-            for (c, x) in frame.iter_mut().enumerate() {
-                if !x.is_finite() {
-                    *x = 0.0;
-                    self.non_finite += 1;
-                }
+        // the common case takes a few passes the compiler vectorises; NaN and clipping, rare,
+        // take the careful path
+        let bad = samples.iter().fold(false, |b, x| b | !x.is_finite());
+        if bad {
+            for x in samples.iter_mut().filter(|x| !x.is_finite()) {
+                *x = 0.0;
+                self.non_finite += 1;
+            }
+        }
+        let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        self.peak = self.peak.max(peak);
+        if peak >= CLIP_LEVEL {
+            self.find_clipping(samples);
+        } else {
+            self.run.fill((0, false));
+        }
+        match n {
+            1 => self.mono.extend_from_slice(samples),
+            2 => self
+                .mono
+                .extend(samples.chunks_exact(2).map(|f| 0.5 * (f[0] + f[1]))),
+            _ => {
+                let scale = 1.0 / n as f32;
+                self.mono.extend(
+                    samples
+                        .chunks_exact(n)
+                        .map(|f| scale * f.iter().sum::<f32>()),
+                )
+            }
+        }
+        self.meter.push_interleaved(samples);
+    }
+
+    /// Counts clipped passages: runs of full-scale samples, or any sample beyond it.
+    fn find_clipping(&mut self, samples: &[f32]) {
+        let n = self.channels;
+        for frame in samples.chunks_exact(n) {
+            for (c, x) in frame.iter().enumerate() {
                 let a = x.abs();
-                self.peak = self.peak.max(a);
                 let (run, counted) = &mut self.run[c];
                 if a >= CLIP_LEVEL {
                     *run += 1;
@@ -109,11 +138,8 @@ impl TrackCapture {
                 } else {
                     (*run, *counted) = (0, false);
                 }
-                sum += *x;
             }
-            self.mono.push(sum * scale);
         }
-        self.meter.push_interleaved(samples);
     }
 
     /// Converts the downmix to the analysis rate.

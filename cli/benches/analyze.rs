@@ -1,0 +1,249 @@
+//! `automix analyze` on a 3-minute vocal + backing pair (44.1 kHz stereo 16-bit WAV), on one core:
+//! wall time beside the time it takes merely to decode both files (the floor), and the peak
+//! memory of the real binary. Goals (issue 3): at most 1 s, under 150 MB.
+//!
+//! The pair is vocadito looped over the Vibe Ace backing (from `../shared/audio`), or, when that
+//! is absent, a synthetic pair of the same length (said loudly). `cargo bench -p automix --bench analyze`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use automix::analyze::{AnalyzeJob, suggest};
+use automix::audio_io;
+
+const SECONDS: usize = 180;
+const RATE: u32 = 44_100;
+const RUNS: usize = 5;
+
+fn write_pcm16(path: &Path, channels: &[Vec<f32>]) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..channels[0].len() {
+        for c in channels {
+            w.write_sample((c[i].clamp(-1.0, 1.0) * 32767.0) as i16)
+                .unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// Loops `x` (any channel count, made stereo) to the benchmark's length.
+fn looped_stereo(x: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let n = SECONDS * RATE as usize;
+    (0..2)
+        .map(|c| {
+            let src = &x[c.min(x.len() - 1)];
+            (0..n).map(|i| src[i % src.len()]).collect()
+        })
+        .collect()
+}
+
+/// Phrase gains spanning 18 dB: a vocal whose loudness range needs the full compression search.
+fn make_dynamic(x: &mut [Vec<f32>]) {
+    let phrase = 6 * RATE as usize;
+    for c in x.iter_mut() {
+        for (k, chunk) in c.chunks_mut(phrase).enumerate() {
+            let g = [1.0, 0.13, 0.56, 0.18, 0.75, 0.25][k % 6];
+            chunk.iter_mut().for_each(|v| *v *= g);
+        }
+    }
+}
+
+fn pair(dir: &Path) -> (PathBuf, PathBuf, PathBuf, &'static str) {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/audio");
+    let (v, b) = (
+        shared.join("clips/vocadito_1_vocal.wav"),
+        shared.join("backings/vibe_ace_instrumental.ogg"),
+    );
+    let (mut vocal, backing, what) = if v.exists() && b.exists() {
+        let (va, _) = audio_io::read(&v).unwrap();
+        let (ba, _) = audio_io::read(&b).unwrap();
+        (
+            looped_stereo(&va.channels),
+            looped_stereo(&ba.channels),
+            "vocadito looped over Vibe Ace",
+        )
+    } else {
+        eprintln!(
+            "NOTE: {} is absent; benchmarking a synthetic pair of the same length instead",
+            shared.display()
+        );
+        let v = engine::synth::vocal_line(RATE as f32, 30.0, 0.5, 1);
+        let [l, r] = engine::synth::backing_track(RATE as f32, 60.0, 100.0, 0.8, 1);
+        (
+            looped_stereo(&[v]),
+            looped_stereo(&[l, r]),
+            "a synthetic pair",
+        )
+    };
+    let (vp, bp, dp) = (
+        dir.join("vocal.wav"),
+        dir.join("backing.wav"),
+        dir.join("vocal_dynamic.wav"),
+    );
+    write_pcm16(&vp, &vocal);
+    write_pcm16(&bp, &backing);
+    make_dynamic(&mut vocal);
+    write_pcm16(&dp, &vocal);
+    (vp, bp, dp, what)
+}
+
+/// Runs the rest of the process (and the children it starts) on one core.
+fn pin_to_one_core() -> bool {
+    // SAFETY: a plain syscall on a zeroed, then filled, CPU set of this process.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+/// Wall time and peak resident memory (bytes) of a child process. Measured from a small helper
+/// process (this binary again, freshly started): a child's peak memory counts its parent's pages
+/// until it execs, and this process holds the audio of the in-process runs.
+fn run_measured(args: &[&std::ffi::OsStr]) -> (f64, u64) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg("--rss-of")
+        .arg(env!("CARGO_BIN_EXE_automix"))
+        .args(args)
+        .output()
+        .expect("the helper runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let wall: f64 = it.next().unwrap().parse().unwrap();
+    let rss: u64 = it.next().unwrap().parse().unwrap();
+    (wall, rss)
+}
+
+/// The helper: runs the command given after `--rss-of` and prints its wall time and peak memory.
+fn helper(args: &[String]) -> ! {
+    let (wall, rss) = measure_child(Command::new(&args[0]).args(&args[1..]));
+    println!("{wall} {rss}");
+    std::process::exit(0);
+}
+
+// The child is reaped by wait4 (which std's wait cannot do: it does not return the rusage).
+#[allow(clippy::zombie_processes)]
+fn measure_child(cmd: &mut Command) -> (f64, u64) {
+    let t = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("automix starts");
+    let mut status = 0;
+    // SAFETY: waits for our own child and fills a zeroed rusage.
+    let rusage = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        let pid = libc::wait4(child.id() as i32, &mut status, 0, &mut ru);
+        assert_eq!(pid, child.id() as i32, "wait4");
+        ru
+    };
+    let wall = t.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "automix analyze failed"
+    );
+    // ru_maxrss is in kilobytes on Linux
+    (wall, rusage.ru_maxrss as u64 * 1024)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--rss-of") {
+        helper(&args[at + 1..]);
+    }
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("automix-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (vocal, backing, dynamic, what) = pair(&dir);
+    let pinned = pin_to_one_core();
+    println!(
+        "automix analyze: {SECONDS} s pairs ({what}), 44.1 kHz stereo 16-bit WAV, {}",
+        if pinned {
+            "one core"
+        } else {
+            "NOT pinned to one core (sched_setaffinity failed)"
+        }
+    );
+    for (label, vocal) in [("as recorded", &vocal), ("made dynamic", &dynamic)] {
+        bench_pair(label, vocal, &backing);
+    }
+    if std::env::var_os("AUTOMIX_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        println!("(files kept in {})", dir.display());
+    }
+}
+
+fn bench_pair(label: &str, vocal: &Path, backing: &Path) {
+    let mut decode = Vec::new();
+    let mut analyze = Vec::new();
+    let job = AnalyzeJob {
+        vocal: vocal.to_path_buf(),
+        backing: Some(backing.to_path_buf()),
+        tempo_bpm: None,
+    };
+    let mut passes = 0;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        audio_io::decode_only(vocal).unwrap();
+        audio_io::decode_only(backing).unwrap();
+        decode.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let s = suggest(&job, &mut |_| {}).unwrap();
+        analyze.push(t.elapsed().as_secs_f64());
+        passes = s.compression.passes;
+        std::hint::black_box(s);
+    }
+    let mut binary = Vec::new();
+    let mut peak = 0u64;
+    for _ in 0..3 {
+        let (wall, rss) = run_measured(&[
+            "analyze".as_ref(),
+            "--vocal".as_ref(),
+            vocal.as_os_str(),
+            "--backing".as_ref(),
+            backing.as_os_str(),
+            "--json".as_ref(),
+        ]);
+        binary.push(wall);
+        peak = peak.max(rss);
+    }
+    let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    println!("vocal {label} ({passes} compressor passes in the search):");
+    println!(
+        "  decoding both files only (the floor): best {:6.0} ms, median {:6.0} ms",
+        1e3 * best(&decode),
+        1e3 * median(decode.clone())
+    );
+    println!(
+        "  analysis incl. decoding (in process):  best {:6.0} ms, median {:6.0} ms  (goal ≤ 1000 ms; {:.1}× the floor)",
+        1e3 * best(&analyze),
+        1e3 * median(analyze.clone()),
+        best(&analyze) / best(&decode)
+    );
+    println!(
+        "  the automix binary, start to exit:     best {:6.0} ms; peak memory {:.0} MB (goal < 150 MB)",
+        1e3 * best(&binary),
+        peak as f64 / 1e6
+    );
+}
