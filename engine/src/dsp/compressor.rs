@@ -213,26 +213,37 @@ impl Compressor {
     ) {
         let n = l.len();
         let mut gain = [0.0f32; CONTROL];
-        if stereo {
-            for ((g, a), b) in gain.iter_mut().zip(l.iter()).zip(r.iter()) {
-                *g = curve.gain_db(a.abs().max(b.abs()));
-            }
+        // Settled and below the curve's knee for the whole period: every gain is exactly 0 dB,
+        // so neither the curve nor the recurrence needs to run (quiet passages cost little).
+        let peak = if stereo {
+            l.iter()
+                .zip(r.iter())
+                .fold(0.0f32, |m, (a, b)| m.max(a.abs()).max(b.abs()))
         } else {
-            for (g, a) in gain.iter_mut().zip(l.iter()) {
-                *g = curve.gain_db(a.abs());
+            l.iter().fold(0.0f32, |m, a| m.max(a.abs()))
+        };
+        if self.gr_db != 0.0 || curve.gain_db(peak) != 0.0 {
+            if stereo {
+                for ((g, a), b) in gain.iter_mut().zip(l.iter()).zip(r.iter()) {
+                    *g = curve.gain_db(a.abs().max(b.abs()));
+                }
+            } else {
+                for (g, a) in gain.iter_mut().zip(l.iter()) {
+                    *g = curve.gain_db(a.abs());
+                }
             }
+            let (aa, ar) = (self.alpha_attack, self.alpha_release);
+            // The recurrence is the one serial part: keep it to a compare, a select and a
+            // multiply-add per sample. The meter and the settling to exactly 0 dB come after.
+            let mut gr = self.gr_db;
+            for g in gain.iter_mut().take(n) {
+                let target = *g;
+                let a = if target < gr { aa } else { ar };
+                gr = target + a * (gr - target);
+                *g = gr;
+            }
+            self.gr_db = gr;
         }
-        let (aa, ar) = (self.alpha_attack, self.alpha_release);
-        // The recurrence is the one serial part: keep it to a compare, a select and a
-        // multiply-add per sample. The meter and the settling to exactly 0 dB come after.
-        let mut gr = self.gr_db;
-        for g in gain.iter_mut().take(n) {
-            let target = *g;
-            let a = if target < gr { aa } else { ar };
-            gr = target + a * (gr - target);
-            *g = gr;
-        }
-        self.gr_db = gr;
         self.meter_db = gain[..n].iter().fold(self.meter_db, |m, &g| m.min(g));
         if gain[..n].iter().chain(&makeup[..n]).all(|&g| g == 0.0) {
             return; // unity gain throughout: nothing to apply
