@@ -1,0 +1,152 @@
+//! Vocal Automix as a plug-in (CLAP and VST3, through nice-plug): the engine's vocal chain on the
+//! main input, the backing track on a stereo sidechain input. A thin wrapper: the sound comes from
+//! `engine::VocalChain`, the host's parameters from `engine::params` (see [`host_params`]).
+
+pub mod host_params;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use engine::{MixParams, VocalChain};
+use nice_plug::prelude::*;
+
+use host_params::AutomixParams;
+
+const STEREO: Option<NonZeroU32> = NonZeroU32::new(2);
+const MONO: Option<NonZeroU32> = NonZeroU32::new(1);
+const SIDECHAIN: &[NonZeroU32] = &[NonZeroU32::new(2).unwrap()];
+const SIDECHAIN_NAME: &[&str] = &["Backing (sidechain)"];
+
+pub struct VocalAutomix {
+    params: Arc<AutomixParams>,
+    chain: VocalChain,
+    /// The host's values, read at the start of each block (sized once, never reallocated).
+    values: MixParams,
+    /// The right channel for a mono vocal, sized in `activate`.
+    scratch: Vec<f32>,
+}
+
+impl Default for VocalAutomix {
+    fn default() -> Self {
+        VocalAutomix {
+            params: Arc::new(AutomixParams::default()),
+            chain: VocalChain::new(),
+            values: MixParams::default(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Plugin for VocalAutomix {
+    const NAME: &'static str = "Vocal Automix";
+    const VENDOR: &'static str = "Vocal Automix developers";
+    const URL: &'static str = "https://example.invalid/vocal-automix";
+    const EMAIL: &'static str = "vocal-automix@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: STEREO,
+            main_output_channels: STEREO,
+            aux_input_ports: SIDECHAIN,
+            aux_output_ports: &[],
+            names: PortNames {
+                layout: Some("Stereo"),
+                main_input: Some("Vocal"),
+                main_output: Some("Output"),
+                aux_inputs: SIDECHAIN_NAME,
+                aux_outputs: &[],
+            },
+        },
+        AudioIOLayout {
+            main_input_channels: MONO,
+            main_output_channels: MONO,
+            aux_input_ports: SIDECHAIN,
+            aux_output_ports: &[],
+            names: PortNames {
+                layout: Some("Mono"),
+                main_input: Some("Vocal"),
+                main_output: Some("Output"),
+                aux_inputs: SIDECHAIN_NAME,
+                aux_outputs: &[],
+            },
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.params.read_into(&mut self.values);
+        self.chain.set_params_immediate(&self.values);
+        self.scratch = vec![0.0; config.max_buffer_size.max(1) as usize];
+        self.chain.prepare(config.sample_rate).is_ok()
+    }
+
+    fn reset(&mut self) {
+        self.chain.reset();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        self.params.read_into(&mut self.values);
+        self.chain.set_params(&self.values);
+        let channels = buffer.as_slice();
+        match channels {
+            [l, r, ..] => self.chain.process_stereo(l, r),
+            [_] if self.scratch.is_empty() => {} // not activated: nothing to run
+            [mono] => {
+                // a mono track: the chain's stereo result, folded back to one channel
+                for block in mono.chunks_mut(self.scratch.len().max(1)) {
+                    let n = block.len();
+                    let r = &mut self.scratch[..n];
+                    self.chain.process_mono(block, r);
+                    for (x, y) in block.iter_mut().zip(r.iter()) {
+                        *x = 0.5 * (*x + *y);
+                    }
+                }
+            }
+            [] => {}
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for VocalAutomix {
+    const CLAP_ID: &'static str = "org.vocal-automix.vocal-automix";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Mixes a lead vocal against its backing track: EQ, compressor, reverb, level");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+        ClapFeature::Mixing,
+    ];
+}
+
+impl Vst3Plugin for VocalAutomix {
+    const VST3_CLASS_ID: [u8; 16] = *b"VocalAutomix0001";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools];
+}
+
+nice_export_clap!(VocalAutomix);
+nice_export_vst3!(VocalAutomix);
