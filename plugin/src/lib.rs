@@ -24,6 +24,9 @@ pub struct VocalAutomix {
     values: MixParams,
     /// The right channel for a mono vocal, sized in `activate`.
     scratch: Vec<f32>,
+    /// Nothing has sounded since activation or a reset: the first block's values apply at once
+    /// (hosts deliver parameter changes with the next block, after the reset).
+    fresh: bool,
 }
 
 impl Default for VocalAutomix {
@@ -33,6 +36,7 @@ impl Default for VocalAutomix {
             chain: VocalChain::new(),
             values: MixParams::default(),
             scratch: Vec::new(),
+            fresh: true,
         }
     }
 }
@@ -92,11 +96,15 @@ impl Plugin for VocalAutomix {
         self.params.read_into(&mut self.values);
         self.chain.set_params_immediate(&self.values);
         self.scratch = vec![0.0; config.max_buffer_size.max(1) as usize];
+        self.fresh = true;
         self.chain.prepare(config.sample_rate).is_ok()
     }
 
+    /// A fresh start (the host's reset, a new playback pass): memory cleared, and the next block's
+    /// values apply at once, without a glide from whatever was set before.
     fn reset(&mut self) {
         self.chain.reset();
+        self.fresh = true;
     }
 
     fn process(
@@ -106,7 +114,11 @@ impl Plugin for VocalAutomix {
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         self.params.read_into(&mut self.values);
-        self.chain.set_params(&self.values);
+        if std::mem::take(&mut self.fresh) {
+            self.chain.set_params_immediate(&self.values);
+        } else {
+            self.chain.set_params(&self.values);
+        }
         let channels = buffer.as_slice();
         match channels {
             [l, r, ..] => self.chain.process_stereo(l, r),
