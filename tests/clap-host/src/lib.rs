@@ -1,0 +1,275 @@
+//! A minimal CLAP host (on `clack-host`) for tests: loads a `.clap` file, lists its audio ports and
+//! parameters, converts values to and from text through the plug-in, processes audio with a
+//! sidechain, and saves and loads its state. Single-threaded: the "audio thread" is the caller's.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+
+pub struct TestHostShared;
+
+impl<'a> SharedHandler<'a> for TestHostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+pub struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestHostShared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// One audio port as the plug-in describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    pub channels: u32,
+}
+
+/// One parameter as the plug-in describes it.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub id: ClapId,
+    pub name: String,
+    pub module: String,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+}
+
+pub struct Loaded {
+    // the instance must go before the entry that made it
+    instance: PluginInstance<TestHost>,
+    _entry: PluginEntry,
+    pub name: String,
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Loaded {
+    /// Loads the first plug-in of the `.clap` file at `path`.
+    pub fn load(path: &Path) -> Result<Loaded, String> {
+        let info = HostInfo::new(
+            "Vocal Automix test host",
+            "Vocal Automix",
+            "https://example.invalid",
+            "0.1",
+        )
+        .map_err(|e| format!("host info: {e:?}"))?;
+        // SAFETY: loading a plug-in runs its code; the test trusts the bundle it built.
+        let entry = unsafe { PluginEntry::load(path) }
+            .map_err(|e| format!("cannot load {}: {e:?}", path.display()))?;
+        let factory = entry
+            .get_plugin_factory()
+            .ok_or("the bundle has no plug-in factory")?;
+        let descriptor = factory
+            .plugin_descriptors()
+            .next()
+            .ok_or("the bundle holds no plug-in")?;
+        let id = descriptor.id().ok_or("a plug-in without an ID")?.to_owned();
+        let name = descriptor
+            .name()
+            .map(|n| text(n.to_bytes()))
+            .unwrap_or_default();
+        let instance =
+            PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &entry, &id, &info)
+                .map_err(|e| format!("cannot instantiate: {e:?}"))?;
+        Ok(Loaded {
+            instance,
+            _entry: entry,
+            name,
+        })
+    }
+
+    pub fn ports(&mut self, input: bool) -> Vec<Port> {
+        let handle = self.instance.plugin_handle();
+        let Some(ext) = handle.get_extension::<PluginAudioPorts>() else {
+            return Vec::new();
+        };
+        let mut buf = AudioPortInfoBuffer::default();
+        (0..ext.count(&handle, input))
+            .filter_map(|i| {
+                ext.get(&handle, i, input, &mut buf).map(|p| Port {
+                    name: text(p.name),
+                    channels: p.channel_count,
+                })
+            })
+            .collect()
+    }
+
+    pub fn params(&mut self) -> Vec<Param> {
+        let handle = self.instance.plugin_handle();
+        let Some(ext) = handle.get_extension::<PluginParams>() else {
+            return Vec::new();
+        };
+        let mut buf = ParamInfoBuffer::new();
+        (0..ext.count(&handle))
+            .filter_map(|i| {
+                ext.get_info(&handle, i, &mut buf).map(|p| Param {
+                    id: p.id,
+                    name: text(p.name),
+                    module: text(p.module),
+                    min: p.min_value,
+                    max: p.max_value,
+                    default: p.default_value,
+                })
+            })
+            .collect()
+    }
+
+    pub fn value(&mut self, id: ClapId) -> Option<f64> {
+        let handle = self.instance.plugin_handle();
+        handle
+            .get_extension::<PluginParams>()?
+            .get_value(&handle, id)
+    }
+
+    pub fn value_to_text(&mut self, id: ClapId, value: f64) -> Option<String> {
+        let handle = self.instance.plugin_handle();
+        let ext = handle.get_extension::<PluginParams>()?;
+        let mut buf = [0u8; 256];
+        ext.value_to_text(&handle, id, value, &mut buf)
+            .ok()
+            .map(|b| text(b))
+    }
+
+    pub fn text_to_value(&mut self, id: ClapId, s: &str) -> Option<f64> {
+        let handle = self.instance.plugin_handle();
+        let ext = handle.get_extension::<PluginParams>()?;
+        ext.text_to_value(&handle, id, &CString::new(s).ok()?)
+    }
+
+    pub fn save_state(&mut self) -> Result<Vec<u8>, String> {
+        let handle = self.instance.plugin_handle();
+        let ext = handle
+            .get_extension::<PluginState>()
+            .ok_or("no state extension")?;
+        let mut out = Vec::new();
+        ext.save(&handle, &mut out)
+            .map_err(|e| format!("save: {e:?}"))?;
+        Ok(out)
+    }
+
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let handle = self.instance.plugin_handle();
+        let ext = handle
+            .get_extension::<PluginState>()
+            .ok_or("no state extension")?;
+        let mut reader = bytes;
+        ext.load(&handle, &mut reader)
+            .map_err(|e| format!("load: {e:?}"))
+    }
+
+    /// Activates at `rate`, processes `main` (stereo) with `sidechain` (stereo, or silence) in
+    /// blocks of `block`, with `set` parameter values sent as events at the start, and deactivates.
+    pub fn process(
+        &mut self,
+        rate: f64,
+        block: usize,
+        main: &[Vec<f32>; 2],
+        sidechain: Option<&[Vec<f32>; 2]>,
+        set: &[(ClapId, f64)],
+    ) -> Result<[Vec<f32>; 2], String> {
+        let frames = main[0].len();
+        let config = PluginAudioConfiguration {
+            sample_rate: rate,
+            min_frames_count: 1,
+            max_frames_count: block as u32,
+        };
+        let processor = self
+            .instance
+            .activate(|_, _| (), config)
+            .map_err(|e| format!("activate: {e:?}"))?;
+        let mut processor = processor
+            .start_processing()
+            .map_err(|e| format!("start: {e:?}"))?;
+        let mut out = [vec![0.0f32; frames], vec![0.0f32; frames]];
+        let mut input_ports = AudioPorts::with_capacity(4, 2);
+        let mut output_ports = AudioPorts::with_capacity(2, 1);
+        let mut main_in = [vec![0.0f32; block], vec![0.0f32; block]];
+        let mut side_in = [vec![0.0f32; block], vec![0.0f32; block]];
+        let mut main_out = [vec![0.0f32; block], vec![0.0f32; block]];
+        let mut output_events = EventBuffer::new();
+        let mut start = 0;
+        let mut steady = 0u64;
+        while start < frames {
+            let n = block.min(frames - start);
+            for c in 0..2 {
+                main_in[c][..n].copy_from_slice(&main[c][start..start + n]);
+                match sidechain {
+                    Some(s) => {
+                        for (d, i) in side_in[c][..n].iter_mut().zip(start..start + n) {
+                            *d = s[c].get(i).copied().unwrap_or(0.0);
+                        }
+                    }
+                    None => side_in[c][..n].fill(0.0),
+                }
+            }
+            let events: Vec<ParamValueEvent> = if start == 0 {
+                set.iter()
+                    .map(|&(id, v)| ParamValueEvent::new(0, id, Pckn::match_all(), v))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let input_events = InputEvents::from_buffer(&events);
+            output_events.clear();
+            let mut out_events = OutputEvents::from_buffer(&mut output_events);
+            let [ml, mr] = &mut main_in;
+            let [sl, sr] = &mut side_in;
+            let input = input_ports.with_input_buffers([
+                AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(
+                        [&mut ml[..n], &mut mr[..n]]
+                            .into_iter()
+                            .map(InputChannel::variable),
+                    ),
+                },
+                AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(
+                        [&mut sl[..n], &mut sr[..n]]
+                            .into_iter()
+                            .map(InputChannel::variable),
+                    ),
+                },
+            ]);
+            let [ol, or] = &mut main_out;
+            let mut output = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    [&mut ol[..n], &mut or[..n]].into_iter(),
+                ),
+            }]);
+            processor
+                .process(
+                    &input,
+                    &mut output,
+                    &input_events,
+                    &mut out_events,
+                    Some(steady),
+                    None,
+                )
+                .map_err(|e| format!("process: {e:?}"))?;
+            for c in 0..2 {
+                out[c][start..start + n].copy_from_slice(&main_out[c][..n]);
+            }
+            start += n;
+            steady += n as u64;
+        }
+        let stopped = processor.stop_processing();
+        self.instance.deactivate(stopped);
+        Ok(out)
+    }
+}
