@@ -22,6 +22,9 @@ pub struct VocalAutomix {
     chain: VocalChain,
     /// The host's values, read at the start of each block (sized once, never reallocated).
     values: MixParams,
+    /// The values last handed to the chain: unchanged values are not handed over again (the
+    /// reverb would recompute its coefficients for nothing, several times the cost of a block).
+    applied: MixParams,
     /// The right channel for a mono vocal, sized in `activate`.
     scratch: Vec<f32>,
     /// Nothing has sounded since activation or a reset: the first block's values apply at once
@@ -35,6 +38,7 @@ impl Default for VocalAutomix {
             params: Arc::new(AutomixParams::default()),
             chain: VocalChain::new(),
             values: MixParams::default(),
+            applied: MixParams::default(),
             scratch: Vec::new(),
             fresh: true,
         }
@@ -95,6 +99,7 @@ impl Plugin for VocalAutomix {
     ) -> bool {
         self.params.read_into(&mut self.values);
         self.chain.set_params_immediate(&self.values);
+        self.applied.clone_from(&self.values);
         self.scratch = vec![0.0; config.max_buffer_size.max(1) as usize];
         self.fresh = true;
         self.chain.prepare(config.sample_rate).is_ok()
@@ -116,8 +121,10 @@ impl Plugin for VocalAutomix {
         self.params.read_into(&mut self.values);
         if std::mem::take(&mut self.fresh) {
             self.chain.set_params_immediate(&self.values);
-        } else {
+            self.applied.clone_from(&self.values);
+        } else if self.values != self.applied {
             self.chain.set_params(&self.values);
+            self.applied.clone_from(&self.values);
         }
         let channels = buffer.as_slice();
         match channels {
