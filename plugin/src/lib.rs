@@ -118,6 +118,8 @@ impl Plugin for VocalAutomix {
         _aux: &mut AuxiliaryBuffers,
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        #[cfg(feature = "test-allocate-in-process")]
+        std::hint::black_box(vec![0u8; 64]);
         self.params.read_into(&mut self.values);
         if std::mem::take(&mut self.fresh) {
             self.chain.set_params_immediate(&self.values);

@@ -102,6 +102,9 @@ fn exp(v: f32) -> f32 {
 pub struct Smoothed {
     ramp: Ramp,
     log: bool,
+    /// The target as given: the log domain's round trip would not return it exactly, and callers
+    /// compare targets to tell whether anything changed.
+    target: f32,
 }
 
 impl Smoothed {
@@ -109,6 +112,7 @@ impl Smoothed {
         Smoothed {
             ramp: Ramp::new(value),
             log: false,
+            target: value,
         }
     }
 
@@ -116,6 +120,7 @@ impl Smoothed {
         Smoothed {
             ramp: Ramp::new(value.max(f32::MIN_POSITIVE).ln()),
             log: true,
+            target: value,
         }
     }
 
@@ -138,11 +143,13 @@ impl Smoothed {
 
     pub fn set_target(&mut self, v: f32) {
         let d = self.domain(v);
+        self.target = v;
         self.ramp.set_target(d);
     }
 
     pub fn jump(&mut self, v: f32) {
         let d = self.domain(v);
+        self.target = v;
         self.ramp.jump(d);
     }
 
@@ -151,7 +158,7 @@ impl Smoothed {
     }
 
     pub fn target(&self) -> f32 {
-        self.plain(self.ramp.target())
+        self.target
     }
 
     pub fn is_moving(&self) -> bool {
@@ -174,6 +181,19 @@ impl Smoothed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logarithmic_target_reads_back_exactly_as_set() {
+        // callers compare targets to see whether a parameter changed; a log round trip that
+        // returned 14.539999 for 14.54 would make every unchanged hand-over count as a change
+        for v in [0.3f32, 1.7777778, 14.54, 2000.0, 0.01] {
+            let mut s = Smoothed::logarithmic(1.0);
+            s.set_target(v);
+            assert_eq!(s.target(), v);
+            s.jump(v);
+            assert_eq!(s.target(), v);
+        }
+    }
 
     #[test]
     fn ramp_reaches_target_in_its_time_with_flat_ends() {
