@@ -21,19 +21,7 @@ pub struct AnalyzeJob {
 /// Decodes one input straight into an analysis track, passing on what the decoder noticed.
 pub fn load_track(path: &Path, what: &str, warn: &mut dyn FnMut(String)) -> Result<Track, String> {
     let (track, notes) = audio_io::read_track(path)?;
-    let shown = path.display();
-    if notes.skipped_packets > 0 {
-        warn(format!(
-            "{what} {shown}: {} damaged packets skipped",
-            notes.skipped_packets
-        ));
-    }
-    if notes.ended_early {
-        warn(format!(
-            "{what} {shown}: the file ends early (truncated?); using the {:.2} s that decode",
-            track.info.seconds
-        ));
-    }
+    notes.tell(what, path, track.info.seconds, warn);
     Ok(track)
 }
 

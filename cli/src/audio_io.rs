@@ -37,6 +37,25 @@ pub struct DecodeNotes {
     pub ended_early: bool,
 }
 
+impl DecodeNotes {
+    /// Tells the user what decoding `path` (the `what`: "vocal", "backing") noticed; `seconds` is
+    /// how much decoded.
+    pub fn tell(&self, what: &str, path: &Path, seconds: f64, warn: &mut dyn FnMut(String)) {
+        let shown = path.display();
+        if self.skipped_packets > 0 {
+            warn(format!(
+                "{what} {shown}: {} damaged packets skipped",
+                self.skipped_packets
+            ));
+        }
+        if self.ended_early {
+            warn(format!(
+                "{what} {shown}: the file ends early (truncated?); using the {seconds:.2} s that decode"
+            ));
+        }
+    }
+}
+
 /// Receives each decoded packet: sample rate, channels, declared frame count, samples.
 type PacketSink<'a> = dyn FnMut(u32, usize, Option<u64>, &mut [f32]) -> Result<(), String> + 'a;
 

@@ -46,19 +46,8 @@ pub fn load(
     warn: &mut dyn FnMut(String),
 ) -> Result<Audio, String> {
     let (mut audio, notes) = audio_io::read(path)?;
+    notes.tell(what, path, audio.seconds(), warn);
     let shown = path.display();
-    if notes.skipped_packets > 0 {
-        warn(format!(
-            "{what} {shown}: {} damaged packets skipped",
-            notes.skipped_packets
-        ));
-    }
-    if notes.ended_early {
-        warn(format!(
-            "{what} {shown}: the file ends early (truncated?); using the {:.2} s that decode",
-            audio.seconds()
-        ));
-    }
     let bad: usize = audio
         .channels
         .iter()

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use automix_tests::{ebu_loudness, read_wav, shared_audio, write_wav};
+use automix_tests::{TempDir, ebu_loudness, read_wav, shared_audio, stderr, write_wav};
 use engine::analysis::MixSuggestion;
 use engine::analysis::suggestion::SearchOutcome;
 use engine::params::Kind;
@@ -23,40 +23,13 @@ fn read_any(path: &Path) -> (u32, Vec<Vec<f32>>) {
     (audio.sample_rate, audio.channels)
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("automix-assist-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-    fn s(&self, f: &str) -> String {
-        self.path(f).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn s(p: &Path) -> String {
     p.display().to_string()
 }
 
 /// `automix mix`; returns the suggestion and checks the level and range on the written files.
 fn mix_and_check(
-    dir: &Dir,
+    dir: &TempDir,
     name: &str,
     vocal: &Path,
     backing: &Path,
@@ -138,7 +111,7 @@ fn assert_finite_and_in_range(s: &MixSuggestion, name: &str) {
 
 #[test]
 fn a_synthetic_vocal_and_backing_at_known_loudness_end_1_77_lu_apart() {
-    let dir = Dir::new("known");
+    let dir = TempDir::new("assist-known");
     for (k, (vpeak, bpeak, vrate, brate)) in [
         (0.5f32, 0.8f32, 44_100u32, 44_100u32),
         (0.05, 0.9, 48_000, 44_100),
@@ -165,7 +138,7 @@ fn a_synthetic_vocal_and_backing_at_known_loudness_end_1_77_lu_apart() {
 
 #[test]
 fn real_vocals_over_real_backings() {
-    let dir = Dir::new("real");
+    let dir = TempDir::new("assist-real");
     // vocadito over the Vibe Ace backing
     if let (Some(v), Some(b)) = (
         shared_audio("clips/vocadito_1_vocal.wav"),
@@ -215,7 +188,7 @@ fn real_vocals_over_real_backings() {
 
 #[test]
 fn analyze_prints_a_table_or_byte_identical_json() {
-    let dir = Dir::new("json");
+    let dir = TempDir::new("assist-json");
     write_wav(
         &dir.path("v.wav"),
         44_100,
@@ -278,7 +251,7 @@ fn analyze_prints_a_table_or_byte_identical_json() {
 
 #[test]
 fn odd_and_bad_inputs_get_a_result_or_one_clear_line() {
-    let dir = Dir::new("odd");
+    let dir = TempDir::new("assist-odd");
     let rate = 44_100;
     write_wav(
         &dir.path("v.wav"),
@@ -386,7 +359,7 @@ fn odd_and_bad_inputs_get_a_result_or_one_clear_line() {
 
 #[test]
 fn a_twenty_minute_file_is_analysed() {
-    let dir = Dir::new("long");
+    let dir = TempDir::new("assist-long");
     let rate = 44_100;
     let line = vocal_line(rate as f32, 30.0, 0.5, 8);
     let long: Vec<f32> = (0..40).flat_map(|_| line.iter().copied()).collect();
@@ -419,7 +392,7 @@ fn a_twenty_minute_file_is_analysed() {
 
 #[test]
 fn batch_mixes_every_pair_and_reports_the_odd_ones() {
-    let dir = Dir::new("batch");
+    let dir = TempDir::new("assist-batch");
     let songs = dir.path("songs");
     std::fs::create_dir_all(&songs).unwrap();
     for (k, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
@@ -486,7 +459,7 @@ fn batch_mixes_every_pair_and_reports_the_odd_ones() {
 
 #[test]
 fn demo_needs_no_input_and_mixes_with_the_assistant() {
-    let dir = Dir::new("demo");
+    let dir = TempDir::new("assist-demo");
     let o = automix(&["demo", "--out-dir", &dir.s("d")]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in [
@@ -512,7 +485,7 @@ fn demo_needs_no_input_and_mixes_with_the_assistant() {
     let below = ebu_loudness(brate, &b).0 - ebu_loudness(rate, &v).0;
     assert!((below - 1.77).abs() <= 0.2, "{below}");
     // deterministic: a second run writes the very same files
-    let again = Dir::new("demo2");
+    let again = TempDir::new("assist-demo2");
     assert!(
         automix(&["demo", "--out-dir", &again.s("d")])
             .status

@@ -1,9 +1,8 @@
 //! `automix render` and `automix params` end to end: the real binary on real files.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use automix_tests::{read_wav, shared_audio, write_wav};
+use automix_tests::{TempDir, read_wav, shared_audio, stderr, write_wav};
 use engine::synth::vocal_line;
 use engine::{MixParams, ParamId, VocalChain};
 
@@ -21,35 +20,8 @@ fn render(vocal: &str, params: &str, out: &str, more: &[&str]) -> Output {
     automix(&args)
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("automix-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-    fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-    fn s(&self, f: &str) -> String {
-        self.path(f).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A parameter file that sets every stage, and the same values as MixParams.
-fn every_stage(dir: &Dir) -> (String, MixParams) {
+fn every_stage(dir: &TempDir) -> (String, MixParams) {
     let set = [
         (ParamId::EqGain250, -4.0),
         (ParamId::EqGain4k, 3.0),
@@ -100,7 +72,7 @@ fn renders_a_real_vocal_and_mix_with_every_stage_set() {
     ) else {
         return;
     };
-    let dir = Dir::new("real");
+    let dir = TempDir::new("cli-real");
     let (params, p) = every_stage(&dir);
     let o = render(
         vocal.to_str().unwrap(),
@@ -152,7 +124,7 @@ fn renders_a_real_vocal_and_mix_with_every_stage_set() {
 
 #[test]
 fn mono_and_stereo_vocals_at_any_supported_rate() {
-    let dir = Dir::new("rates");
+    let dir = TempDir::new("cli-rates");
     let (params, p) = every_stage(&dir);
     for rate in [22_050u32, 48_000, 96_000, 192_000] {
         let x = vocal_line(rate as f32, 1.0, 0.5, 3);
@@ -193,7 +165,7 @@ fn mono_and_stereo_vocals_at_any_supported_rate() {
 
 #[test]
 fn an_8_khz_file_is_rendered_at_44_1_khz_with_a_warning() {
-    let dir = Dir::new("8k");
+    let dir = TempDir::new("cli-8k");
     let (params, _) = every_stage(&dir);
     write_wav(
         &dir.path("in.wav"),
@@ -213,7 +185,7 @@ fn an_8_khz_file_is_rendered_at_44_1_khz_with_a_warning() {
 
 #[test]
 fn nan_samples_are_silenced_with_a_warning() {
-    let dir = Dir::new("nan");
+    let dir = TempDir::new("cli-nan");
     let (params, _) = every_stage(&dir);
     let mut x = vocal_line(44_100.0, 1.0, 0.5, 6);
     x[100] = f32::NAN;
@@ -232,7 +204,7 @@ fn nan_samples_are_silenced_with_a_warning() {
 
 #[test]
 fn out_of_range_values_are_clamped_and_said() {
-    let dir = Dir::new("clamp");
+    let dir = TempDir::new("cli-clamp");
     write_wav(
         &dir.path("in.wav"),
         44_100,
@@ -256,7 +228,7 @@ fn out_of_range_values_are_clamped_and_said() {
 /// Each bad input: exit code 1, one line that names the problem, no output file left behind.
 #[test]
 fn bad_inputs_get_one_clear_line_and_no_output() {
-    let dir = Dir::new("bad");
+    let dir = TempDir::new("cli-bad");
     let (params, _) = every_stage(&dir);
     write_wav(
         &dir.path("good.wav"),
@@ -337,7 +309,7 @@ fn bad_inputs_get_one_clear_line_and_no_output() {
 
 #[test]
 fn a_truncated_file_renders_what_is_there_with_a_warning() {
-    let dir = Dir::new("trunc");
+    let dir = TempDir::new("cli-trunc");
     let (params, _) = every_stage(&dir);
     write_wav(
         &dir.path("full.wav"),

@@ -193,3 +193,62 @@ pub fn ebu_loudness(rate: u32, channels: &[Vec<f32>]) -> (f64, f64) {
     m.add_frames_planar_f32(&planar).unwrap();
     (m.loudness_global().unwrap(), m.loudness_range().unwrap())
 }
+
+/// A stereo signal through the engine's chain with `params`, applied from the first sample: the
+/// reference a plug-in host's output is compared with.
+pub fn engine_render_stereo(
+    params: &engine::MixParams,
+    rate: f32,
+    input: &[Vec<f32>; 2],
+) -> [Vec<f32>; 2] {
+    let mut chain = engine::VocalChain::new();
+    chain.set_params_immediate(params);
+    chain.prepare(rate).expect("a supported rate");
+    let [mut l, mut r] = input.clone();
+    chain.process_stereo(&mut l, &mut r);
+    [l, r]
+}
+
+/// The largest sample difference between `got` and `want`, in dB relative to `want`'s peak.
+pub fn difference_db(got: &[Vec<f32>], want: &[Vec<f32>]) -> f32 {
+    let peak = want.iter().flatten().fold(0.0f32, |m, x| m.max(x.abs()));
+    let diff = got
+        .iter()
+        .zip(want)
+        .flat_map(|(g, w)| g.iter().zip(w))
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    20.0 * (diff / peak).log10()
+}
+
+/// A scratch folder under the system's temporary directory, named for the test and the process,
+/// emptied when made and removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("automix-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+
+    pub fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+
+    /// The path of `f` as text, for command lines.
+    pub fn s(&self, f: &str) -> String {
+        self.path(f).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A finished command's standard error as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use automix_tests::{read_wav, write_wav};
+use automix_tests::{difference_db, engine_render_stereo, read_wav, write_wav};
 use engine::synth::vocal_line;
-use engine::{MixParams, ParamId, VocalChain};
+use engine::{MixParams, ParamId};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -58,9 +58,11 @@ fn pedalboard_loads_the_vst3_and_renders_what_the_engine_renders() {
     let dir = std::env::temp_dir().join(format!("automix-vst3-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let rate = 48_000u32;
-    let l = vocal_line(rate as f32, 4.0, 0.6, 3);
-    let r: Vec<f32> = vocal_line(rate as f32, 4.0, 0.5, 4);
-    write_wav(&dir.join("in.wav"), rate, &[l.clone(), r.clone()]);
+    let input = [
+        vocal_line(rate as f32, 4.0, 0.6, 3),
+        vocal_line(rate as f32, 4.0, 0.5, 4),
+    ];
+    write_wav(&dir.join("in.wav"), rate, &input);
 
     // set by pedalboard's names for the parameters (derived from their display names), as the
     // plug-in's own text (pedalboard accepts only texts the plug-in displays)
@@ -104,22 +106,11 @@ fn pedalboard_loads_the_vst3_and_renders_what_the_engine_renders() {
     for (_, id, v) in settings {
         p.set(id, v);
     }
-    let mut chain = VocalChain::new();
-    chain.set_params_immediate(&p);
-    chain.prepare(rate as f32).unwrap();
-    let (mut el, mut er) = (l, r);
-    chain.process_stereo(&mut el, &mut er);
-
+    let want = engine_render_stereo(&p, rate as f32, &input);
     let (_, got) = read_wav(&dir.join("out.wav"));
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(got.len(), 2);
-    let peak = el.iter().chain(&er).fold(0.0f32, |m, x| m.max(x.abs()));
-    let diff = got[0]
-        .iter()
-        .zip(&el)
-        .chain(got[1].iter().zip(&er))
-        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-    let db = 20.0 * (diff / peak).log10();
+    let db = difference_db(&got, &want);
     println!("pedalboard vs engine: largest difference {db:.1} dB re peak");
     assert!(db < -100.0, "{db} dB");
 }

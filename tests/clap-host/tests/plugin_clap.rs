@@ -8,9 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
+use automix_tests::{difference_db, engine_render_stereo};
 use clap_test_host::{Loaded, Port};
 use engine::synth::{backing_track, vocal_line};
-use engine::{MixParams, PARAMS, ParamId, VocalChain};
+use engine::{MixParams, PARAMS, ParamId};
 
 fn bundle() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
@@ -119,18 +120,7 @@ fn processing_with_the_sidechain_fed_equals_the_engine() {
         .process(rate, 256, &vocal, Some(&backing), &events)
         .unwrap();
 
-    let mut chain = VocalChain::new();
-    chain.set_params_immediate(&want);
-    chain.prepare(rate as f32).unwrap();
-    let [mut l, mut r] = vocal.clone();
-    chain.process_stereo(&mut l, &mut r);
-    let peak = l.iter().chain(&r).fold(0.0f32, |m, x| m.max(x.abs()));
-    let diff = got[0]
-        .iter()
-        .zip(&l)
-        .chain(got[1].iter().zip(&r))
-        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-    let db = 20.0 * (diff / peak).log10();
+    let db = difference_db(&got, &engine_render_stereo(&want, rate as f32, &vocal));
     println!("CLAP host vs engine: {db:.1} dB re peak");
     assert!(db < -100.0, "{db}");
     assert!(got.iter().flatten().all(|x| x.is_finite()));
