@@ -11,6 +11,14 @@ use clack_extensions::state::PluginState;
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
+/// CLAP calls a plug-in's main-thread functions from one thread, the host's; a test process runs
+/// tests on several. Each test holds this for its whole life, so the plug-ins it loads see one
+/// main thread at a time, as in a real host (without it, parallel tests crashed the plug-in).
+pub fn host_main_thread() -> std::sync::MutexGuard<'static, ()> {
+    static MAIN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    MAIN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub struct TestHostShared;
 
 impl<'a> SharedHandler<'a> for TestHostShared {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use automix_tests::{difference_db, engine_render_stereo};
-use clap_test_host::{Loaded, Port};
+use clap_test_host::{Loaded, Port, host_main_thread};
 use engine::synth::{backing_track, vocal_line};
 use engine::{MixParams, PARAMS, ParamId};
 
@@ -31,6 +31,7 @@ fn bundle() -> Option<PathBuf> {
 
 #[test]
 fn ports_are_a_stereo_vocal_and_a_stereo_backing_sidechain() {
+    let _main = host_main_thread();
     let Some(path) = bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     assert_eq!(p.name, "Vocal Automix");
@@ -54,6 +55,7 @@ fn ports_are_a_stereo_vocal_and_a_stereo_backing_sidechain() {
 
 #[test]
 fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
+    let _main = host_main_thread();
     let Some(path) = bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let params = p.params();
@@ -91,6 +93,7 @@ fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
 
 #[test]
 fn processing_with_the_sidechain_fed_equals_the_engine() {
+    let _main = host_main_thread();
     let Some(path) = bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let params = p.params();
@@ -128,6 +131,7 @@ fn processing_with_the_sidechain_fed_equals_the_engine() {
 
 #[test]
 fn state_saved_from_one_instance_loads_into_another() {
+    let _main = host_main_thread();
     let Some(path) = bundle() else { return };
     let mut a = Loaded::load(&path).unwrap();
     let params = a.params();
