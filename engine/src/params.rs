@@ -304,16 +304,18 @@ impl ParamSpec {
             Kind::Choice(_) => return format!("{v:.0}"),
             Kind::Continuous => {}
         }
+        // the precision steps where the rounded value crosses the threshold, so a host's
+        // 99.99999 Hz reads "100 Hz" like the 100 Hz it stands for
         match self.unit {
-            Unit::Hertz if v >= 1000.0 => format!("{:.2} kHz", v / 1000.0),
-            Unit::Hertz if v < 100.0 => format!("{v:.1} Hz"),
+            Unit::Hertz if v >= 999.5 => format!("{:.2} kHz", v / 1000.0),
+            Unit::Hertz if v < 99.95 => format!("{v:.1} Hz"),
             Unit::Hertz => format!("{v:.0} Hz"),
             Unit::Decibel => format!("{v:+.1} dB"),
             Unit::DecibelPerSecond => format!("{v:+.1} dB/s"),
-            Unit::Milliseconds if v < 10.0 => format!("{v:.2} ms"),
+            Unit::Milliseconds if v < 9.995 => format!("{v:.2} ms"),
             Unit::Milliseconds => format!("{v:.1} ms"),
             Unit::Seconds => format!("{v:.2} s"),
-            Unit::Ratio if v < 10.0 => format!("{v:.2}:1"),
+            Unit::Ratio if v < 9.995 => format!("{v:.2}:1"),
             Unit::Ratio => format!("{v:.1}:1"),
             Unit::Fraction => format!("{:.1} %", v * 100.0),
             Unit::None => format!("{v:.2}"),
@@ -434,6 +436,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_value_a_hair_off_a_precision_step_reads_as_the_value_it_stands_for() {
+        // hosts hand back values through f32 normalisation: 100 Hz comes back as 99.99999
+        let hz = ParamId::ReverbLowCutoff.spec();
+        assert_eq!(hz.format(99.999_99), "100 Hz");
+        assert_eq!(hz.format(99.94), "99.9 Hz");
+        assert_eq!(hz.format(999.99), "1.00 kHz");
+        assert_eq!(hz.format(999.4), "999 Hz");
+        let ms = ParamId::CompAttack.spec();
+        assert_eq!(ms.format(9.999_99), "10.0 ms");
+        assert_eq!(ms.format(9.99), "9.99 ms");
+        let ratio = ParamId::CompRatio.spec();
+        assert_eq!(ratio.format(9.999_99), "10.0:1");
     }
 
     #[test]

@@ -132,3 +132,36 @@ fn silence_and_short_signals_have_no_loudness() {
     let quiet: Vec<f32> = (0..rate * 5).map(|_| 1e-4 * rng.bipolar()).collect();
     assert_eq!(Blocks::of_mono(&quiet, rate).integrated(), None);
 }
+
+#[test]
+fn active_seconds_count_what_the_vocal_gate_keeps_as_it_arrives() {
+    use engine::analysis::track::TrackCapture;
+    let rate = 48_000u32;
+    let tone = |seconds: f32, amp: f32| -> Vec<f32> {
+        (0..(seconds * rate as f32) as usize)
+            .map(|i| amp * (std::f32::consts::TAU * 440.0 * i as f32 / rate as f32).sin())
+            .collect()
+    };
+    // 12 s of singing, 8 s of bleed 40 dB down (under the 20 LU gate), 5 s of silence
+    let mut signal = tone(12.0, 0.3);
+    signal.extend(tone(8.0, 0.003));
+    signal.extend(vec![0.0; 5 * rate as usize]);
+    let mut cap = TrackCapture::new(rate, 2, 0).unwrap();
+    let mut heard = Vec::new();
+    for piece in signal.chunks(4800) {
+        let mut stereo: Vec<f32> = piece.iter().flat_map(|&x| [x, x]).collect();
+        cap.push_interleaved(&mut stereo);
+        heard.push(cap.active_seconds());
+    }
+    // it grows with the singing, then stands still through bleed and silence
+    assert!((heard[59] - 6.0).abs() <= 0.11, "{}", heard[59]);
+    let last = *heard.last().unwrap();
+    assert!((last - 12.0).abs() <= 0.11, "{last}");
+    assert!(heard.windows(2).all(|w| w[1] >= w[0] - 1e-9));
+    // a bleed-only passage 10 dB down would count: the gate is relative, 20 LU
+    let mut cap = TrackCapture::new(rate, 1, 0).unwrap();
+    let mut loud = tone(5.0, 0.3);
+    loud.extend(tone(5.0, 0.095));
+    cap.push_interleaved(&mut loud);
+    assert!((cap.active_seconds() - 10.0).abs() <= 0.11);
+}

@@ -24,7 +24,16 @@ pub struct AutomixParams {
     /// Indexed by `ParamId as usize`; never resized, so the pointers handed to the wrapper stay
     /// valid for the object's life.
     params: Vec<HostParam>,
+    /// Analyze & Mix: on while listening. A host parameter, so it works without the editor and
+    /// can be automated; turning it off ends the pass (the plug-in turns it off itself when it
+    /// stops listening on its own). Not a mix setting, so not in the engine's table.
+    analyze: BoolParam,
 }
+
+/// The plug-in's own controls beside the mix parameters: (stable key, name, group).
+pub const ANALYZE_KEY: &str = "analyze_mix";
+const ANALYZE_NAME: &str = "Analyze & Mix";
+const ASSISTANT_GROUP: &str = "Assistant";
 
 fn float_param(spec: &'static ParamSpec) -> FloatParam {
     let range = match spec.scale {
@@ -84,7 +93,18 @@ impl Default for AutomixParams {
                 }
             })
             .collect();
-        AutomixParams { params }
+        AutomixParams {
+            params,
+            analyze: BoolParam::new(ANALYZE_NAME, false)
+                .with_value_to_string(Arc::new(|on| {
+                    if on { "Listening" } else { "Off" }.to_string()
+                }))
+                .with_string_to_value(Arc::new(|s| match s.trim().to_lowercase().as_str() {
+                    "listening" | "on" | "1" => Some(true),
+                    "off" | "0" => Some(false),
+                    _ => None,
+                })),
+        }
     }
 }
 
@@ -110,6 +130,43 @@ impl AutomixParams {
         }
     }
 
+    /// Whether Analyze & Mix is listening.
+    pub fn analyze_on(&self) -> bool {
+        self.analyze.value()
+    }
+
+    /// Sets every parameter that differs from `target` as the user would: a begin, set, end
+    /// gesture each, so the host records undo and automation (main thread). Returns how many
+    /// changed.
+    pub fn set_as_user(&self, setter: &ParamSetter, target: &MixParams) -> usize {
+        let mut changed = 0;
+        for spec in PARAMS {
+            let want = target.get(spec.id);
+            if self.value(spec.id) == want {
+                continue;
+            }
+            changed += 1;
+            match &self.params[spec.id as usize] {
+                HostParam::Float(p) => gesture(setter, p, want),
+                HostParam::Bool(p) => gesture(setter, p, want >= 0.5),
+                HostParam::Choice(p) => {
+                    if let Kind::Choice(options) = spec.kind {
+                        let i = options.iter().position(|&o| o == want).unwrap_or(0);
+                        gesture(setter, p, i as i32);
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// Turns Analyze & Mix on or off as the user would (main thread).
+    pub fn set_analyze(&self, setter: &ParamSetter, on: bool) {
+        if self.analyze.value() != on {
+            gesture(setter, &self.analyze, on);
+        }
+    }
+
     /// Every parameter's current value into `out` (no allocation: the audio thread calls this).
     pub fn read_into(&self, out: &mut MixParams) {
         for spec in PARAMS {
@@ -118,8 +175,14 @@ impl AutomixParams {
     }
 }
 
-// SAFETY: the pointers point into `self.params`, which is never resized or moved out of the
-// object after construction, so they live as long as the object does.
+fn gesture<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
+    setter.begin_set_parameter(param);
+    setter.set_parameter(param, value);
+    setter.end_set_parameter(param);
+}
+
+// SAFETY: the pointers point into `self.params` and `self.analyze`, which are never resized or
+// moved out of the object after construction, so they live as long as the object does.
 unsafe impl Params for AutomixParams {
     fn param_map(&self) -> Vec<(String, ParamPtr, String)> {
         PARAMS
@@ -133,6 +196,11 @@ unsafe impl Params for AutomixParams {
                 };
                 (spec.key.to_string(), ptr, spec.stage.name().to_string())
             })
+            .chain(std::iter::once((
+                ANALYZE_KEY.to_string(),
+                self.analyze.as_ptr(),
+                ASSISTANT_GROUP.to_string(),
+            )))
             .collect()
     }
 }
@@ -145,7 +213,8 @@ mod tests {
     fn every_table_entry_is_a_host_parameter_keyed_by_its_stable_key() {
         let p = AutomixParams::default();
         let map = p.param_map();
-        assert_eq!(map.len(), PARAMS.len());
+        assert_eq!(map.len(), PARAMS.len() + 1);
+        assert_eq!(map[PARAMS.len()].0, ANALYZE_KEY);
         for ((key, _, group), spec) in map.iter().zip(PARAMS) {
             assert_eq!(key, spec.key);
             assert_eq!(group, spec.stage.name());

@@ -2,7 +2,11 @@
 //! main input, the backing track on a stereo sidechain input. A thin wrapper: the sound comes from
 //! `engine::VocalChain`, the host's parameters from `engine::params` (see [`host_params`]).
 
+pub mod capture;
 pub mod host_params;
+mod main_thread;
+pub mod session;
+mod worker;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -10,7 +14,10 @@ use std::sync::Arc;
 use engine::{MixParams, VocalChain};
 use nice_plug::prelude::*;
 
+use capture::{BlockInfo, CaptureSender};
 use host_params::AutomixParams;
+use session::{MainTask, Shared};
+use worker::Worker;
 
 const STEREO: Option<NonZeroU32> = NonZeroU32::new(2);
 const MONO: Option<NonZeroU32> = NonZeroU32::new(1);
@@ -30,11 +37,20 @@ pub struct VocalAutomix {
     /// Nothing has sounded since activation or a reset: the first block's values apply at once
     /// (hosts deliver parameter changes with the next block, after the reset).
     fresh: bool,
+    /// Analyze & Mix: the audio thread's end of the capture ring, the state the threads share,
+    /// and the worker (started at the first activation).
+    capture: CaptureSender,
+    shared: Arc<Shared>,
+    worker: Option<Worker>,
 }
 
 impl Default for VocalAutomix {
     fn default() -> Self {
+        let shared = Arc::new(Shared::default());
         VocalAutomix {
+            capture: CaptureSender::new(shared.lost_frames.clone()),
+            shared,
+            worker: None,
             params: Arc::new(AutomixParams::default()),
             chain: VocalChain::new(),
             values: MixParams::default(),
@@ -84,11 +100,26 @@ impl Plugin for VocalAutomix {
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
     type SysExMessage = ();
-    type BackgroundTask = ();
+    type BackgroundTask = MainTask;
     type Editor = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let (shared, params) = (self.shared.clone(), self.params.clone());
+        Box::new(move |task| main_thread::run(task, &shared, &params))
+    }
+
+    /// No editor yet; the executor it is given is how the worker reaches the main thread.
+    fn editor(&mut self, executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        *self.shared.main.lock() = Some(Box::new(move |task| executor.execute_gui(task)));
+        None
+    }
+
+    fn host_context(&mut self, context: nice_plug::context::gui::GuiContext) {
+        *self.shared.context.lock() = Some(context);
     }
 
     fn activate(
@@ -102,6 +133,21 @@ impl Plugin for VocalAutomix {
         self.applied.clone_from(&self.values);
         self.scratch = vec![0.0; config.max_buffer_size.max(1) as usize];
         self.fresh = true;
+        let ring = self.capture.open(
+            config.sample_rate,
+            config.process_mode == ProcessMode::Offline,
+        );
+        *self.shared.new_ring.lock() = Some((ring, config.sample_rate));
+        if self.worker.is_none() {
+            // without a worker the plug-in still mixes; Analyze & Mix says it cannot run
+            match Worker::spawn(self.shared.clone(), self.params.clone()) {
+                Ok(w) => self.worker = Some(w),
+                Err(e) => self.shared.update(|s| {
+                    s.phase = session::Phase::Failed;
+                    s.message = format!("Analyze & Mix cannot start its thread: {e}");
+                }),
+            }
+        }
         self.chain.prepare(config.sample_rate).is_ok()
     }
 
@@ -115,8 +161,8 @@ impl Plugin for VocalAutomix {
     fn process(
         &mut self,
         buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         #[cfg(feature = "test-allocate-in-process")]
         std::hint::black_box(vec![0u8; 64]);
@@ -128,6 +174,7 @@ impl Plugin for VocalAutomix {
             self.chain.set_params(&self.values);
             self.applied.clone_from(&self.values);
         }
+        self.capture_block(buffer, aux, context.transport());
         let channels = buffer.as_slice();
         match channels {
             [l, r, ..] => self.chain.process_stereo(l, r),
@@ -146,6 +193,35 @@ impl Plugin for VocalAutomix {
             [] => {}
         }
         ProcessStatus::Normal
+    }
+}
+
+impl VocalAutomix {
+    /// Hands the dry vocal and the sidechain to Analyze & Mix (before the chain changes them).
+    fn capture_block(&mut self, buffer: &Buffer, aux: &AuxiliaryBuffers, transport: &Transport) {
+        // a host that tells nothing of a transport (live input) counts as playing
+        let known = transport.tempo.is_some()
+            || transport.pos_samples().is_some()
+            || transport.pos_beats().is_some();
+        let info = BlockInfo {
+            on: self.params.analyze_on(),
+            playing: transport.playing || !known,
+            tempo: transport.tempo,
+        };
+        let vocal = match buffer.as_slice_immutable() {
+            [l, r, ..] => [&**l, &**r],
+            [m] => [&**m, &**m],
+            [] => return,
+        };
+        let backing = aux
+            .inputs
+            .first()
+            .and_then(|b| match b.as_slice_immutable() {
+                [l, r, ..] => Some([&**l, &**r]),
+                [m] => Some([&**m, &**m]),
+                [] => None,
+            });
+        self.capture.block(info, vocal, backing);
     }
 }
 

@@ -244,10 +244,52 @@ impl BlockMeter {
         self.push_interleaved(samples);
     }
 
+    /// The whole blocks measured so far.
+    pub fn measured(&self) -> &[f64] {
+        &self.blocks
+    }
+
     /// The whole 100 ms blocks measured (a partial last block is left out, as meters do).
     pub fn finish(self) -> Blocks {
         Blocks(self.blocks)
     }
+}
+
+/// Mean energies of `window` consecutive blocks, every `hop` blocks, the first ending at block
+/// `window - 1`.
+fn windows(b: &[f64], window: usize, hop: usize) -> impl Iterator<Item = f64> + '_ {
+    (window..=b.len())
+        .step_by(hop)
+        .map(move |end| b[end - window..end].iter().sum::<f64>() / window as f64)
+}
+
+/// BS.1770-4 integrated loudness of 100 ms block energies.
+fn integrated(blocks: &[f64]) -> Option<f64> {
+    let floor = energy(ABSOLUTE_GATE_LUFS);
+    let gated: Vec<f64> = windows(blocks, MOMENTARY, 1)
+        .filter(|&e| e >= floor)
+        .collect();
+    if gated.is_empty() {
+        return None;
+    }
+    let mean = gated.iter().sum::<f64>() / gated.len() as f64;
+    let relative = mean * 10f64.powf(INTEGRATED_RELATIVE_GATE_LU / 10.0);
+    let (sum, n) = gated
+        .iter()
+        .filter(|&&e| e >= relative)
+        .fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
+    Some(lufs(sum / n as f64))
+}
+
+/// Seconds of 100 ms blocks no more than `relative_lu` under the integrated loudness of them all
+/// (and above the absolute gate): how much of a vocal a relative gate keeps, measured as it
+/// arrives.
+pub fn active_seconds(blocks: &[f64], relative_lu: f64) -> f64 {
+    let Some(level) = integrated(blocks) else {
+        return 0.0;
+    };
+    let floor = energy(ABSOLUTE_GATE_LUFS).max(energy(level + relative_lu));
+    blocks.iter().filter(|&&e| e >= floor).count() as f64 * 0.1
 }
 
 /// 100 ms blocks of K-weighted mean-square energy, channels summed.
@@ -273,27 +315,13 @@ impl Blocks {
     /// Mean energies of `window` consecutive blocks, every `hop` blocks, the first ending at block
     /// `window - 1`.
     fn windows(&self, window: usize, hop: usize) -> impl Iterator<Item = f64> + '_ {
-        let b = &self.0;
-        (window..=b.len())
-            .step_by(hop)
-            .map(move |end| b[end - window..end].iter().sum::<f64>() / window as f64)
+        windows(&self.0, window, hop)
     }
 
     /// Integrated loudness (BS.1770-4), LUFS; `None` when nothing is above the absolute gate
     /// (silence, or under 400 ms of signal).
     pub fn integrated(&self) -> Option<f64> {
-        let floor = energy(ABSOLUTE_GATE_LUFS);
-        let gated: Vec<f64> = self.windows(MOMENTARY, 1).filter(|&e| e >= floor).collect();
-        if gated.is_empty() {
-            return None;
-        }
-        let mean = gated.iter().sum::<f64>() / gated.len() as f64;
-        let relative = mean * 10f64.powf(INTEGRATED_RELATIVE_GATE_LU / 10.0);
-        let (sum, n) = gated
-            .iter()
-            .filter(|&&e| e >= relative)
-            .fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
-        Some(lufs(sum / n as f64))
+        integrated(&self.0)
     }
 
     /// Loudness range (EBU Tech 3342), LU: the spread between the 10th and 95th percentiles of the

@@ -83,6 +83,13 @@ impl TrackCapture {
         self.mono.len()
     }
 
+    /// Seconds heard so far that the assistant's vocal gate would keep (blocks within
+    /// [`GATE_RELATIVE_LU`](super::GATE_RELATIVE_LU) of the loudness so far): the plug-in's
+    /// measure of how much singing it has heard.
+    pub fn active_seconds(&self) -> f64 {
+        super::loudness::active_seconds(self.meter.measured(), super::GATE_RELATIVE_LU)
+    }
+
     /// Appends whole frames, interleaved; a trailing partial frame is ignored. Non-finite samples
     /// become silence (and are counted).
     pub fn push_interleaved(&mut self, samples: &mut [f32]) {

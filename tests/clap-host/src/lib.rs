@@ -4,12 +4,19 @@
 
 use std::ffi::CString;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
-use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamRescanFlags, PluginParams,
+};
 use clack_extensions::state::PluginState;
-use clack_host::events::event_types::ParamValueEvent;
+use clack_host::events::EventFlags;
+use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
+use clack_host::events::spaces::CoreEventSpace;
 use clack_host::prelude::*;
+use clack_host::utils::FixedPoint;
 
 /// CLAP calls a plug-in's main-thread functions from one thread, the host's; a test process runs
 /// tests on several. Each test holds this for its whole life, so the plug-ins it loads see one
@@ -19,20 +26,46 @@ pub fn host_main_thread() -> std::sync::MutexGuard<'static, ()> {
     MAIN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub struct TestHostShared;
+/// What the plug-in asked of the host from any thread.
+#[derive(Default)]
+pub struct TestHostShared {
+    /// A main-thread callback is wanted (nice-plug's tasks for the main thread wait on it).
+    callback: AtomicBool,
+}
 
 impl<'a> SharedHandler<'a> for TestHostShared {
     fn request_restart(&self) {}
     fn request_process(&self) {}
-    fn request_callback(&self) {}
+    fn request_callback(&self) {
+        self.callback.store(true, Ordering::SeqCst);
+    }
+}
+
+impl HostParamsImplShared for TestHostShared {
+    // the tests keep processing while they wait, which sends what a flush would
+    fn request_flush(&self) {}
+}
+
+/// The host's main-thread side: it hears of parameter rescans (nothing to redraw here).
+pub struct TestHostMain;
+
+impl MainThreadHandler<'_> for TestHostMain {}
+
+impl HostParamsImplMainThread for TestHostMain {
+    fn rescan(&self, _flags: ParamRescanFlags) {}
+    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
 }
 
 pub struct TestHost;
 
 impl HostHandlers for TestHost {
     type Shared<'a> = TestHostShared;
-    type MainThread<'a> = ();
+    type MainThread<'a> = TestHostMain;
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostParams>();
+    }
 }
 
 /// One audio port as the plug-in describes it.
@@ -89,9 +122,14 @@ impl Loaded {
             .name()
             .map(|n| text(n.to_bytes()))
             .unwrap_or_default();
-        let instance =
-            PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &entry, &id, &info)
-                .map_err(|e| format!("cannot instantiate: {e:?}"))?;
+        let instance = PluginInstance::<TestHost>::new(
+            |_| TestHostShared::default(),
+            |_| TestHostMain,
+            &entry,
+            &id,
+            &info,
+        )
+        .map_err(|e| format!("cannot instantiate: {e:?}"))?;
         Ok(Loaded {
             instance,
             _entry: entry,
@@ -178,6 +216,41 @@ impl Loaded {
             .map_err(|e| format!("load: {e:?}"))
     }
 
+    /// Runs the main-thread callback if the plug-in asked for one (a host does this from its
+    /// event loop); true if it ran.
+    pub fn main_thread_tick(&mut self) -> bool {
+        let wanted = self
+            .instance
+            .access_shared_handler(|s| s.callback.swap(false, Ordering::SeqCst));
+        if wanted {
+            self.instance.call_on_main_thread_callback();
+        }
+        wanted
+    }
+
+    /// Activates at `rate` for blocks of up to `block` frames; audio goes through [`Stream::run`].
+    pub fn stream(&mut self, rate: f64, block: usize) -> Result<Stream<'_>, String> {
+        let config = PluginAudioConfiguration {
+            sample_rate: rate,
+            min_frames_count: 1,
+            max_frames_count: block as u32,
+        };
+        let processor = self
+            .instance
+            .activate(|_, _| (), config)
+            .map_err(|e| format!("activate: {e:?}"))?
+            .start_processing()
+            .map_err(|e| format!("start: {e:?}"))?;
+        Ok(Stream {
+            loaded: self,
+            processor: Some(processor),
+            rate,
+            block,
+            steady: 0,
+            output: Vec::new(),
+        })
+    }
+
     /// Activates at `rate`, processes `main` (stereo) with `sidechain` (stereo, or silence) in
     /// blocks of `block`, with `set` parameter values sent as events at the start, and deactivates.
     pub fn process(
@@ -188,19 +261,60 @@ impl Loaded {
         sidechain: Option<&[Vec<f32>; 2]>,
         set: &[(ClapId, f64)],
     ) -> Result<[Vec<f32>; 2], String> {
-        let frames = main[0].len();
-        let config = PluginAudioConfiguration {
-            sample_rate: rate,
-            min_frames_count: 1,
-            max_frames_count: block as u32,
-        };
-        let processor = self
-            .instance
-            .activate(|_, _| (), config)
-            .map_err(|e| format!("activate: {e:?}"))?;
-        let mut processor = processor
-            .start_processing()
-            .map_err(|e| format!("start: {e:?}"))?;
+        let mut stream = self.stream(rate, block)?;
+        let side = sidechain.map(|s| [&s[0][..], &s[1][..]]);
+        stream.run([&main[0], &main[1]], side, set, None)
+    }
+}
+
+/// The transport as the host reports it with each block.
+#[derive(Clone, Copy, Debug)]
+pub struct Transport {
+    pub playing: bool,
+    pub tempo: f64,
+}
+
+/// A parameter change the plug-in sent the host (as a user's edit would be).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sent {
+    Begin(ClapId),
+    Value(ClapId, f64),
+    End(ClapId),
+}
+
+/// An activated plug-in taking audio block by block; deactivates when dropped.
+pub struct Stream<'a> {
+    loaded: &'a mut Loaded,
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    rate: f64,
+    block: usize,
+    steady: u64,
+    /// Everything the plug-in sent so far, in order.
+    pub output: Vec<Sent>,
+}
+
+impl Stream<'_> {
+    pub fn sample_rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// The plug-in, between blocks (its parameters, its main-thread work).
+    pub fn plugin(&mut self) -> &mut Loaded {
+        self.loaded
+    }
+
+    /// Processes `main` with `sidechain` (silence when `None`, or where it is shorter) in blocks,
+    /// `set` sent with the first; after each block, the main-thread callback the plug-in asked
+    /// for, as a host's event loop would run it. Returns the output.
+    pub fn run(
+        &mut self,
+        main: [&[f32]; 2],
+        sidechain: Option<[&[f32]; 2]>,
+        set: &[(ClapId, f64)],
+        transport: Option<Transport>,
+    ) -> Result<[Vec<f32>; 2], String> {
+        let frames = main[0].len().min(main[1].len());
+        let block = self.block;
         let mut out = [vec![0.0f32; frames], vec![0.0f32; frames]];
         let mut input_ports = AudioPorts::with_capacity(4, 2);
         let mut output_ports = AudioPorts::with_capacity(2, 1);
@@ -209,7 +323,6 @@ impl Loaded {
         let mut main_out = [vec![0.0f32; block], vec![0.0f32; block]];
         let mut output_events = EventBuffer::new();
         let mut start = 0;
-        let mut steady = 0u64;
         while start < frames {
             let n = block.min(frames - start);
             for c in 0..2 {
@@ -260,24 +373,75 @@ impl Loaded {
                     [&mut ol[..n], &mut or[..n]].into_iter(),
                 ),
             }]);
-            processor
+            let transport = transport.map(|t| self.transport_event(t));
+            self.processor
+                .as_mut()
+                .ok_or("not processing")?
                 .process(
                     &input,
                     &mut output,
                     &input_events,
                     &mut out_events,
-                    Some(steady),
-                    None,
+                    Some(self.steady),
+                    transport.as_ref(),
                 )
                 .map_err(|e| format!("process: {e:?}"))?;
             for c in 0..2 {
                 out[c][start..start + n].copy_from_slice(&main_out[c][..n]);
             }
+            for e in output_events.iter() {
+                match e.as_core_event() {
+                    Some(CoreEventSpace::ParamGestureBegin(g)) => {
+                        self.output.extend(g.param_id().map(Sent::Begin))
+                    }
+                    Some(CoreEventSpace::ParamGestureEnd(g)) => {
+                        self.output.extend(g.param_id().map(Sent::End))
+                    }
+                    Some(CoreEventSpace::ParamValue(v)) => self
+                        .output
+                        .extend(v.param_id().map(|id| Sent::Value(id, v.value()))),
+                    _ => {}
+                }
+            }
             start += n;
-            steady += n as u64;
+            self.steady += n as u64;
+            self.loaded.main_thread_tick();
         }
-        let stopped = processor.stop_processing();
-        self.instance.deactivate(stopped);
         Ok(out)
+    }
+
+    fn transport_event(&self, t: Transport) -> TransportEvent {
+        let seconds = self.steady as f64 / self.rate;
+        let mut flags = TransportFlags::HAS_TEMPO
+            | TransportFlags::HAS_BEATS_TIMELINE
+            | TransportFlags::HAS_SECONDS_TIMELINE;
+        if t.playing {
+            flags |= TransportFlags::IS_PLAYING;
+        }
+        TransportEvent {
+            header: EventHeader::new_core(0, EventFlags::empty()),
+            flags,
+            song_pos_beats: FixedPoint::from_float(seconds * t.tempo / 60.0),
+            song_pos_seconds: FixedPoint::from_float(seconds),
+            tempo: t.tempo,
+            tempo_inc: 0.0,
+            loop_start_beats: FixedPoint::from_int(0),
+            loop_end_beats: FixedPoint::from_int(0),
+            loop_start_seconds: FixedPoint::from_int(0),
+            loop_end_seconds: FixedPoint::from_int(0),
+            bar_start: FixedPoint::from_int(0),
+            bar_number: 0,
+            time_signature_numerator: 4,
+            time_signature_denominator: 4,
+        }
+    }
+}
+
+impl Drop for Stream<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.processor.take() {
+            let stopped = p.stop_processing();
+            self.loaded.instance.deactivate(stopped);
+        }
     }
 }

@@ -59,7 +59,15 @@ fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
     let Some(path) = bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let params = p.params();
-    assert_eq!(params.len(), PARAMS.len());
+    // the table's, then the plug-in's own trigger
+    assert_eq!(params.len(), PARAMS.len() + 1);
+    let trigger = &params[PARAMS.len()];
+    assert_eq!(
+        (&*trigger.name, &*trigger.module),
+        ("Analyze & Mix", "Assistant")
+    );
+    assert_eq!(p.value_to_text(trigger.id, 1.0).unwrap(), "Listening");
+    assert_eq!(p.text_to_value(trigger.id, "Off"), Some(0.0));
     for (param, spec) in params.iter().zip(PARAMS) {
         assert_eq!(param.name, spec.name);
         assert_eq!(param.module, spec.stage.name());

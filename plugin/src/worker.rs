@@ -1,0 +1,553 @@
+//! The analysis worker: one thread per plug-in instance. It drains the capture ring into the
+//! engine's track captures while the user listens, keeps the status up to date (seconds heard,
+//! seconds of singing), and when the pass ends runs the same `engine::analysis::analyze` as
+//! `automix analyze`, then asks the main thread to apply the result as parameter gestures.
+//!
+//! A pass ends when the trigger goes off, or by itself after [`LIMIT_SECONDS`] of audio. Pressing
+//! again during an analysis cancels it and listens anew; a plug-in going away cancels it too.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use engine::analysis::track::TrackCapture;
+use engine::analysis::{AnalysisError, AnalysisInput, analyze};
+
+use crate::capture::{CHANNELS, Chunk, Mark, Receiver};
+use crate::host_params::AutomixParams;
+use crate::session::{LIMIT_SECONDS, MainTask, NEEDED_SECONDS, Phase, Shared};
+
+const TICK: Duration = Duration::from_millis(10);
+
+/// Owns the thread; dropping it stops the thread (cancelling an analysis) and waits for it.
+pub struct Worker {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    pub fn spawn(shared: Arc<Shared>, params: Arc<AutomixParams>) -> std::io::Result<Worker> {
+        let mut listener = Listener {
+            shared: shared.clone(),
+            params,
+            rx: None,
+            pass: None,
+            vocal: Vec::new(),
+            backing: Vec::new(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("vocal-automix analysis".into())
+            .spawn(move || listener.run())?;
+        Ok(Worker {
+            shared,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One listening pass.
+struct Pass {
+    vocal: TrackCapture,
+    backing: TrackCapture,
+    sample_rate: f32,
+    frames: u64,
+    /// The host's tempo as last heard.
+    tempo: Option<f64>,
+    /// The ring's loss counter when the pass began.
+    lost_before: u64,
+}
+
+impl Pass {
+    fn new(sample_rate: f32, lost_before: u64) -> Option<Pass> {
+        let rate = sample_rate.round() as u32;
+        // room for a minute up front; the captures grow beyond it
+        let minute = rate as usize * 60;
+        Some(Pass {
+            vocal: TrackCapture::new(rate, 2, minute).ok()?,
+            backing: TrackCapture::new(rate, 2, minute).ok()?,
+            sample_rate,
+            frames: 0,
+            tempo: None,
+            lost_before,
+        })
+    }
+
+    fn seconds(&self) -> f64 {
+        self.frames as f64 / self.sample_rate as f64
+    }
+}
+
+struct Listener {
+    shared: Arc<Shared>,
+    params: Arc<AutomixParams>,
+    rx: Option<Receiver>,
+    pass: Option<Pass>,
+    /// Scratch for splitting a chunk into its two stereo halves.
+    vocal: Vec<f32>,
+    backing: Vec<f32>,
+}
+
+impl Listener {
+    fn run(&mut self) {
+        let mut ticks = 0u32;
+        while !self.shared.shutdown.load(Ordering::SeqCst) {
+            self.take_new_ring();
+            self.drain();
+            ticks = ticks.wrapping_add(1);
+            if ticks.is_multiple_of(10) {
+                self.report();
+            }
+            std::thread::sleep(TICK);
+        }
+    }
+
+    fn take_new_ring(&mut self) {
+        let Some((rx, rate)) = self.shared.new_ring.lock().take() else {
+            return;
+        };
+        // the old ring's producer went with the old activation: what it still holds came first
+        self.drain();
+        self.rx = Some(rx);
+        if let Some(pass) = &self.pass
+            && pass.sample_rate != rate
+        {
+            let was = pass.sample_rate;
+            self.pass = Pass::new(rate, self.lost());
+            self.shared.update(|s| {
+                s.phase = Phase::Listening;
+                s.heard_seconds = 0.0;
+                s.vocal_seconds = 0.0;
+                s.message = format!(
+                    "The sample rate changed ({} → {}) while listening: listening again from here",
+                    khz(was),
+                    khz(rate)
+                );
+            });
+        }
+    }
+
+    fn lost(&self) -> u64 {
+        self.shared.lost_frames.load(Ordering::Relaxed)
+    }
+
+    fn drain(&mut self) {
+        while let Some(chunk) = self.rx.as_mut().and_then(|rx| rx.pop().ok()) {
+            self.take(&chunk);
+        }
+    }
+
+    fn take(&mut self, chunk: &Chunk) {
+        match chunk.mark {
+            Mark::Start => {
+                self.pass = Pass::new(chunk.sample_rate, self.lost());
+                self.shared.update(|s| {
+                    s.phase = Phase::Listening;
+                    s.heard_seconds = 0.0;
+                    s.vocal_seconds = 0.0;
+                    s.progress = 0.0;
+                    s.warnings.clear();
+                    s.message = "Listening: play the song (press again when done)".into();
+                });
+            }
+            Mark::Audio => {
+                let Some(pass) = self.pass.as_mut() else {
+                    return;
+                };
+                self.vocal.clear();
+                self.backing.clear();
+                for f in chunk.frames().chunks_exact(CHANNELS) {
+                    self.vocal.extend_from_slice(&f[..2]);
+                    self.backing.extend_from_slice(&f[2..]);
+                }
+                pass.vocal.push_interleaved(&mut self.vocal);
+                pass.backing.push_interleaved(&mut self.backing);
+                pass.frames += chunk.frames as u64;
+                if chunk.tempo.is_finite() && chunk.tempo > 0.0 {
+                    pass.tempo = Some(chunk.tempo as f64);
+                }
+                if pass.seconds() >= LIMIT_SECONDS {
+                    // stopped by itself: the trigger goes off as the user would turn it off
+                    self.shared.on_main_thread(MainTask::Release);
+                    self.finish();
+                }
+            }
+            Mark::Stop => {
+                if self.pass.is_some() {
+                    self.finish();
+                }
+            }
+        }
+    }
+
+    /// Progress while listening; and a pressed trigger the host never processes audio for.
+    fn report(&mut self) {
+        match &self.pass {
+            Some(pass) => {
+                let (heard, vocal) = (pass.seconds(), pass.vocal.active_seconds());
+                self.shared.update(|s| {
+                    s.heard_seconds = heard;
+                    s.vocal_seconds = vocal;
+                    if heard > 0.0 {
+                        s.message = if vocal >= NEEDED_SECONDS {
+                            format!("Listening: {vocal:.0} s of singing heard, ready (more is better; press again to mix)")
+                        } else {
+                            format!("Listening: {vocal:.1} of {NEEDED_SECONDS:.0} s of singing heard")
+                        };
+                    }
+                });
+            }
+            None => {
+                if self.params.analyze_on() {
+                    self.shared.update(|s| {
+                        if matches!(s.phase, Phase::Idle | Phase::Applied | Phase::Failed) {
+                            s.phase = Phase::Listening;
+                            s.message = "Waiting for audio: start playback in the host".into();
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    fn fail(&self, message: String) {
+        self.shared.update(|s| {
+            s.phase = Phase::Failed;
+            s.progress = 0.0;
+            s.message = message;
+        });
+    }
+
+    /// The pass is over: analyse what was heard.
+    fn finish(&mut self) {
+        let Some(pass) = self.pass.take() else {
+            return;
+        };
+        let heard = pass.seconds();
+        let vocal_seconds = pass.vocal.active_seconds();
+        self.shared.update(|s| {
+            s.heard_seconds = heard;
+            s.vocal_seconds = vocal_seconds;
+        });
+        if pass.frames == 0 {
+            return self.fail(
+                "Nothing was heard: the song did not play while listening. Press Analyze & Mix, then start playback".into(),
+            );
+        }
+        if vocal_seconds < NEEDED_SECONDS {
+            let silent = vocal_seconds == 0.0;
+            return self.fail(if silent {
+                format!("The vocal was silent for all {heard:.1} s heard: is the plug-in on the vocal track, and does the track play?")
+            } else {
+                format!("Heard {vocal_seconds:.1} s of singing; Analyze & Mix needs {NEEDED_SECONDS:.0} s. Press it again and play more of the song")
+            });
+        }
+        let lost = self.lost().saturating_sub(pass.lost_before);
+        let rate = pass.sample_rate;
+        let tempo = pass.tempo;
+        let (vocal, backing) = match (pass.vocal.finish(), pass.backing.finish()) {
+            (Ok(v), Ok(b)) => (v, b),
+            (Err(e), _) | (_, Err(e)) => return self.fail(format!("Cannot analyse: {e}")),
+        };
+        self.shared.update(|s| {
+            s.phase = Phase::Analyzing;
+            s.progress = 0.0;
+            s.message = format!("Analyzing {heard:.0} s of the song…");
+        });
+        let shared = self.shared.clone();
+        let rx = &mut self.rx;
+        let mut progress = |_step, fraction: f32| {
+            shared.update(|s| s.progress = fraction);
+            !shared.shutdown.load(Ordering::SeqCst) && !pressed_again(rx)
+        };
+        let input = AnalysisInput {
+            vocal: &vocal,
+            backing: Some(&backing),
+            tempo_bpm: tempo,
+        };
+        match analyze(&input, &mut progress) {
+            Ok(suggestion) => {
+                let mut warnings: Vec<String> = suggestion
+                    .warnings
+                    .iter()
+                    .map(|w| match w.code.as_str() {
+                        "backing_silent" => "Nothing came in on the sidechain: route the backing track to the plug-in's \"Backing (sidechain)\" input and analyze again (meanwhile the EQ stays flat and the level at 0 dB)".to_string(),
+                        _ => w.message.clone(),
+                    })
+                    .collect();
+                if lost > 0 {
+                    warnings.push(format!(
+                        "The computer fell behind and {:.1} s of the song were not analysed",
+                        lost as f64 / rate as f64
+                    ));
+                }
+                let suggestion = Arc::new(suggestion);
+                *self.shared.to_apply.lock() = Some(suggestion.clone());
+                self.shared.update(|s| {
+                    s.progress = 1.0;
+                    s.warnings = warnings;
+                    s.message = "Applying the suggestion…".into();
+                });
+                if !self.shared.on_main_thread(MainTask::Apply) {
+                    self.fail("The host offers no way to change parameters: the suggestion cannot be applied".into());
+                }
+            }
+            Err(AnalysisError::Cancelled) => {
+                if !self.shared.shutdown.load(Ordering::SeqCst) {
+                    self.shared.update(|s| {
+                        s.message = "Pressed again: that analysis was dropped".into();
+                    });
+                }
+            }
+            Err(e) => self.fail(format!("Cannot mix: {e}")),
+        }
+    }
+}
+
+/// Whether a new pass waits in the ring (the user pressed again during the analysis). Anything
+/// before it belongs to no pass and goes.
+fn pressed_again(rx: &mut Option<Receiver>) -> bool {
+    let Some(rx) = rx.as_mut() else {
+        return false;
+    };
+    while let Ok(chunk) = rx.peek() {
+        if chunk.mark == Mark::Start {
+            return true;
+        }
+        let _ = rx.pop();
+    }
+    false
+}
+
+fn khz(rate: f32) -> String {
+    format!("{:.1} kHz", rate / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The worker driven through the real capture ring, as the audio thread feeds it (offline,
+    //! so a full ring waits instead of losing audio), with a main thread that records what it is
+    //! asked to do.
+
+    use std::time::Instant;
+
+    use engine::synth::{backing_track, vocal_line};
+    use parking_lot::Mutex;
+
+    use super::*;
+    use crate::capture::{BlockInfo, CaptureSender};
+    use crate::session::Status;
+
+    const RATE: f32 = 16_000.0;
+
+    struct Rig {
+        shared: Arc<Shared>,
+        tasks: Arc<Mutex<Vec<MainTask>>>,
+        tx: CaptureSender,
+        worker: Option<Worker>,
+    }
+
+    impl Rig {
+        fn new() -> Rig {
+            let shared = Arc::new(Shared::default());
+            let tasks = Arc::new(Mutex::new(Vec::new()));
+            let log = tasks.clone();
+            *shared.main.lock() = Some(Box::new(move |t| log.lock().push(t)));
+            let mut tx = CaptureSender::new(shared.lost_frames.clone());
+            *shared.new_ring.lock() = Some((tx.open(RATE, true), RATE));
+            let worker = Worker::spawn(shared.clone(), Arc::new(AutomixParams::default())).ok();
+            Rig {
+                shared,
+                tasks,
+                tx,
+                worker,
+            }
+        }
+
+        fn play(&mut self, on: bool, vocal: &[f32], backing: Option<&[Vec<f32>; 2]>) {
+            self.feed(on, true, vocal, backing);
+        }
+
+        fn feed(
+            &mut self,
+            on: bool,
+            playing: bool,
+            vocal: &[f32],
+            backing: Option<&[Vec<f32>; 2]>,
+        ) {
+            for (i, v) in vocal.chunks(512).enumerate() {
+                let at = i * 512;
+                let b = backing.map(|b| [&b[0][at..at + v.len()], &b[1][at..at + v.len()]]);
+                let info = BlockInfo {
+                    on,
+                    playing,
+                    tempo: Some(100.0),
+                };
+                self.tx.block(info, [v, v], b);
+            }
+        }
+
+        /// The trigger changes while the transport stands still.
+        fn press(&mut self, on: bool) {
+            self.feed(on, false, &[0.0; 16], None);
+        }
+
+        fn wait(&self, what: &str, done: impl Fn(&Status) -> bool) -> Status {
+            let t = Instant::now();
+            loop {
+                let s = self.shared.status();
+                if done(&s) {
+                    return s;
+                }
+                assert!(t.elapsed().as_secs() < 60, "waited for {what}: {s:?}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+
+        fn tasks(&self) -> Vec<MainTask> {
+            self.tasks.lock().clone()
+        }
+    }
+
+    fn song(seconds: f32) -> (Vec<f32>, [Vec<f32>; 2]) {
+        (
+            vocal_line(RATE, seconds, 0.5, 7),
+            backing_track(RATE, seconds, 100.0, 0.6, 8),
+        )
+    }
+
+    #[test]
+    fn a_whole_pass_is_analysed_and_handed_to_the_main_thread() {
+        let mut rig = Rig::new();
+        let (v, b) = song(14.0);
+        rig.press(true);
+        rig.play(true, &v, Some(&b));
+        let s = rig.wait("listening progress", |s| s.heard_seconds >= 13.9);
+        assert_eq!(s.phase, Phase::Listening);
+        assert!(s.vocal_seconds >= NEEDED_SECONDS, "{s:?}");
+        assert!(s.message.contains("ready"), "{}", s.message);
+        rig.press(false);
+        let s = rig.wait("the suggestion", |_| !rig.tasks().is_empty());
+        assert_eq!(rig.tasks(), [MainTask::Apply]);
+        let suggestion = rig.shared.to_apply.lock().clone().unwrap();
+        // the host's tempo, not an estimate
+        assert_eq!(suggestion.reverb.tempo_bpm, 100.0);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn too_little_singing_or_none_or_nothing_played_says_what_to_do_and_changes_nothing() {
+        let mut rig = Rig::new();
+        rig.press(true);
+        rig.press(false);
+        let s = rig.wait("a failure", |s| s.phase == Phase::Failed);
+        assert!(s.message.starts_with("Nothing was heard"), "{}", s.message);
+
+        let (v, b) = song(12.0);
+        rig.press(true);
+        rig.play(true, &v[..5 * RATE as usize], Some(&b));
+        rig.press(false);
+        let s = rig.wait("a failure", |s| {
+            s.phase == Phase::Failed && s.message.starts_with("Heard")
+        });
+        assert!(s.message.contains("needs 10 s"), "{}", s.message);
+
+        rig.press(true);
+        rig.play(true, &vec![0.0; v.len()], Some(&b));
+        rig.press(false);
+        let s = rig.wait("a failure", |s| {
+            s.phase == Phase::Failed && s.message.contains("silent")
+        });
+        assert!(s.message.contains("vocal was silent"), "{}", s.message);
+        assert!(rig.tasks().is_empty());
+    }
+
+    #[test]
+    fn a_missing_sidechain_still_mixes_and_says_how_to_route_it() {
+        let mut rig = Rig::new();
+        let (v, _) = song(12.0);
+        rig.press(true);
+        rig.play(true, &v, None);
+        rig.press(false);
+        let s = rig.wait("the suggestion", |_| !rig.tasks().is_empty());
+        assert!(
+            s.warnings.iter().any(|w| w.contains("Backing (sidechain)")),
+            "{:?}",
+            s.warnings
+        );
+    }
+
+    #[test]
+    fn pressing_again_during_the_analysis_drops_it_and_listens_anew() {
+        let mut rig = Rig::new();
+        let (v, b) = song(40.0);
+        rig.press(true);
+        rig.play(true, &v, Some(&b));
+        rig.press(false);
+        rig.press(true); // in the ring before the analysis can end
+        let s = rig.wait("a new pass", |s| {
+            s.phase == Phase::Listening && s.heard_seconds == 0.0 && s.progress == 0.0
+        });
+        assert!(rig.tasks().is_empty(), "{:?} {s:?}", rig.tasks());
+        // and the new pass works
+        rig.play(true, &v[..12 * RATE as usize], Some(&b));
+        rig.press(false);
+        rig.wait("the suggestion", |_| !rig.tasks().is_empty());
+        assert_eq!(rig.tasks(), [MainTask::Apply]);
+    }
+
+    #[test]
+    fn a_new_activation_keeps_the_pass_at_the_same_rate_and_restarts_it_at_another() {
+        let mut rig = Rig::new();
+        let (v, b) = song(6.0);
+        rig.press(true);
+        rig.play(true, &v, Some(&b));
+        rig.wait("6 s", |s| s.heard_seconds >= 5.9);
+        // a new block size: deactivate, activate at the same rate
+        *rig.shared.new_ring.lock() = Some((rig.tx.open(RATE, true), RATE));
+        rig.play(true, &v, Some(&b));
+        rig.wait("12 s", |s| s.heard_seconds >= 11.9);
+        // another rate: the pass starts again
+        let rate = 2.0 * RATE;
+        *rig.shared.new_ring.lock() = Some((rig.tx.open(rate, true), rate));
+        let s = rig.wait("a restart", |s| s.message.contains("sample rate changed"));
+        assert!(s.message.contains("16.0 kHz → 32.0 kHz"), "{}", s.message);
+        assert_eq!(s.heard_seconds, 0.0);
+    }
+
+    #[test]
+    fn listening_stops_by_itself_at_the_limit_and_releases_the_trigger() {
+        let mut rig = Rig::new();
+        let (v, b) = song(20.0);
+        rig.press(true);
+        for _ in 0..(LIMIT_SECONDS / 20.0) as usize + 1 {
+            rig.play(true, &v, Some(&b));
+        }
+        rig.wait("the suggestion", |_| rig.tasks().len() == 2);
+        assert_eq!(rig.tasks(), [MainTask::Release, MainTask::Apply]);
+        let s = rig.shared.status();
+        assert!((s.heard_seconds - LIMIT_SECONDS).abs() < 0.1, "{s:?}");
+    }
+
+    #[test]
+    fn the_plugin_going_away_mid_analysis_stops_the_worker() {
+        let mut rig = Rig::new();
+        let (v, b) = song(60.0);
+        rig.press(true);
+        rig.play(true, &v, Some(&b));
+        rig.press(false);
+        rig.wait("the analysis", |s| s.phase == Phase::Analyzing);
+        let t = Instant::now();
+        drop(rig.worker.take());
+        assert!(t.elapsed().as_secs_f64() < 5.0);
+    }
+}

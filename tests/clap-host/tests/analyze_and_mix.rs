@@ -1,0 +1,213 @@
+//! Analyze & Mix in a real host, without the editor: the built CLAP bundle plays a song (a real
+//! vocal over a real backing from `../shared/audio`), the host turns the "Analyze & Mix"
+//! parameter on at the first block and off after the last, as a user or an automation lane
+//! would, and keeps playing while the plug-in analyses. The plug-in must end with the parameters
+//! `automix analyze` suggests for the same audio, sent to the host as gestures (begin, value,
+//! end), and its output must stay finite and free of clicks while the mix glides in.
+//!
+//! Why "equal": the plug-in captures exactly the blocks played between the two marks, so it
+//! analyses the same samples as the files given to the CLI (the mono vocal arrives on both
+//! sides of a stereo track, which the analysis counts as the CLI counts a mono file). Values are
+//! compared as both display them.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use automix::analyze::{AnalyzeJob, suggest};
+use automix::audio_io;
+use automix_tests::{TempDir, shared_audio, write_wav};
+use clap_test_host::{Loaded, Sent, Transport, host_main_thread};
+use engine::PARAMS;
+
+fn bundle() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
+    if p.exists() {
+        return Some(p);
+    }
+    let why = format!(
+        "{} is not built (cargo xtask bundle vocal_automix --release)",
+        p.display()
+    );
+    eprintln!("SKIPPED: {why}");
+    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
+        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
+    }
+    None
+}
+
+const TEMPO: f64 = 130.0;
+
+/// The largest sample-to-sample step in `x[range]`.
+fn max_step(x: &[f32], range: std::ops::Range<usize>) -> f32 {
+    x[range]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn analyze_and_mix_from_the_host_parameter_ends_with_what_automix_analyze_suggests() {
+    let _main = host_main_thread();
+    let Some(path) = bundle() else { return };
+    let (Some(vocal_file), Some(backing_file)) = (
+        shared_audio("clips/vocadito_1_vocal.wav"),
+        shared_audio("backings/vibe_ace_instrumental.ogg"),
+    ) else {
+        return;
+    };
+    let (vocal, _) = audio_io::read(&vocal_file).unwrap();
+    let (backing, _) = audio_io::read(&backing_file).unwrap();
+    assert_eq!(vocal.sample_rate, backing.sample_rate);
+    let rate = vocal.sample_rate;
+    let frames = vocal.frames();
+    let song_vocal = vocal.channels[0].clone();
+    let song_backing: Vec<Vec<f32>> = backing
+        .channels
+        .iter()
+        .map(|c| c[..frames].to_vec())
+        .collect();
+
+    // what the CLI suggests for exactly this audio
+    let dir = TempDir::new("analyze-and-mix");
+    write_wav(
+        &dir.path("vocal.wav"),
+        rate,
+        std::slice::from_ref(&song_vocal),
+    );
+    write_wav(&dir.path("backing.wav"), rate, &song_backing);
+    let cli = suggest(
+        &AnalyzeJob {
+            vocal: dir.path("vocal.wav"),
+            backing: Some(dir.path("backing.wav")),
+            tempo_bpm: Some(TEMPO),
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+
+    let mut p = Loaded::load(&path).unwrap();
+    let params = p.params();
+    let trigger = params
+        .iter()
+        .find(|q| q.name == "Analyze & Mix")
+        .expect("a host parameter named Analyze & Mix")
+        .id;
+    assert_eq!(
+        params.iter().find(|q| q.id == trigger).unwrap().module,
+        "Assistant"
+    );
+    let before: Vec<String> = params
+        .iter()
+        .map(|q| {
+            let v = p.value(q.id).unwrap();
+            p.value_to_text(q.id, v).unwrap()
+        })
+        .collect();
+
+    let playing = Some(Transport {
+        playing: true,
+        tempo: TEMPO,
+    });
+    let mut stream = p.stream(rate as f64, 512).unwrap();
+    // pressed with the first block, released after the last; played at 20 times real time (a
+    // host plays in real time; the worker drains the capture every 10 ms)
+    let piece = rate as usize / 10;
+    let mut first = [Vec::new(), Vec::new()];
+    for at in (0..frames).step_by(piece) {
+        let end = (at + piece).min(frames);
+        let set: &[_] = if at == 0 { &[(trigger, 1.0)] } else { &[] };
+        let out = stream
+            .run(
+                [&song_vocal[at..end], &song_vocal[at..end]],
+                Some([&song_backing[0][at..end], &song_backing[1][at..end]]),
+                set,
+                playing,
+            )
+            .unwrap();
+        first[0].extend(&out[0]);
+        first[1].extend(&out[1]);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(stream.output.is_empty(), "{:?}", stream.output);
+    // the song goes on (from the top) while the plug-in thinks; the mix arrives in it
+    let mut out: Vec<f32> = Vec::new();
+    let mut arrived_at = None;
+    let mut waited = Duration::ZERO;
+    let started = Instant::now();
+    let mut k = 0;
+    while started.elapsed() < Duration::from_secs(60) {
+        let at = (k * piece) % (frames - piece);
+        let set: &[_] = if k == 0 { &[(trigger, 0.0)] } else { &[] };
+        let block = stream
+            .run(
+                [&song_vocal[at..at + piece], &song_vocal[at..at + piece]],
+                Some([
+                    &song_backing[0][at..at + piece],
+                    &song_backing[1][at..at + piece],
+                ]),
+                set,
+                playing,
+            )
+            .unwrap();
+        out.extend(&block[0]);
+        k += 1;
+        if arrived_at.is_none() && !stream.output.is_empty() {
+            arrived_at = Some(out.len());
+            waited = started.elapsed();
+        }
+        // two more seconds after the change, for the glide
+        if arrived_at.is_some_and(|a| out.len() > a + 2 * rate as usize) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let arrived_at = arrived_at.expect("the suggestion never arrived (60 s)");
+    let sent = stream.output.clone();
+    drop(stream);
+
+    // every change is a whole gesture, and every changed parameter ends where the CLI says
+    let mut changed = 0;
+    for (spec, (q, was)) in PARAMS.iter().zip(params.iter().zip(&before)) {
+        let now = p.value(q.id).unwrap();
+        let shown = p.value_to_text(q.id, now).unwrap();
+        let want = spec.format(cli.params.get(spec.id));
+        assert_eq!(
+            shown, want,
+            "{}: plug-in {shown}, automix analyze {want}",
+            spec.key
+        );
+        let events: Vec<&Sent> = sent
+            .iter()
+            .filter(|e| match e {
+                Sent::Begin(id) | Sent::End(id) | Sent::Value(id, _) => *id == q.id,
+            })
+            .collect();
+        if shown != *was {
+            changed += 1;
+            assert!(
+                matches!(events[..], [Sent::Begin(_), Sent::Value(_, v), Sent::End(_)] if *v == now),
+                "{}: {events:?}",
+                spec.key
+            );
+        } else {
+            assert!(events.is_empty(), "{}: {events:?}", spec.key);
+        }
+    }
+    assert!(changed >= 3, "only {changed} parameters changed");
+    assert_eq!(p.value(trigger), Some(0.0));
+    println!(
+        "Analyze & Mix through the CLAP host: {changed} parameters changed, all equal to automix analyze; the mix arrived {:.2} s after the release ({:.0} s of song analysed)",
+        waited.as_secs_f64(),
+        frames as f64 / rate as f64
+    );
+
+    // finite throughout, and no step at the change beyond what the music itself has
+    assert!(first.iter().chain([&out]).flatten().all(|x| x.is_finite()));
+    let r = rate as usize;
+    let around = arrived_at.saturating_sub(r / 10)..(arrived_at + r / 2).min(out.len());
+    let elsewhere =
+        max_step(&out, arrived_at + r / 2..out.len()).max(max_step(&first[0], 0..first[0].len()));
+    let at_change = max_step(&out, around);
+    println!("largest step at the change {at_change:.4}, elsewhere {elsewhere:.4}");
+    assert!(at_change <= elsewhere, "{at_change} vs {elsewhere}");
+}
