@@ -25,8 +25,8 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ]; then
 fi
 
 venv=target/iem-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile, pedalboard" 2>/dev/null; then
-  say "Python for the IEM reference host and the VST3 host test: $venv (numpy, scipy, soundfile, pedalboard)"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile, pedalboard, dawdreamer" 2>/dev/null; then
+  say "Python for the IEM reference host and the VST3 host test: $venv (numpy, scipy, soundfile, pedalboard, dawdreamer)"
   mkdir -p target
   rm -rf "$venv"
   # a bare Debian python3 has no ensurepip until python3-venv is installed
@@ -35,8 +35,8 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, 
     apt_install python3-venv python3-pip && python3 -m venv "$venv" || true
   fi
   if [ -x "$venv/bin/pip" ]; then
-    "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile pedalboard \
-      || echo "could not install numpy, scipy, soundfile, pedalboard: the IEM and VST3 host tests will skip and say so"
+    "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile pedalboard dawdreamer \
+      || echo "could not install numpy, scipy, soundfile, pedalboard, dawdreamer: the IEM and VST3 host tests will skip and say so"
   else
     echo "could not make $venv: the IEM comparison tests will skip and say so"
   fi

@@ -151,6 +151,10 @@ impl Plugin for VocalAutomix {
         self.chain.prepare(config.sample_rate).is_ok()
     }
 
+    fn deactivate(&mut self) {
+        self.capture.close();
+    }
+
     /// A fresh start (the host's reset, a new playback pass): memory cleared, and the next block's
     /// values apply at once, without a glide from whatever was set before.
     fn reset(&mut self) {

@@ -95,10 +95,15 @@ fn pedalboard_loads_the_vst3_and_renders_what_the_engine_renders() {
         String::from_utf8_lossy(&out.stderr)
     );
     let listing = String::from_utf8_lossy(&out.stdout);
+    // every chain parameter, plus the Analyze & Mix trigger
     assert_eq!(
         listing.lines().count(),
-        engine::PARAMS.len(),
+        engine::PARAMS.len() + 1,
         "every parameter is visible to the host:\n{listing}"
+    );
+    assert!(
+        listing.lines().any(|l| l.starts_with("analyze_mix\t")),
+        "the Analyze & Mix trigger is visible to the host:\n{listing}"
     );
 
     // the engine, with the values the host ended with

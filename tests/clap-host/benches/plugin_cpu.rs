@@ -4,12 +4,18 @@
 //! real-time factor beside the engine's `VocalChain` run directly in the same run, so the wrapper's
 //! own cost shows. `cargo bench -p clap-test-host --bench plugin_cpu`.
 //!
-//! Not yet measured: the extra cost while capturing for Analyze & Mix (capture is not built).
+//! Then the extra cost of Analyze & Mix listening: two instances play the same song side by side,
+//! one with the trigger off and one listening (its audio thread copies every block into the
+//! capture ring, and its worker analyses on the other core). They take turns, 50 ms of audio each,
+//! so both see the same machine (this VM's timing drifts by tens of percent over seconds), and
+//! the roles swap halfway; only the time inside the host's processing calls counts. The host
+//! plays in real time, as while a user listens: faster, the worker's share of the machine (and
+//! so its pull on the memory system both instances share) would be overstated that many times.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use clap_test_host::Loaded;
+use clap_test_host::{Loaded, Transport};
 use engine::synth::{backing_track, vocal_line};
 use engine::{MixParams, PARAMS, ParamId, VocalChain};
 
@@ -98,4 +104,110 @@ fn main() {
         secs / engine_s,
         100.0 * (plugin_s / engine_s - 1.0)
     );
+
+    // Analyze & Mix listening: side by side, taking turns; then the roles swap, which cancels
+    // what differs between the two instances themselves (where their memory landed)
+    let mut first = Loaded::load(&path).unwrap();
+    let mut second = Loaded::load(&path).unwrap();
+    let trigger = params
+        .iter()
+        .find(|q| q.name == "Analyze & Mix")
+        .unwrap()
+        .id;
+    let song = Song {
+        vocal: &vocal,
+        backing: &backing,
+        events: &events,
+        trigger,
+    };
+    let (off_1, on_1) = song.turns(&mut first, &mut second);
+    let (off_2, on_2) = song.turns(&mut second, &mut first);
+    let ratio = ((on_1 / off_1) * (on_2 / off_2)).sqrt();
+    let heard = 2.0 * LISTEN_SECONDS;
+    println!(
+        "Analyze & Mix listening: two instances side by side, in turns, {heard} s of the song each:"
+    );
+    println!(
+        "  trigger off: {:7.1}x real time; listening: {:7.1}x real time; capture adds {:+.2} % (goal: under 2 %)",
+        heard / (off_1 + off_2),
+        heard / (on_1 + on_2),
+        100.0 * (ratio - 1.0)
+    );
+}
+
+/// Seconds of the song each role plays, in real time.
+const LISTEN_SECONDS: f64 = 20.0;
+
+struct Song<'a> {
+    vocal: &'a [Vec<f32>; 2],
+    backing: &'a [Vec<f32>; 2],
+    events: &'a [(clack_host::prelude::ClapId, f64)],
+    trigger: clack_host::prelude::ClapId,
+}
+
+impl Song<'_> {
+    /// Plays the song's first `LISTEN_SECONDS` through both instances in real time, in turns of
+    /// 50 ms, `quiet` with the trigger off and `listener` listening; the seconds each spent
+    /// processing.
+    fn turns(&self, quiet: &mut Loaded, listener: &mut Loaded) -> (f64, f64) {
+        let playing = Some(Transport {
+            playing: true,
+            tempo: 100.0,
+        });
+        let mut a = quiet.stream(RATE, BLOCK).unwrap();
+        let mut b = listener.stream(RATE, BLOCK).unwrap();
+        let piece = 2400;
+        let frames = (LISTEN_SECONDS * RATE) as usize;
+        let (mut t_off, mut t_on) = (Duration::ZERO, Duration::ZERO);
+        {
+            for (k, at) in (0..frames).step_by(piece).enumerate() {
+                let end = (at + piece).min(frames);
+                let start = at == 0;
+                let main = [&self.vocal[0][at..end], &self.vocal[1][at..end]];
+                let side = Some([&self.backing[0][at..end], &self.backing[1][at..end]]);
+                let began = Instant::now();
+                let turn = |s: &mut clap_test_host::Stream, on: bool| {
+                    let mut set = Vec::new();
+                    if start {
+                        set.extend(self.events);
+                        set.push((self.trigger, if on { 1.0 } else { 0.0 }));
+                    }
+                    let t = thread_cpu();
+                    let out = s.run(main, side, &set, playing).unwrap();
+                    let dt = thread_cpu().saturating_sub(t);
+                    std::hint::black_box(out);
+                    dt
+                };
+                // alternate who goes first, so neither always finds the caches warm
+                if k % 2 == 0 {
+                    t_off += turn(&mut a, false);
+                    t_on += turn(&mut b, true);
+                } else {
+                    t_on += turn(&mut b, true);
+                    t_off += turn(&mut a, false);
+                }
+                let budget = Duration::from_secs_f64((end - at) as f64 / RATE);
+                std::thread::sleep(budget.saturating_sub(began.elapsed()));
+            }
+        }
+        // released: the listener analyses in the background; let it finish
+        let silence = vec![0.0f32; BLOCK];
+        b.run([&silence, &silence], None, &[(self.trigger, 0.0)], playing)
+            .unwrap();
+        drop((a, b));
+        std::thread::sleep(Duration::from_secs(2));
+        (t_off.as_secs_f64(), t_on.as_secs_f64())
+    }
+}
+
+/// CPU time of the calling thread (not wall time: time the thread waits while another runs on
+/// its core does not count).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a valid out pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
