@@ -43,6 +43,9 @@ pub struct Chunk {
     /// The host's tempo at the chunk's last block, BPM; NaN when it gives none.
     pub tempo: f32,
     pub frames: usize,
+    /// Frames this sender had lost by the time the chunk was sent (for a mark: by the time of
+    /// its edge), so the worker can tell what a pass lost however late it drains.
+    pub lost: u64,
     pub data: [f32; CHUNK_FRAMES * CHANNELS],
 }
 
@@ -53,6 +56,7 @@ impl Chunk {
             sample_rate,
             tempo: f32::NAN,
             frames: 0,
+            lost: 0,
             data: [0.0; CHUNK_FRAMES * CHANNELS],
         }
     }
@@ -77,6 +81,10 @@ pub struct CaptureSender {
     on: bool,
     /// A mark the full ring could not take yet; sent before any more audio.
     pending: Option<Mark>,
+    /// Frames lost so far (audio-thread owned), and as of the last edge.
+    lost: u64,
+    lost_at_edge: u64,
+    /// The same total, for anyone to read.
     lost_frames: Arc<AtomicU64>,
 }
 
@@ -98,6 +106,8 @@ impl CaptureSender {
             offline: false,
             on: false,
             pending: None,
+            lost: 0,
+            lost_at_edge: 0,
             lost_frames,
         }
     }
@@ -132,11 +142,13 @@ impl CaptureSender {
             // the pass's audio goes before its end mark; an edge replaces a mark still waiting
             self.flush();
             self.pending = Some(if info.on { Mark::Start } else { Mark::Stop });
+            self.lost_at_edge = self.lost;
         }
         if let Some(mark) = self.pending {
             // the staging chunk is empty here (flushed at the edge): it carries the mark
             self.staging.mark = mark;
             self.staging.frames = 0;
+            self.staging.lost = self.lost_at_edge;
             let sent = push(self.producer.as_mut(), self.offline, &self.staging);
             self.staging.mark = Mark::Audio;
             if !sent {
@@ -186,16 +198,22 @@ impl CaptureSender {
             return;
         }
         self.staging.mark = Mark::Audio;
+        self.staging.lost = self.lost;
         if !push(self.producer.as_mut(), self.offline, &self.staging) {
-            self.lost_frames.fetch_add(frames as u64, Ordering::Relaxed);
+            self.add_lost(frames);
         }
         self.staging.frames = 0;
     }
 
-    fn count_lost(&self, frames: usize, info: BlockInfo) {
+    fn count_lost(&mut self, frames: usize, info: BlockInfo) {
         if info.on && info.playing {
-            self.lost_frames.fetch_add(frames as u64, Ordering::Relaxed);
+            self.add_lost(frames);
         }
+    }
+
+    fn add_lost(&mut self, frames: usize) {
+        self.lost += frames as u64;
+        self.lost_frames.store(self.lost, Ordering::Relaxed);
     }
 }
 

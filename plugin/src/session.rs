@@ -96,8 +96,15 @@ impl Shared {
         self.status.lock().clone()
     }
 
+    /// Changes the status; a new message also goes to the host's log (`NICE_LOG=stderr`), so
+    /// a session without the editor open can be followed.
     pub fn update(&self, f: impl FnOnce(&mut Status)) {
-        f(&mut self.status.lock());
+        let mut status = self.status.lock();
+        let before = status.message.clone();
+        f(&mut status);
+        if status.message != before {
+            nice_plug::nice_log!("Analyze & Mix: {}", status.message);
+        }
     }
 
     /// Asks for `task` on the main thread; false when the host gave no way to get there.

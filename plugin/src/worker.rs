@@ -63,8 +63,9 @@ struct Pass {
     frames: u64,
     /// The host's tempo as last heard.
     tempo: Option<f64>,
-    /// The ring's loss counter when the pass began.
+    /// The capture's loss counter when the pass began, and as of its last chunk.
     lost_before: u64,
+    lost_now: u64,
 }
 
 impl Pass {
@@ -79,6 +80,7 @@ impl Pass {
             frames: 0,
             tempo: None,
             lost_before,
+            lost_now: lost_before,
         })
     }
 
@@ -122,7 +124,8 @@ impl Listener {
             && pass.sample_rate != rate
         {
             let was = pass.sample_rate;
-            self.pass = Pass::new(rate, self.lost());
+            let lost = pass.lost_now;
+            self.pass = Pass::new(rate, lost);
             self.shared.update(|s| {
                 s.phase = Phase::Listening;
                 s.heard_seconds = 0.0;
@@ -136,10 +139,6 @@ impl Listener {
         }
     }
 
-    fn lost(&self) -> u64 {
-        self.shared.lost_frames.load(Ordering::Relaxed)
-    }
-
     fn drain(&mut self) {
         while let Some(chunk) = self.rx.as_mut().and_then(|rx| rx.pop().ok()) {
             self.take(&chunk);
@@ -149,7 +148,7 @@ impl Listener {
     fn take(&mut self, chunk: &Chunk) {
         match chunk.mark {
             Mark::Start => {
-                self.pass = Pass::new(chunk.sample_rate, self.lost());
+                self.pass = Pass::new(chunk.sample_rate, chunk.lost);
                 self.shared.update(|s| {
                     s.phase = Phase::Listening;
                     s.heard_seconds = 0.0;
@@ -163,6 +162,7 @@ impl Listener {
                 let Some(pass) = self.pass.as_mut() else {
                     return;
                 };
+                pass.lost_now = chunk.lost;
                 self.vocal.clear();
                 self.backing.clear();
                 for f in chunk.frames().chunks_exact(CHANNELS) {
@@ -182,7 +182,8 @@ impl Listener {
                 }
             }
             Mark::Stop => {
-                if self.pass.is_some() {
+                if let Some(pass) = self.pass.as_mut() {
+                    pass.lost_now = chunk.lost;
                     self.finish();
                 }
             }
@@ -243,6 +244,14 @@ impl Listener {
                 "Nothing was heard: the song did not play while listening. Press Analyze & Mix, then start playback".into(),
             );
         }
+        let lost = pass.lost_now.saturating_sub(pass.lost_before);
+        if vocal_seconds < NEEDED_SECONDS && lost > 0 {
+            // a host rendering faster than real time without saying it renders offline
+            return self.fail(format!(
+                "Heard only {vocal_seconds:.1} s of singing: {:.1} s of the song came faster than the plug-in could listen. Play it in real time (or render offline) and press Analyze & Mix again",
+                lost as f64 / pass.sample_rate as f64
+            ));
+        }
         if vocal_seconds < NEEDED_SECONDS {
             let silent = vocal_seconds == 0.0;
             return self.fail(if silent {
@@ -251,7 +260,6 @@ impl Listener {
                 format!("Heard {vocal_seconds:.1} s of singing; Analyze & Mix needs {NEEDED_SECONDS:.0} s. Press it again and play more of the song")
             });
         }
-        let lost = self.lost().saturating_sub(pass.lost_before);
         let rate = pass.sample_rate;
         let tempo = pass.tempo;
         let (vocal, backing) = match (pass.vocal.finish(), pass.backing.finish()) {
@@ -358,12 +366,18 @@ mod tests {
 
     impl Rig {
         fn new() -> Rig {
+            Rig::with(true)
+        }
+
+        /// `offline`: a full ring makes the audio thread wait (an offline bounce) instead of
+        /// losing audio (real time).
+        fn with(offline: bool) -> Rig {
             let shared = Arc::new(Shared::default());
             let tasks = Arc::new(Mutex::new(Vec::new()));
             let log = tasks.clone();
             *shared.main.lock() = Some(Box::new(move |t| log.lock().push(t)));
             let mut tx = CaptureSender::new(shared.lost_frames.clone());
-            *shared.new_ring.lock() = Some((tx.open(RATE, true), RATE));
+            *shared.new_ring.lock() = Some((tx.open(RATE, offline), RATE));
             let worker = Worker::spawn(shared.clone(), Arc::new(AutomixParams::default())).ok();
             Rig {
                 shared,
@@ -442,6 +456,29 @@ mod tests {
         // the host's tempo, not an estimate
         assert_eq!(suggestion.reverb.tempo_bpm, 100.0);
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn a_host_faster_than_real_time_that_says_real_time_is_told_what_was_lost() {
+        // all of it at once, as DawDreamer renders while it tells plug-ins "real time": the ring
+        // holds half a second, the rest is lost, never waited for on the audio thread
+        let mut rig = Rig::with(false);
+        let (v, b) = song(20.0);
+        rig.press(true);
+        rig.play(true, &v, Some(&b));
+        // the host goes on calling process(): the release waits for room in the ring
+        for _ in 0..20 {
+            rig.press(false);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let s = rig.wait("a failure", |s| s.phase == Phase::Failed);
+        assert!(
+            s.message.contains("faster than the plug-in could listen"),
+            "{}",
+            s.message
+        );
+        assert!(rig.shared.lost_frames.load(Ordering::Relaxed) > 0);
+        assert!(rig.tasks().is_empty(), "{:?}", rig.tasks());
     }
 
     #[test]
