@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod host_params;
 mod main_thread;
+mod saved_state;
 pub mod session;
 mod worker;
 
@@ -105,6 +106,10 @@ impl Plugin for VocalAutomix {
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        saved_state::filter(state);
     }
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {

@@ -445,3 +445,48 @@ impl Drop for Stream<'_> {
         }
     }
 }
+
+/// What `examples/save_state.rs` sets before it saves a state (display name, text): the
+/// settings the saved-state fixtures in `tests/fixtures/` hold.
+pub const FIXTURE_SETTINGS: &[(&str, &str)] = &[
+    ("EQ 250 Hz Gain", "-4.0 dB"),
+    ("EQ High-pass", "On"),
+    ("Comp Ratio", "4.00:1"),
+    ("Reverb Time", "3.30 s"),
+    ("Reverb FDN Size", "64"),
+    ("Vocal Level", "-3.0 dB"),
+];
+
+impl Loaded {
+    /// Sets parameters by display name and text, through processing as a host's automation
+    /// does.
+    pub fn set_by_text(&mut self, settings: &[(&str, &str)]) -> Result<(), String> {
+        let params = self.params();
+        let mut events = Vec::new();
+        for (name, text) in settings {
+            let p = params
+                .iter()
+                .find(|p| p.name == *name)
+                .ok_or_else(|| format!("no parameter named {name}"))?;
+            let v = self
+                .text_to_value(p.id, text)
+                .ok_or_else(|| format!("{name} does not parse {text:?}"))?;
+            events.push((p.id, v));
+        }
+        let silence = [vec![0.0f32; 256], vec![0.0f32; 256]];
+        self.process(48_000.0, 256, &silence, None, &events)?;
+        Ok(())
+    }
+
+    /// Every parameter's display name and text.
+    pub fn texts(&mut self) -> Vec<(String, String)> {
+        self.params()
+            .into_iter()
+            .map(|p| {
+                let v = self.value(p.id).unwrap_or(f64::NAN);
+                let text = self.value_to_text(p.id, v).unwrap_or_default();
+                (p.name, text)
+            })
+            .collect()
+    }
+}

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use automix_tests::{difference_db, engine_render_stereo};
-use clap_test_host::{Loaded, Port, host_main_thread};
+use clap_test_host::{FIXTURE_SETTINGS, Loaded, Port, host_main_thread};
 use engine::synth::{backing_track, vocal_line};
 use engine::{MixParams, PARAMS, ParamId};
 
@@ -167,4 +167,48 @@ fn state_saved_from_one_instance_loads_into_another() {
     let before = c.value(id);
     assert!(c.load_state(&state[..state.len() / 2]).is_err());
     assert_eq!(c.value(id), before);
+}
+
+/// A state saved by the first version of the plug-in (commit 03f0f72, before Analyze & Mix existed;
+/// saved by `examples/save_state.rs` from a build of it) loads into this one: the settings it holds
+/// come back, everything else keeps its default.
+#[test]
+fn a_state_saved_by_the_first_version_loads() {
+    let _main = host_main_thread();
+    let Some(path) = bundle() else { return };
+    let state = include_bytes!("fixtures/state-0.1.0-03f0f72");
+    let mut p = Loaded::load(&path).unwrap();
+    let defaults = p.texts();
+    p.load_state(state).unwrap();
+    let got = p.texts();
+    assert_eq!(got.len(), defaults.len());
+    for ((name, text), (_, default)) in got.iter().zip(&defaults) {
+        match FIXTURE_SETTINGS.iter().find(|(n, _)| n == name) {
+            Some((_, want)) => assert_eq!(text, want, "{name}"),
+            None => assert_eq!(text, default, "{name}"),
+        }
+    }
+}
+
+/// A project saved while Analyze & Mix was listening opens with it off: it must not start
+/// listening to whatever plays next. The rest of the state loads.
+#[test]
+fn a_project_saved_while_listening_opens_quietly() {
+    let _main = host_main_thread();
+    let Some(path) = bundle() else { return };
+    let mut a = Loaded::load(&path).unwrap();
+    a.set_by_text(&[("Analyze & Mix", "Listening"), ("Reverb Time", "2.50 s")])
+        .unwrap();
+    let text =
+        |p: &mut Loaded, name: &str| p.texts().into_iter().find(|(n, _)| n == name).unwrap().1;
+    assert_eq!(text(&mut a, "Analyze & Mix"), "Listening");
+    let state = a.save_state().unwrap();
+    assert!(
+        String::from_utf8_lossy(&state).contains(r#""analyze_mix":{"bool":true}"#),
+        "the state holds the trigger (and the plug-in drops it on loading)"
+    );
+    let mut b = Loaded::load(&path).unwrap();
+    b.load_state(&state).unwrap();
+    assert_eq!(text(&mut b, "Analyze & Mix"), "Off");
+    assert_eq!(text(&mut b, "Reverb Time"), "2.50 s");
 }
