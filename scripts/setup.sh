@@ -24,6 +24,16 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ]; then
   apt_install iem-plugin-suite-vst || echo "could not install them: the IEM comparison tests will skip and say so"
 fi
 
+# The editor (egui on OpenGL through baseview) links against X11 and GL; its tests and the
+# screenshot script open it on a virtual screen (Xvfb, drawn by Mesa's software GL).
+if [ "$(uname -s)" = Linux ] && ! { [ -e /usr/include/X11/Xlib.h ] && [ -e /usr/include/xcb/xcb.h ] \
+    && [ -e /usr/include/GL/gl.h ] && command -v Xvfb >/dev/null; }; then
+  say "installing X11, GL and Xvfb (the editor's build and its tests)"
+  apt_install libx11-dev libx11-xcb-dev libxcb1-dev libxcursor-dev libxrandr-dev libgl-dev \
+    libgl1-mesa-dri xvfb pkg-config \
+    || echo "could not install them: the plug-in may not build, the editor tests will skip and say so"
+fi
+
 venv=target/iem-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile, pedalboard, dawdreamer" 2>/dev/null; then
   say "Python for the IEM reference host and the VST3 host test: $venv (numpy, scipy, soundfile, pedalboard, dawdreamer)"

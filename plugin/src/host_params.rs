@@ -108,7 +108,22 @@ impl Default for AutomixParams {
     }
 }
 
+/// One host parameter, for an editor control of its kind.
+pub enum HostParamRef<'a> {
+    Float(&'a FloatParam),
+    Bool(&'a BoolParam),
+    Choice(&'a IntParam),
+}
+
 impl AutomixParams {
+    pub fn host_param(&self, id: ParamId) -> HostParamRef<'_> {
+        match &self.params[id as usize] {
+            HostParam::Float(p) => HostParamRef::Float(p),
+            HostParam::Bool(p) => HostParamRef::Bool(p),
+            HostParam::Choice(p) => HostParamRef::Choice(p),
+        }
+    }
+
     /// The plain value of one parameter, in the engine's terms.
     pub fn value(&self, id: ParamId) -> f32 {
         let spec = id.spec();

@@ -3,6 +3,8 @@
 //! `engine::VocalChain`, the host's parameters from `engine::params` (see [`host_params`]).
 
 pub mod capture;
+mod editor;
+mod editor_widgets;
 pub mod host_params;
 mod main_thread;
 mod saved_state;
@@ -12,8 +14,12 @@ mod worker;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use std::sync::atomic::Ordering;
+
+use engine::dsp::loudness_match::LoudnessMatch;
 use engine::{MixParams, VocalChain};
 use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
 
 use capture::{BlockInfo, CaptureSender};
 use host_params::AutomixParams;
@@ -35,6 +41,11 @@ pub struct VocalAutomix {
     applied: MixParams,
     /// The right channel for a mono vocal, sized in `activate`.
     scratch: Vec<f32>,
+    /// The dry vocal of the block, for A/B (sized in `activate`).
+    dry: [Vec<f32>; 2],
+    ab: LoudnessMatch,
+    /// The editor's size and whether it is open (meters run only while someone looks).
+    editor_state: Arc<EguiEditorState>,
     /// Nothing has sounded since activation or a reset: the first block's values apply at once
     /// (hosts deliver parameter changes with the next block, after the reset).
     fresh: bool,
@@ -57,6 +68,9 @@ impl Default for VocalAutomix {
             values: MixParams::default(),
             applied: MixParams::default(),
             scratch: Vec::new(),
+            dry: [Vec::new(), Vec::new()],
+            ab: LoudnessMatch::new(48_000.0),
+            editor_state: editor::default_state(),
             fresh: true,
         }
     }
@@ -102,7 +116,7 @@ impl Plugin for VocalAutomix {
 
     type SysExMessage = ();
     type BackgroundTask = MainTask;
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::AutomixEditor>;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
@@ -117,10 +131,14 @@ impl Plugin for VocalAutomix {
         Box::new(move |task| main_thread::run(task, &shared, &params))
     }
 
-    /// No editor yet; the executor it is given is how the worker reaches the main thread.
+    /// The editor; the executor it is given is also how the worker reaches the main thread.
     fn editor(&mut self, executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         *self.shared.main.lock() = Some(Box::new(move |task| executor.execute_gui(task)));
-        None
+        editor::create(
+            self.params.clone(),
+            self.shared.clone(),
+            self.editor_state.clone(),
+        )
     }
 
     fn host_context(&mut self, context: nice_plug::context::gui::GuiContext) {
@@ -136,7 +154,10 @@ impl Plugin for VocalAutomix {
         self.params.read_into(&mut self.values);
         self.chain.set_params_immediate(&self.values);
         self.applied.clone_from(&self.values);
-        self.scratch = vec![0.0; config.max_buffer_size.max(1) as usize];
+        let frames = config.max_buffer_size.max(1) as usize;
+        self.scratch = vec![0.0; frames];
+        self.dry = [vec![0.0; frames], vec![0.0; frames]];
+        self.ab = LoudnessMatch::new(config.sample_rate);
         self.fresh = true;
         let ring = self.capture.open(
             config.sample_rate,
@@ -184,22 +205,49 @@ impl Plugin for VocalAutomix {
             self.applied.clone_from(&self.values);
         }
         self.capture_block(buffer, aux, context.transport());
+        let unprocessed = self.shared.unprocessed.load(Ordering::Relaxed);
+        // A/B measures while someone looks or listens; otherwise it costs nothing
+        let matching = unprocessed || self.ab.is_active() || self.editor_state.is_open();
         let channels = buffer.as_slice();
         match channels {
+            [l, r, ..] if matching && l.len() <= self.dry[0].len() => {
+                let n = l.len();
+                let [dl, dr] = &mut self.dry;
+                dl[..n].copy_from_slice(l);
+                dr[..n].copy_from_slice(r);
+                self.chain.process_stereo(l, r);
+                self.ab.process([&dl[..n], &dr[..n]], [l, r], unprocessed);
+            }
             [l, r, ..] => self.chain.process_stereo(l, r),
             [_] if self.scratch.is_empty() => {} // not activated: nothing to run
             [mono] => {
                 // a mono track: the chain's stereo result, folded back to one channel
                 for block in mono.chunks_mut(self.scratch.len().max(1)) {
                     let n = block.len();
+                    let dry = &mut self.dry[0][..n];
+                    if matching {
+                        dry.copy_from_slice(block);
+                    }
                     let r = &mut self.scratch[..n];
                     self.chain.process_mono(block, r);
-                    for (x, y) in block.iter_mut().zip(r.iter()) {
+                    for (x, y) in block.iter_mut().zip(r.iter_mut()) {
                         *x = 0.5 * (*x + *y);
+                        *y = *x;
+                    }
+                    if matching {
+                        self.ab.process([dry, dry], [block, r], unprocessed);
                     }
                 }
             }
             [] => {}
+        }
+        if matching {
+            let meters = &self.shared.meters;
+            let gr = self.chain.take_gain_reduction_meter_db();
+            meters.gain_reduction_db.fetch_min(gr, Ordering::Relaxed);
+            meters
+                .match_gain_db
+                .store(self.ab.gain_db(), Ordering::Relaxed);
         }
         ProcessStatus::Normal
     }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
+use atomic_float::AtomicF32;
 use engine::MixParams;
 use engine::analysis::suggestion::MixSuggestion;
 use nice_plug::context::gui::GuiContext;
@@ -89,6 +90,27 @@ pub struct Shared {
     pub main: Mutex<Option<MainExecutor>>,
     /// Changes parameters as the user would (from the patched `Plugin::host_context`).
     pub context: Mutex<Option<GuiContext>>,
+    /// What the audio thread shows the editor.
+    pub meters: Meters,
+    /// A/B: the editor asks for the unprocessed vocal at the mix's loudness.
+    pub unprocessed: AtomicBool,
+}
+
+/// Written by the audio thread, read (and reset) by the editor; lock-free both ways.
+pub struct Meters {
+    /// The compressor's largest gain reduction since the editor last looked, dB (≤ 0).
+    pub gain_reduction_db: AtomicF32,
+    /// The gain A/B gives the unprocessed vocal to match the mix, dB.
+    pub match_gain_db: AtomicF32,
+}
+
+impl Default for Meters {
+    fn default() -> Self {
+        Meters {
+            gain_reduction_db: AtomicF32::new(0.0),
+            match_gain_db: AtomicF32::new(0.0),
+        }
+    }
 }
 
 impl Shared {

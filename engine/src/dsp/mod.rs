@@ -11,6 +11,7 @@ pub mod eq;
 pub mod fast_math;
 pub mod fdn_reverb;
 pub mod gain;
+pub mod loudness_match;
 pub mod smoother;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 pub mod transpose;

@@ -7,6 +7,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::gui::{
+    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
+};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamRescanFlags, PluginParams,
@@ -31,6 +34,23 @@ pub fn host_main_thread() -> std::sync::MutexGuard<'static, ()> {
 pub struct TestHostShared {
     /// A main-thread callback is wanted (nice-plug's tasks for the main thread wait on it).
     callback: AtomicBool,
+    /// The size the plug-in's editor last asked for.
+    pub requested_size: std::sync::Mutex<Option<(u32, u32)>>,
+}
+
+impl HostGuiImpl for TestHostShared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, new_size: GuiSize) -> Result<(), HostError> {
+        *self.requested_size.lock().unwrap() = Some((new_size.width, new_size.height));
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {}
 }
 
 impl<'a> SharedHandler<'a> for TestHostShared {
@@ -64,7 +84,7 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 
     fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
-        builder.register::<HostParams>();
+        builder.register::<HostParams>().register::<HostGui>();
     }
 }
 
@@ -135,6 +155,59 @@ impl Loaded {
             _entry: entry,
             name,
         })
+    }
+
+    /// Opens the plug-in's editor embedded in the X11 window `parent`, at `scale`; its size in
+    /// pixels.
+    ///
+    /// # Safety
+    /// `parent` must stay a valid window until [`Loaded::close_editor`].
+    pub unsafe fn open_editor(&mut self, parent: u32, scale: f64) -> Result<(u32, u32), String> {
+        let handle = self.instance.plugin_handle();
+        let gui = handle
+            .get_extension::<PluginGui>()
+            .ok_or("the plug-in has no editor")?;
+        let config = GuiConfiguration {
+            api_type: GuiApiType::X11,
+            is_floating: false,
+        };
+        if !gui.is_api_supported(&handle, config) {
+            return Err("the editor does not embed in X11".into());
+        }
+        gui.create(&handle, config)
+            .map_err(|e| format!("create: {e:?}"))?;
+        // a host on X11 says its scale; a plug-in may decline and follow the system instead
+        let _ = gui.set_scale(&handle, scale);
+        let size = gui.get_size(&handle).ok_or("the editor has no size")?;
+        // SAFETY: the caller keeps the window alive until close_editor.
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent as _)) }
+            .map_err(|e| format!("set_parent: {e:?}"))?;
+        gui.show(&handle).map_err(|e| format!("show: {e:?}"))?;
+        Ok((size.width, size.height))
+    }
+
+    /// Asks the open editor to take `size` (pixels); the size it took.
+    pub fn resize_editor(&mut self, size: (u32, u32)) -> Result<(u32, u32), String> {
+        let handle = self.instance.plugin_handle();
+        let gui = handle.get_extension::<PluginGui>().ok_or("no editor")?;
+        if !gui.can_resize(&handle) {
+            return Err("the editor cannot be resized".into());
+        }
+        let want = GuiSize {
+            width: size.0,
+            height: size.1,
+        };
+        let size = gui.adjust_size(&handle, want).unwrap_or(want);
+        gui.set_size(&handle, size)
+            .map_err(|e| format!("set_size: {e:?}"))?;
+        Ok((size.width, size.height))
+    }
+
+    pub fn close_editor(&mut self) {
+        let handle = self.instance.plugin_handle();
+        if let Some(gui) = handle.get_extension::<PluginGui>() {
+            gui.destroy(&handle);
+        }
     }
 
     pub fn ports(&mut self, input: bool) -> Vec<Port> {

@@ -1,0 +1,143 @@
+//! The editor in a real host window: `clap-editor` (this package's binary, a CLAP host on
+//! clack-host with an X11 parent window) opens the built bundle's editor at 100 % and 200 %,
+//! resizes it, runs Analyze & Mix with it open, checks the window shows a drawn editor, and
+//! closes it. The same run with the allocation-checked debug build (when `scripts/setup.sh` made
+//! it) proves the editor's meters and A/B path in `process()` do not allocate.
+//!
+//! Needs an X server: `DISPLAY`, or Xvfb, which the test starts itself. Without either it says
+//! so loudly and skips; `AUTOMIX_REQUIRE_PLUGIN` (CI) makes that a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use automix_tests::TempDir;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn skip(why: &str) {
+    eprintln!("SKIPPED: {why}");
+    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
+        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
+    }
+}
+
+/// An X display: the session's, or an Xvfb of our own (stopped on drop).
+struct Display {
+    name: String,
+    xvfb: Option<Child>,
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        if let Some(x) = &mut self.xvfb {
+            let _ = x.kill();
+            let _ = x.wait();
+        }
+    }
+}
+
+fn display() -> Option<Display> {
+    if let Some(d) = std::env::var_os("DISPLAY").filter(|d| !d.is_empty()) {
+        return Some(Display {
+            name: d.to_string_lossy().into_owned(),
+            xvfb: None,
+        });
+    }
+    // a free display number: no lock file, and the server we start is the one that answers
+    for n in 70..110 {
+        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            continue;
+        }
+        let name = format!(":{n}");
+        let spawned = Command::new("Xvfb")
+            .args([&name, "-screen", "0", "2560x1600x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(xvfb) = spawned else {
+            skip("no DISPLAY and no Xvfb to start (scripts/setup.sh installs it)");
+            return None;
+        };
+        let mut display = Display {
+            name,
+            xvfb: Some(xvfb),
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if x11rb::connect(Some(&display.name)).is_ok() {
+                return Some(display);
+            }
+            // another test took this number first
+            if let Some(Ok(Some(_))) = display.xvfb.as_mut().map(|x| x.try_wait()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    skip("Xvfb did not start");
+    None
+}
+
+fn run_editor(display: &Display, plugin: &Path, scale: &str, out: &Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_clap-editor"))
+        .arg(plugin)
+        .arg(out)
+        .arg(scale)
+        .env("DISPLAY", &display.name)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "clap-editor {} at {scale}: {stdout}\n{}",
+        plugin.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.ends_with("ok\n"), "{stdout}");
+    stdout
+}
+
+/// The editor's size as clap-editor reports it when it opens.
+fn opened_at(stdout: &str) -> (u32, u32) {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("editor open at"))
+        .unwrap();
+    let size = line.split_whitespace().nth(3).unwrap();
+    let (w, h) = size.split_once('x').unwrap();
+    (w.parse().unwrap(), h.parse().unwrap())
+}
+
+/// One test, one X server: the editor at 100 % and 200 % from the release bundle, then the
+/// allocation-checked build's editor session.
+#[test]
+fn the_editor_opens_in_a_host_window_at_100_and_200_percent_mixes_while_open_and_does_not_allocate()
+{
+    let bundle = workspace().join("target/bundled/Vocal Automix.clap");
+    if !bundle.exists() {
+        return skip(&format!(
+            "{} is not built (cargo xtask bundle vocal_automix --release)",
+            bundle.display()
+        ));
+    }
+    let Some(display) = display() else { return };
+    let dir = TempDir::new("editor");
+    let one = run_editor(&display, &bundle, "1", &dir.path("one.png"));
+    let two = run_editor(&display, &bundle, "2", &dir.path("two.png"));
+    let (a, b) = (opened_at(&one), opened_at(&two));
+    assert_eq!((b.0, b.1), (2 * a.0, 2 * a.1), "200 % is twice the pixels");
+    assert!(dir.path("two.png").metadata().unwrap().len() > 10_000);
+
+    // the meters and A/B measuring run in process() while the editor is open
+    let checked = workspace().join("target/alloc-check/checked.clap");
+    if !checked.exists() {
+        return skip(&format!(
+            "{} is not built (scripts/setup.sh builds it)",
+            checked.display()
+        ));
+    }
+    run_editor(&display, &checked, "1", &dir.path("checked.png"));
+}
