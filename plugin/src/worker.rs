@@ -14,7 +14,7 @@ use std::time::Duration;
 use engine::analysis::track::TrackCapture;
 use engine::analysis::{AnalysisError, AnalysisInput, analyze};
 
-use crate::capture::{CHANNELS, Chunk, Mark, Receiver};
+use crate::capture::{Chunk, Mark, Receiver};
 use crate::host_params::AutomixParams;
 use crate::session::{LIMIT_SECONDS, MainTask, NEEDED_SECONDS, Phase, Shared};
 
@@ -165,10 +165,11 @@ impl Listener {
                 pass.lost_now = chunk.lost;
                 self.vocal.clear();
                 self.backing.clear();
-                for f in chunk.frames().chunks_exact(CHANNELS) {
-                    self.vocal.extend_from_slice(&f[..2]);
-                    self.backing.extend_from_slice(&f[2..]);
-                }
+                let interleave = |out: &mut Vec<f32>, l: &[f32], r: &[f32]| {
+                    out.extend(l.iter().zip(r).flat_map(|(a, b)| [*a, *b]));
+                };
+                interleave(&mut self.vocal, chunk.channel(0), chunk.channel(1));
+                interleave(&mut self.backing, chunk.channel(2), chunk.channel(3));
                 pass.vocal.push_interleaved(&mut self.vocal);
                 pass.backing.push_interleaved(&mut self.backing);
                 pass.frames += chunk.frames as u64;
