@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::gui::{
     GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
 };
@@ -111,6 +112,8 @@ pub struct Loaded {
     instance: PluginInstance<TestHost>,
     _entry: PluginEntry,
     pub name: String,
+    /// The mono configuration is selected: one main channel in and out.
+    mono: bool,
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -154,6 +157,7 @@ impl Loaded {
             instance,
             _entry: entry,
             name,
+            mono: false,
         })
     }
 
@@ -208,6 +212,32 @@ impl Loaded {
         if let Some(gui) = handle.get_extension::<PluginGui>() {
             gui.destroy(&handle);
         }
+    }
+
+    /// The plug-in's port configurations by name, and selects the one named `name` (before
+    /// activation, as a host does when the track's channel count changes).
+    pub fn select_ports_config(&mut self, name: &str) -> Result<Vec<String>, String> {
+        let handle = self.instance.plugin_handle();
+        let ext = handle
+            .get_extension::<PluginAudioPortsConfig>()
+            .ok_or("the plug-in offers no port configurations")?;
+        let mut names = Vec::new();
+        let mut chosen = None;
+        for i in 0..ext.count(&handle) {
+            let mut buffer = AudioPortsConfigBuffer::new();
+            if let Some(c) = ext.get(&handle, i, &mut buffer) {
+                let n = text(c.name);
+                if n == name {
+                    chosen = Some(c.id);
+                }
+                names.push(n);
+            }
+        }
+        let id = chosen.ok_or_else(|| format!("no configuration {name:?} among {names:?}"))?;
+        ext.select(&handle, id)
+            .map_err(|e| format!("select {name}: {e:?}"))?;
+        self.mono = name == "Mono";
+        Ok(names)
     }
 
     pub fn ports(&mut self, input: bool) -> Vec<Port> {
@@ -419,15 +449,16 @@ impl Stream<'_> {
             let input_events = InputEvents::from_buffer(&events);
             output_events.clear();
             let mut out_events = OutputEvents::from_buffer(&mut output_events);
+            let mono = self.loaded.mono;
             let [ml, mr] = &mut main_in;
             let [sl, sr] = &mut side_in;
+            let main_channels = [&mut ml[..n], &mut mr[..n]];
+            let main_channels = main_channels.into_iter().take(if mono { 1 } else { 2 });
             let input = input_ports.with_input_buffers([
                 AudioPortBuffer {
                     latency: 0,
                     channels: AudioPortBufferType::f32_input_only(
-                        [&mut ml[..n], &mut mr[..n]]
-                            .into_iter()
-                            .map(InputChannel::variable),
+                        main_channels.map(InputChannel::variable),
                     ),
                 },
                 AudioPortBuffer {
@@ -435,15 +466,17 @@ impl Stream<'_> {
                     channels: AudioPortBufferType::f32_input_only(
                         [&mut sl[..n], &mut sr[..n]]
                             .into_iter()
+                            .take(2)
                             .map(InputChannel::variable),
                     ),
                 },
             ]);
             let [ol, or] = &mut main_out;
+            let out_channels = [&mut ol[..n], &mut or[..n]];
             let mut output = output_ports.with_output_buffers([AudioPortBuffer {
                 latency: 0,
                 channels: AudioPortBufferType::f32_output_only(
-                    [&mut ol[..n], &mut or[..n]].into_iter(),
+                    out_channels.into_iter().take(if mono { 1 } else { 2 }),
                 ),
             }]);
             let transport = transport.map(|t| self.transport_event(t));
@@ -459,8 +492,10 @@ impl Stream<'_> {
                     transport.as_ref(),
                 )
                 .map_err(|e| format!("process: {e:?}"))?;
-            for c in 0..2 {
-                out[c][start..start + n].copy_from_slice(&main_out[c][..n]);
+            // a mono track's one channel is both sides of what this returns
+            for (c, o) in out.iter_mut().enumerate() {
+                let from = if mono { 0 } else { c };
+                o[start..start + n].copy_from_slice(&main_out[from][..n]);
             }
             for e in output_events.iter() {
                 match e.as_core_event() {

@@ -137,6 +137,50 @@ fn processing_with_the_sidechain_fed_equals_the_engine() {
     assert!(got.iter().flatten().all(|x| x.is_finite()));
 }
 
+/// A mono track: the host selects the plug-in's "Mono" configuration; one channel in and out,
+/// the chain's stereo result folded back to it.
+#[test]
+fn a_mono_track_gets_the_chain_folded_to_mono() {
+    let _main = host_main_thread();
+    let Some(path) = bundle() else { return };
+    let mut p = Loaded::load(&path).unwrap();
+    let names = p.select_ports_config("Mono").unwrap();
+    assert_eq!(names, ["Stereo", "Mono"]);
+    let main_in = &p.ports(true)[0];
+    assert_eq!(main_in.channels, 1);
+    assert_eq!(p.ports(false)[0].channels, 1);
+    let rate = 48_000.0;
+    let v = vocal_line(rate as f32, 3.0, 0.6, 5);
+    let backing = backing_track(rate as f32, 3.0, 100.0, 0.8, 6);
+    let params = p.params();
+    let k = PARAMS
+        .iter()
+        .position(|s| s.id == ParamId::ReverbDryWet)
+        .unwrap();
+    let wet = p.text_to_value(params[k].id, "30.0 %").unwrap();
+    let got = p
+        .process(
+            rate,
+            256,
+            &[v.clone(), v.clone()],
+            Some(&backing),
+            &[(params[k].id, wet)],
+        )
+        .unwrap();
+
+    let mut want = MixParams::default();
+    want.set(ParamId::ReverbDryWet, 0.3);
+    let mut chain = engine::VocalChain::new();
+    chain.set_params_immediate(&want);
+    chain.prepare(rate as f32).unwrap();
+    let (mut l, mut r) = (v.clone(), vec![0.0; v.len()]);
+    chain.process_mono(&mut l, &mut r);
+    let folded: Vec<f32> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect();
+    let db = difference_db(&got[..1], std::slice::from_ref(&folded));
+    println!("CLAP host, mono track vs engine: {db:.1} dB re peak");
+    assert!(db < -100.0, "{db}");
+}
+
 #[test]
 fn state_saved_from_one_instance_loads_into_another() {
     let _main = host_main_thread();
