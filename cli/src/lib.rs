@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod audio_io;
 pub mod batch;
+pub mod dataset;
 pub mod demo;
 pub mod mix;
 pub mod param_file;

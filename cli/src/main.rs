@@ -2,6 +2,7 @@
 
 use automix::analyze::{self, AnalyzeJob};
 use automix::batch::{self, BatchJob};
+use automix::dataset::{self, DatasetJob, Task};
 use automix::mix::{self, MixJob};
 use automix::{demo, param_file, render};
 
@@ -74,6 +75,30 @@ enum Command {
         #[arg(long, value_parser = tempo_bpm)]
         tempo: Option<f64>,
     },
+    /// Training data for the CNN assistant from a folder of stems (MUSDB18-HQ song folders, or
+    /// MIR-1K clips with the backing left and the vocal right): feature blocks and targets
+    Dataset {
+        /// The folder with the sources
+        input: PathBuf,
+        /// Where OUT/<task>/ goes (features.f32, targets.f32, blocks.tsv, meta.json)
+        #[arg(long)]
+        out: PathBuf,
+        /// What to make targets for (eq: self-supervised random EQs)
+        #[arg(long, default_value = "eq", value_parser = ["eq"])]
+        task: String,
+        /// Random EQs per source
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        draws: u32,
+        /// Seed for the draws and the splits
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Share of the singers (MIR-1K) or songs (MUSDB) held out for validation
+        #[arg(long, default_value_t = 0.15, value_parser = share)]
+        validation: f64,
+        /// Share held out for the final test
+        #[arg(long, default_value_t = 0.15, value_parser = share)]
+        test: f64,
+    },
     /// Render a vocal through EQ → compressor → reverb → level with the parameters given
     Render {
         /// The vocal (WAV, FLAC, MP3 or Ogg; mono or stereo)
@@ -112,6 +137,15 @@ enum Command {
         #[arg(long)]
         schema: bool,
     },
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("a share is from 0 to under 1".into())
+    }
 }
 
 fn tempo_bpm(s: &str) -> Result<f64, String> {
@@ -245,6 +279,38 @@ fn run(cli: Cli) -> Result<(), String> {
                 tail_seconds: tail,
             };
             render::run(&job, &mut warn, &mut say)
+        }
+        Command::Dataset {
+            input,
+            out,
+            task: _,
+            draws,
+            seed,
+            validation,
+            test,
+        } => {
+            if validation + test >= 1.0 {
+                return Err("--validation and --test leave nothing to train on".into());
+            }
+            let job = DatasetJob {
+                input,
+                out,
+                task: Task::Eq,
+                draws: draws as usize,
+                seed,
+                validation,
+                test,
+            };
+            let s = dataset::run(&job, &mut say)?;
+            println!(
+                "{} sources; examples: {} train, {} validation, {} test; written to {}",
+                s.sources,
+                s.examples[0],
+                s.examples[1],
+                s.examples[2],
+                job.out.join(job.task.name()).display()
+            );
+            Ok(())
         }
         Command::Demo { out_dir } => demo::run(&out_dir, &mut warn, &mut say),
         Command::Params { json, schema } => {

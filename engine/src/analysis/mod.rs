@@ -6,6 +6,7 @@
 //! EQ ([`masking_eq`]) → compressor ([`compression_search`]) → reverb (tempo rule) → level
 //! ([`level_balance`]).
 
+pub mod cnn_features;
 pub mod compression_search;
 pub mod level_balance;
 pub mod loudness;

@@ -1,0 +1,520 @@
+//! `automix dataset`: training data for the CNN assistant, made by the same code that makes the
+//! CNNs' input at inference (`engine::analysis::cnn_features`), so the two cannot drift apart.
+//!
+//! Sources found under the input folder:
+//! - MUSDB18-HQ's layout: a folder holding `vocals.wav` and the other stems (`drums`, `bass`,
+//!   `other`), which are summed as the backing. Split by song.
+//! - MIR-1K's clips: two-channel files named `<singer>_<song>_<n>` (backing left, vocal right).
+//!   Split by singer, so no voice is heard in two splits.
+//!
+//! Task `eq` (self-supervised, as the research did): each source gets `draws` random EQs on its
+//! vocal — 4 of the 9 bands, gains uniform in ±15 dB, Q 1, rendered by our own EQ — and every
+//! block of the EQ'd vocal with its backing is one example, its target the 9 gains (0 where the
+//! band was left alone).
+//!
+//! Written to `OUT/<task>/`: `features.f32` (little-endian, examples × 2 × 128 × 64),
+//! `targets.f32` (examples × outputs), `blocks.tsv` (per example: its source, split group, split
+//! and draw) and `meta.json` (shapes, output names and ranges, counts per split, the sources and
+//! what their licences allow).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use engine::analysis::Track;
+use engine::analysis::cnn_features::{BLOCK_FRAMES, BLOCK_LEN, feature_blocks};
+use engine::analysis::mel::MELS;
+use engine::params::{EQ_BANDS, Stage};
+use engine::synth::Rng;
+use engine::{MixParams, VocalChain};
+use serde_json::json;
+
+use crate::audio_io;
+
+/// Bands a random EQ changes, and the range of their gains (dB).
+pub const EQ_CHANGED_BANDS: usize = 4;
+pub const EQ_GAIN_DB: f32 = 15.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    Eq,
+}
+
+impl Task {
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Eq => "eq",
+        }
+    }
+}
+
+pub struct DatasetJob {
+    pub input: PathBuf,
+    pub out: PathBuf,
+    pub task: Task,
+    /// Random EQs per source.
+    pub draws: usize,
+    pub seed: u64,
+    /// Shares of the split groups (singers, songs) held out for validation and test.
+    pub validation: f64,
+    pub test: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Musdb,
+    Mir1k,
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub id: String,
+    /// What the split keeps together: the singer (MIR-1K) or the song (MUSDB).
+    pub group: String,
+    pub layout: Layout,
+    pub path: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Split {
+    Train,
+    Validation,
+    Test,
+}
+
+impl Split {
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Validation => "validation",
+            Split::Test => "test",
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub sources: usize,
+    pub skipped: Vec<String>,
+    pub examples: [usize; 3],
+}
+
+const STEMS: [&str; 3] = ["drums", "bass", "other"];
+const AUDIO: [&str; 4] = ["wav", "flac", "ogg", "mp3"];
+
+/// An audio file `name.<ext>` in `dir`, for any extension the decoder reads.
+fn audio_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    AUDIO
+        .iter()
+        .map(|e| dir.join(format!("{name}.{e}")))
+        .find(|p| p.is_file())
+}
+
+/// MIR-1K's clip names: `<singer>_<song>_<n>`.
+fn mir1k_singer(stem: &str) -> Option<&str> {
+    let mut parts = stem.split('_');
+    let (singer, song, n) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (parts.next().is_none() && !singer.is_empty() && digits(song) && digits(n)).then_some(singer)
+}
+
+/// Every source under `dir`, in path order.
+pub fn find_sources(dir: &Path) -> Result<Vec<Source>, String> {
+    if !dir.is_dir() {
+        return Err(format!("{}: not a folder", dir.display()));
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if let Some(vocals) = audio_file(&d, "vocals")
+            && STEMS.iter().any(|s| audio_file(&d, s).is_some())
+        {
+            let name = d
+                .file_name()
+                .map_or("song".into(), |n| n.to_string_lossy().into_owned());
+            out.push(Source {
+                id: format!("musdb/{name}"),
+                group: format!("musdb/{name}"),
+                layout: Layout::Musdb,
+                path: vocals.parent().unwrap().to_path_buf(),
+            });
+            continue;
+        }
+        let entries = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let (Some(stem), Some(ext)) = (p.file_stem(), p.extension()) {
+                let (stem, ext) = (stem.to_string_lossy(), ext.to_string_lossy().to_lowercase());
+                if AUDIO.contains(&ext.as_str())
+                    && let Some(singer) = mir1k_singer(&stem)
+                {
+                    out.push(Source {
+                        id: format!("mir1k/{stem}"),
+                        group: format!("mir1k/{singer}"),
+                        layout: Layout::Mir1k,
+                        path: p.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// The vocal and the backing, mono at the analysis rate.
+fn load(source: &Source) -> Result<(Vec<f32>, Vec<f32>), String> {
+    match source.layout {
+        Layout::Mir1k => {
+            let (audio, _) = audio_io::read(&source.path)?;
+            let [backing, vocal] = audio.channels.as_slice() else {
+                return Err(format!(
+                    "{}: {} channels; a MIR-1K clip has two (backing left, vocal right)",
+                    source.path.display(),
+                    audio.channels.len()
+                ));
+            };
+            let rate = audio.sample_rate;
+            let v = Track::from_channels(std::slice::from_ref(vocal), rate)?;
+            let b = Track::from_channels(std::slice::from_ref(backing), rate)?;
+            Ok((v.mono, b.mono))
+        }
+        Layout::Musdb => {
+            let dir = &source.path;
+            let (vocals, _) = audio_io::read(&audio_file(dir, "vocals").unwrap())?;
+            let mut backing: Vec<Vec<f32>> = Vec::new();
+            for stem in STEMS {
+                let Some(p) = audio_file(dir, stem) else {
+                    continue;
+                };
+                let (a, _) = audio_io::read(&p)?;
+                if a.sample_rate != vocals.sample_rate {
+                    return Err(format!(
+                        "{}: {} Hz, the vocals {} Hz",
+                        p.display(),
+                        a.sample_rate,
+                        vocals.sample_rate
+                    ));
+                }
+                if backing.is_empty() {
+                    backing = a.channels;
+                } else {
+                    for (sum, c) in backing.iter_mut().zip(&a.channels) {
+                        sum.resize(sum.len().max(c.len()), 0.0);
+                        sum.iter_mut().zip(c).for_each(|(s, x)| *s += x);
+                    }
+                }
+            }
+            let rate = vocals.sample_rate;
+            let v = Track::from_channels(&vocals.channels, rate)?;
+            let b = Track::from_channels(&backing, rate)?;
+            Ok((v.mono, b.mono))
+        }
+    }
+}
+
+/// FNV-1a, for seeds and splits that do not depend on the order sources are found in.
+fn hash(text: &str, seed: u64) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for b in text.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Each group's split. Groups (with their number of sources) are taken in the order of a seeded
+/// hash; a group goes to test while test holds under its share of all sources and the group fits,
+/// then likewise to validation, else to training. So the held-out shares are shares of the sources,
+/// not of the groups (MIR-1K's two main singers have 175 clips each, the others 2 to 10). With
+/// fewer than three groups everything trains.
+pub fn assign_splits(
+    groups: &[(String, usize)],
+    seed: u64,
+    validation: f64,
+    test: f64,
+) -> Vec<(String, Split)> {
+    let mut g: Vec<(String, usize)> = groups.to_vec();
+    g.sort();
+    g.dedup_by(|a, b| a.0 == b.0);
+    g.sort_by_key(|(name, _)| hash(name, seed));
+    let total: usize = g.iter().map(|x| x.1).sum();
+    // fewer than three groups cannot be split three ways: all of it trains
+    let held = g.len() >= 3;
+    let (want_test, want_val) = (test * total as f64, validation * total as f64);
+    let (mut in_test, mut in_val) = (0usize, 0usize);
+    g.into_iter()
+        .map(|(name, n)| {
+            let fits =
+                |taken: usize, want: f64| held && want > 0.0 && (taken + n) as f64 <= want.max(1.0);
+            let split = if fits(in_test, want_test) {
+                in_test += n;
+                Split::Test
+            } else if fits(in_val, want_val) {
+                in_val += n;
+                Split::Validation
+            } else {
+                Split::Train
+            };
+            (name, split)
+        })
+        .collect()
+}
+
+/// One random EQ: 4 of the 9 bands, gains uniform in ±15 dB; the rest 0.
+pub fn random_eq(rng: &mut Rng) -> [f32; 9] {
+    let mut bands: [usize; 9] = std::array::from_fn(|i| i);
+    for i in 0..EQ_CHANGED_BANDS {
+        let j = i + (rng.next_u64() % (9 - i) as u64) as usize;
+        bands.swap(i, j);
+    }
+    let mut gains = [0.0f32; 9];
+    for &b in &bands[..EQ_CHANGED_BANDS] {
+        // never exactly 0: a changed band stays changed
+        gains[b] = (EQ_GAIN_DB * rng.bipolar()).clamp(-EQ_GAIN_DB, EQ_GAIN_DB);
+        if gains[b] == 0.0 {
+            gains[b] = 0.1;
+        }
+    }
+    gains
+}
+
+/// The vocal through our EQ alone with `gains` (Q 1), as the chain renders it.
+pub fn apply_eq(vocal: &[f32], gains: &[f32; 9]) -> Vec<f32> {
+    let mut p = MixParams::default();
+    for stage in [Stage::Compressor, Stage::Reverb, Stage::Level] {
+        p.set(stage.bypass(), 1.0);
+    }
+    for ((_, gain, q), g) in EQ_BANDS.iter().zip(gains) {
+        p.set(*gain, *g);
+        p.set(*q, 1.0);
+    }
+    let mut chain = VocalChain::new();
+    chain.set_params_immediate(&p);
+    chain
+        .prepare(engine::analysis::ANALYSIS_RATE as f32)
+        .expect("the analysis rate is supported");
+    let (mut l, mut r) = (vocal.to_vec(), vocal.to_vec());
+    chain.process_stereo(&mut l, &mut r);
+    l
+}
+
+pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, String> {
+    let sources = find_sources(&job.input)?;
+    if sources.is_empty() {
+        return Err(format!(
+            "{}: no sources (MUSDB folders with vocals.wav and stems, or MIR-1K clips named singer_song_n)",
+            job.input.display()
+        ));
+    }
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for s in &sources {
+        match groups.iter_mut().find(|g| g.0 == s.group) {
+            Some(g) => g.1 += 1,
+            None => groups.push((s.group.clone(), 1)),
+        }
+    }
+    let splits = assign_splits(&groups, job.seed, job.validation, job.test);
+    let split_of = |g: &str| {
+        splits
+            .iter()
+            .find(|(n, _)| n == g)
+            .map_or(Split::Train, |s| s.1)
+    };
+
+    let dir = job.out.join(job.task.name());
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let create = |name: &str| {
+        File::create(dir.join(name))
+            .map(BufWriter::new)
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    };
+    let (mut features, mut targets, mut index) = (
+        create("features.f32")?,
+        create("targets.f32")?,
+        create("blocks.tsv")?,
+    );
+    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+    writeln!(index, "example\tsource\tgroup\tsplit\tdraw").map_err(io)?;
+
+    let mut summary = Summary::default();
+    let mut example = 0usize;
+    let mut layouts = Vec::new();
+    for (k, source) in sources.iter().enumerate() {
+        let (vocal, backing) = match load(source) {
+            Ok(x) => x,
+            Err(e) => {
+                say(format!("skipped {}: {e}", source.id));
+                summary.skipped.push(format!("{}: {e}", source.id));
+                continue;
+            }
+        };
+        summary.sources += 1;
+        if !layouts.contains(&source.layout) {
+            layouts.push(source.layout);
+        }
+        let split = split_of(&source.group);
+        let mut rng = Rng::new(hash(&source.id, job.seed));
+        for draw in 0..job.draws {
+            let gains = random_eq(&mut rng);
+            let blocks = feature_blocks(&apply_eq(&vocal, &gains), Some(&backing));
+            for b in 0..blocks.len() {
+                for x in blocks.block(b) {
+                    features.write_all(&x.to_le_bytes()).map_err(io)?;
+                }
+                for g in gains {
+                    targets.write_all(&g.to_le_bytes()).map_err(io)?;
+                }
+                writeln!(
+                    index,
+                    "{example}\t{}\t{}\t{}\t{draw}",
+                    source.id,
+                    source.group,
+                    split.name()
+                )
+                .map_err(io)?;
+                summary.examples[split as usize] += 1;
+                example += 1;
+            }
+        }
+        if (k + 1) % 25 == 0 || k + 1 == sources.len() {
+            say(format!(
+                "{} of {} sources, {example} examples",
+                k + 1,
+                sources.len()
+            ));
+        }
+    }
+    for w in [&mut features, &mut targets, &mut index] {
+        w.flush().map_err(io)?;
+    }
+
+    let licences: Vec<serde_json::Value> = layouts
+        .iter()
+        .map(|l| match l {
+            Layout::Mir1k => json!({
+                "layout": "MIR-1K clips (backing left, vocal right)",
+                "licence": "MIR-1K (Jang et al.): research use",
+                "real_mixing_decisions": false,
+                "note": "the two channels were normalised to about the same RMS, so their level relation is not a mixing decision",
+            }),
+            Layout::Musdb => json!({
+                "layout": "MUSDB18(-HQ) stems",
+                "licence": "MUSDB18: research and non-commercial use (stems of several licences)",
+                "real_mixing_decisions": true,
+            }),
+        })
+        .collect();
+    let meta = json!({
+        "format": "automix-dataset",
+        "version": 1,
+        "task": job.task.name(),
+        "input_shape": [2, MELS, BLOCK_FRAMES],
+        "input": "mel power spectrograms, 44.1 kHz, FFT 2048, hop 1024, 128 Slaney mel bands; channel 0 the vocal, 1 the backing; each channel of a block divided by its maximum; frames under the vocal-activity gate left out (engine::analysis::cnn_features)",
+        "dtype": "float32, little-endian",
+        "outputs": EQ_BANDS.iter().map(|(_, g, _)| g.key()).collect::<Vec<_>>(),
+        "output_range": [-EQ_GAIN_DB, EQ_GAIN_DB],
+        "generation": {
+            "draws_per_source": job.draws,
+            "changed_bands": EQ_CHANGED_BANDS,
+            "gain_db": [-EQ_GAIN_DB, EQ_GAIN_DB],
+            "q": 1.0,
+            "seed": job.seed,
+            "split_by": "singer for MIR-1K, song for MUSDB",
+        },
+        "examples": {
+            "train": summary.examples[0],
+            "validation": summary.examples[1],
+            "test": summary.examples[2],
+        },
+        "groups": splits.iter().map(|(g, s)| json!({"group": g, "split": s.name()})).collect::<Vec<_>>(),
+        "sources": summary.sources,
+        "skipped": summary.skipped,
+        "licences": licences,
+    });
+    std::fs::write(
+        dir.join("meta.json"),
+        serde_json::to_string_pretty(&meta).unwrap() + "\n",
+    )
+    .map_err(|e| format!("{}: {e}", dir.join("meta.json").display()))?;
+    debug_assert_eq!(BLOCK_LEN, 2 * MELS * BLOCK_FRAMES);
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_names_tell_the_singer() {
+        assert_eq!(mir1k_singer("abjones_1_01"), Some("abjones"));
+        assert_eq!(mir1k_singer("amy_10_3"), Some("amy"));
+        assert_eq!(mir1k_singer("vocals"), None);
+        assert_eq!(mir1k_singer("a_b_01"), None);
+        assert_eq!(mir1k_singer("x_1_2_3"), None);
+    }
+
+    #[test]
+    fn a_random_eq_changes_four_bands_within_15_db() {
+        let mut rng = Rng::new(3);
+        let mut seen = [false; 9];
+        for _ in 0..200 {
+            let g = random_eq(&mut rng);
+            assert_eq!(g.iter().filter(|x| **x != 0.0).count(), 4, "{g:?}");
+            assert!(g.iter().all(|x| x.abs() <= 15.0));
+            for (s, x) in seen.iter_mut().zip(g) {
+                *s |= x != 0.0;
+            }
+        }
+        assert!(seen.iter().all(|s| *s), "every band gets drawn");
+    }
+
+    #[test]
+    fn splits_keep_groups_whole_and_hold_out_shares_of_the_data() {
+        // two big singers and seventeen small ones, as in MIR-1K
+        let mut groups: Vec<(String, usize)> = vec![("big1".into(), 175), ("big2".into(), 175)];
+        groups.extend((0..17).map(|i| (format!("small{i}"), 2 + i % 5)));
+        let total: usize = groups.iter().map(|g| g.1).sum();
+        for seed in 0..20 {
+            let s = assign_splits(&groups, seed, 0.15, 0.15);
+            assert_eq!(s.len(), groups.len());
+            let size = |x: Split| -> usize {
+                s.iter()
+                    .filter(|(_, y)| *y == x)
+                    .map(|(n, _)| groups.iter().find(|g| &g.0 == n).unwrap().1)
+                    .sum()
+            };
+            for x in [Split::Test, Split::Validation] {
+                let share = size(x) as f64 / total as f64;
+                assert!(share > 0.0 && share <= 0.15, "seed {seed}: {x:?} {share}");
+            }
+            // the same seed, the same split, whatever order the groups came in
+            let mut reversed = groups.clone();
+            reversed.reverse();
+            let (mut a, mut b) = (s.clone(), assign_splits(&reversed, seed, 0.15, 0.15));
+            a.sort();
+            b.sort();
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn the_eq_is_the_chains_eq() {
+        let rate = engine::analysis::ANALYSIS_RATE as f32;
+        let vocal = engine::synth::vocal_line(rate, 2.0, 0.5, 4);
+        let mut gains = [0.0; 9];
+        gains[6] = 12.0; // 4 kHz
+        let out = apply_eq(&vocal, &gains);
+        // +12 dB at 4 kHz: louder overall, and flat where nothing was changed
+        let energy = |x: &[f32]| x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>();
+        assert!(energy(&out) > energy(&vocal));
+        let flat = apply_eq(&vocal, &[0.0; 9]);
+        let diff = flat
+            .iter()
+            .zip(&vocal)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(diff < 1e-5, "{diff}");
+    }
+}
