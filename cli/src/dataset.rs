@@ -21,6 +21,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use engine::ParamId;
 use engine::analysis::Track;
 use engine::analysis::cnn_features::{BLOCK_FRAMES, BLOCK_LEN, feature_blocks};
 use engine::analysis::mel::MELS;
@@ -37,23 +38,77 @@ pub const EQ_GAIN_DB: f32 = 15.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {
+    /// Self-supervised: random EQs on the vocal; targets the 9 gains.
     Eq,
+    /// The vocal-to-backing loudness difference the mix chose, LU.
+    Level,
+    /// The vocal's loudness range in the mix, LU.
+    Compression,
+    /// Self-supervised: our FDN with random settings on the vocal; targets the 10 settings.
+    Reverb,
 }
 
 impl Task {
+    pub const ALL: [Task; 4] = [Task::Eq, Task::Level, Task::Compression, Task::Reverb];
+
     pub fn name(self) -> &'static str {
         match self {
             Task::Eq => "eq",
+            Task::Level => "level",
+            Task::Compression => "compression",
+            Task::Reverb => "reverb",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Task> {
+        Task::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Whether the targets are a mixing decision the sources must carry (not made up here).
+    fn needs_mixing_decisions(self) -> bool {
+        matches!(self, Task::Level | Task::Compression)
+    }
+
+    /// Output names and the range each is normalised from (to [0, 1] in training).
+    pub fn outputs(self) -> Vec<(&'static str, f32, f32)> {
+        match self {
+            Task::Eq => EQ_BANDS
+                .iter()
+                .map(|(_, g, _)| (g.key(), -EQ_GAIN_DB, EQ_GAIN_DB))
+                .collect(),
+            Task::Level => vec![("vocal_minus_backing_lu", -20.0, 10.0)],
+            Task::Compression => vec![("vocal_loudness_range_lu", 0.0, 30.0)],
+            Task::Reverb => REVERB_DRAWS
+                .iter()
+                .map(|(id, lo, hi, _)| (id.key(), *lo, *hi))
+                .collect(),
         }
     }
 }
+
+/// The reverb settings a draw varies, and from where (logarithmic where the ear hears ratios).
+/// The FDN size stays at its default: it changes density, which the research did not predict.
+pub const REVERB_DRAWS: [(ParamId, f32, f32, bool); 10] = [
+    (ParamId::ReverbRoomSize, 1.0, 30.0, false),
+    (ParamId::ReverbTime, 0.3, 4.0, true),
+    (ParamId::ReverbFadeIn, 0.0, 1.5, false),
+    (ParamId::ReverbDryWet, 0.05, 0.5, false),
+    (ParamId::ReverbLowCutoff, 20.0, 500.0, true),
+    (ParamId::ReverbLowQ, 0.1, 0.9, false),
+    (ParamId::ReverbLowGain, -20.0, 6.0, false),
+    (ParamId::ReverbHighCutoff, 1000.0, 20000.0, true),
+    (ParamId::ReverbHighQ, 0.1, 0.9, false),
+    (ParamId::ReverbHighGain, -30.0, 4.0, false),
+];
 
 pub struct DatasetJob {
     pub input: PathBuf,
     pub out: PathBuf,
     pub task: Task,
-    /// Random EQs per source.
+    /// Random EQs or reverbs per source (the measured tasks have one example set per source).
     pub draws: usize,
+    /// Level and compression: also sources whose balance is not a mixing decision (MIR-1K).
+    pub include_unmixed: bool,
     pub seed: u64,
     /// Shares of the split groups (singers, songs) held out for validation and test.
     pub validation: f64,
@@ -165,8 +220,8 @@ pub fn find_sources(dir: &Path) -> Result<Vec<Source>, String> {
     Ok(out)
 }
 
-/// The vocal and the backing, mono at the analysis rate.
-fn load(source: &Source) -> Result<(Vec<f32>, Vec<f32>), String> {
+/// The vocal and the backing (mono at the analysis rate, and as they play in the mix).
+fn load(source: &Source) -> Result<(Track, Track), String> {
     match source.layout {
         Layout::Mir1k => {
             let (audio, _) = audio_io::read(&source.path)?;
@@ -180,7 +235,7 @@ fn load(source: &Source) -> Result<(Vec<f32>, Vec<f32>), String> {
             let rate = audio.sample_rate;
             let v = Track::from_channels(std::slice::from_ref(vocal), rate)?;
             let b = Track::from_channels(std::slice::from_ref(backing), rate)?;
-            Ok((v.mono, b.mono))
+            Ok((v, b))
         }
         Layout::Musdb => {
             let dir = &source.path;
@@ -211,7 +266,7 @@ fn load(source: &Source) -> Result<(Vec<f32>, Vec<f32>), String> {
             let rate = vocals.sample_rate;
             let v = Track::from_channels(&vocals.channels, rate)?;
             let b = Track::from_channels(&backing, rate)?;
-            Ok((v.mono, b.mono))
+            Ok((v, b))
         }
     }
 }
@@ -301,12 +356,109 @@ pub fn apply_eq(vocal: &[f32], gains: &[f32; 9]) -> Vec<f32> {
     l
 }
 
+/// One random reverb: each of [`REVERB_DRAWS`] uniform (or log-uniform) in its range.
+pub fn random_reverb(rng: &mut Rng) -> [f32; 10] {
+    REVERB_DRAWS.map(|(_, lo, hi, log)| {
+        let u = rng.uniform();
+        if log {
+            lo * (hi / lo).powf(u)
+        } else {
+            lo + (hi - lo) * u
+        }
+    })
+}
+
+/// The vocal through our reverb alone with `settings` (in [`REVERB_DRAWS`] order), folded to
+/// mono as the features take it.
+pub fn apply_reverb(vocal: &[f32], settings: &[f32; 10]) -> Vec<f32> {
+    let mut p = MixParams::default();
+    for stage in [Stage::Eq, Stage::Compressor, Stage::Level] {
+        p.set(stage.bypass(), 1.0);
+    }
+    for ((id, ..), v) in REVERB_DRAWS.iter().zip(settings) {
+        p.set(*id, *v);
+    }
+    let mut chain = VocalChain::new();
+    chain.set_params_immediate(&p);
+    chain
+        .prepare(engine::analysis::ANALYSIS_RATE as f32)
+        .expect("the analysis rate is supported");
+    let (mut l, mut r) = (vocal.to_vec(), vocal.to_vec());
+    chain.process_stereo(&mut l, &mut r);
+    l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect()
+}
+
+/// The vocal as the model sees it, and the targets for it.
+type Example = (Vec<f32>, Vec<f32>);
+
+/// A source's examples for `task`. `Err` says why the source gives none.
+fn examples(
+    task: Task,
+    job: &DatasetJob,
+    source: &Source,
+    vocal: &Track,
+    backing: &Track,
+) -> Result<Vec<Example>, String> {
+    let mut rng = Rng::new(hash(&source.id, job.seed));
+    Ok(match task {
+        Task::Eq => (0..job.draws)
+            .map(|_| {
+                let gains = random_eq(&mut rng);
+                (apply_eq(&vocal.mono, &gains), gains.to_vec())
+            })
+            .collect(),
+        Task::Reverb => (0..job.draws)
+            .map(|_| {
+                let settings = random_reverb(&mut rng);
+                (apply_reverb(&vocal.mono, &settings), settings.to_vec())
+            })
+            .collect(),
+        Task::Level => {
+            let (Some(v), Some(b)) = (
+                vocal.info.played.integrated(),
+                backing.info.played.integrated(),
+            ) else {
+                return Err("the vocal or the backing is silent".into());
+            };
+            vec![(vocal.mono.clone(), vec![(v - b) as f32])]
+        }
+        Task::Compression => {
+            let Some(range) = vocal.info.played.loudness_range() else {
+                return Err("the vocal is too short or silent for a loudness range".into());
+            };
+            vec![(vocal.mono.clone(), vec![range as f32])]
+        }
+    })
+}
+
 pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, String> {
     let sources = find_sources(&job.input)?;
     if sources.is_empty() {
         return Err(format!(
             "{}: no sources (MUSDB folders with vocals.wav and stems, or MIR-1K clips named singer_song_n)",
             job.input.display()
+        ));
+    }
+    // sources that cannot give this task's targets take no part in the split either
+    let mut summary = Summary::default();
+    let unmixed = |s: &Source| {
+        job.task.needs_mixing_decisions() && s.layout == Layout::Mir1k && !job.include_unmixed
+    };
+    let left_out = sources.iter().filter(|s| unmixed(s)).count();
+    if left_out > 0 {
+        say(format!(
+            "{left_out} MIR-1K clips left out: their vocal-to-backing balance is not a mixing decision (their channels were normalised); --include-unmixed takes them anyway"
+        ));
+        summary.skipped.push(format!(
+            "{left_out} MIR-1K clips: not a mixing decision (--include-unmixed takes them)"
+        ));
+    }
+    let sources: Vec<Source> = sources.into_iter().filter(|s| !unmixed(s)).collect();
+    if sources.is_empty() {
+        return Err(format!(
+            "{}: no sources that carry a mixing decision for the {} task (MUSDB song folders)",
+            job.input.display(),
+            job.task.name()
         ));
     }
     let mut groups: Vec<(String, usize)> = Vec::new();
@@ -337,9 +489,12 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
         create("blocks.tsv")?,
     );
     let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-    writeln!(index, "example\tsource\tgroup\tsplit\tdraw").map_err(io)?;
+    writeln!(
+        index,
+        "example\tsource\tgroup\tsplit\tdraw\tmixing_decision"
+    )
+    .map_err(io)?;
 
-    let mut summary = Summary::default();
     let mut example = 0usize;
     let mut layouts = Vec::new();
     for (k, source) in sources.iter().enumerate() {
@@ -356,23 +511,29 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
             layouts.push(source.layout);
         }
         let split = split_of(&source.group);
-        let mut rng = Rng::new(hash(&source.id, job.seed));
-        for draw in 0..job.draws {
-            let gains = random_eq(&mut rng);
-            let blocks = feature_blocks(&apply_eq(&vocal, &gains), Some(&backing));
+        let made = match examples(job.task, job, source, &vocal, &backing) {
+            Ok(x) => x,
+            Err(e) => {
+                summary.skipped.push(format!("{}: {e}", source.id));
+                continue;
+            }
+        };
+        for (draw, (heard, target)) in made.iter().enumerate() {
+            let blocks = feature_blocks(heard, Some(&backing.mono));
             for b in 0..blocks.len() {
                 for x in blocks.block(b) {
                     features.write_all(&x.to_le_bytes()).map_err(io)?;
                 }
-                for g in gains {
-                    targets.write_all(&g.to_le_bytes()).map_err(io)?;
+                for t in target {
+                    targets.write_all(&t.to_le_bytes()).map_err(io)?;
                 }
                 writeln!(
                     index,
-                    "{example}\t{}\t{}\t{}\t{draw}",
+                    "{example}\t{}\t{}\t{}\t{draw}\t{}",
                     source.id,
                     source.group,
-                    split.name()
+                    split.name(),
+                    source.layout == Layout::Musdb
                 )
                 .map_err(io)?;
                 summary.examples[split as usize] += 1;
@@ -414,16 +575,27 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
         "input_shape": [2, MELS, BLOCK_FRAMES],
         "input": "mel power spectrograms, 44.1 kHz, FFT 2048, hop 1024, 128 Slaney mel bands; channel 0 the vocal, 1 the backing; each channel of a block divided by its maximum; frames under the vocal-activity gate left out (engine::analysis::cnn_features)",
         "dtype": "float32, little-endian",
-        "outputs": EQ_BANDS.iter().map(|(_, g, _)| g.key()).collect::<Vec<_>>(),
-        "output_range": [-EQ_GAIN_DB, EQ_GAIN_DB],
-        "generation": {
-            "draws_per_source": job.draws,
-            "changed_bands": EQ_CHANGED_BANDS,
-            "gain_db": [-EQ_GAIN_DB, EQ_GAIN_DB],
-            "q": 1.0,
-            "seed": job.seed,
-            "split_by": "singer for MIR-1K, song for MUSDB",
+        "outputs": job.task.outputs().iter().map(|(n, lo, hi)| json!({"name": n, "min": lo, "max": hi})).collect::<Vec<_>>(),
+        "generation": match job.task {
+            Task::Eq => json!({
+                "kind": "self-supervised: random EQs on the vocal, rendered by engine's EQ",
+                "draws_per_source": job.draws,
+                "changed_bands": EQ_CHANGED_BANDS,
+                "gain_db": [-EQ_GAIN_DB, EQ_GAIN_DB],
+                "q": 1.0,
+            }),
+            Task::Reverb => json!({
+                "kind": "self-supervised: engine's FDN reverb with random settings on the vocal (uniform, log-uniform where marked)",
+                "draws_per_source": job.draws,
+                "ranges": REVERB_DRAWS.iter().map(|(id, lo, hi, log)| json!({"name": id.key(), "min": lo, "max": hi, "log": log})).collect::<Vec<_>>(),
+            }),
+            Task::Level | Task::Compression => json!({
+                "kind": "measured on the stems as they play in the mix (BS.1770 integrated loudness, EBU Tech 3342 loudness range)",
+                "include_unmixed": job.include_unmixed,
+            }),
         },
+        "seed": job.seed,
+        "split_by": "singer for MIR-1K, song for MUSDB",
         "examples": {
             "train": summary.examples[0],
             "validation": summary.examples[1],

@@ -83,10 +83,14 @@ enum Command {
         /// Where OUT/<task>/ goes (features.f32, targets.f32, blocks.tsv, meta.json)
         #[arg(long)]
         out: PathBuf,
-        /// What to make targets for (eq: self-supervised random EQs)
-        #[arg(long, default_value = "eq", value_parser = ["eq"])]
+        /// What to make targets for: eq and reverb (self-supervised: random EQs or reverbs on
+        /// the vocal), level and compression (measured on stems that carry a mixing decision)
+        #[arg(long, default_value = "eq", value_parser = ["eq", "level", "compression", "reverb"])]
         task: String,
-        /// Random EQs per source
+        /// Level and compression: also sources whose balance is not a mixing decision (MIR-1K)
+        #[arg(long)]
+        include_unmixed: bool,
+        /// Random EQs or reverbs per source
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
         draws: u32,
         /// Seed for the draws and the splits
@@ -283,7 +287,8 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Dataset {
             input,
             out,
-            task: _,
+            task,
+            include_unmixed,
             draws,
             seed,
             validation,
@@ -295,7 +300,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let job = DatasetJob {
                 input,
                 out,
-                task: Task::Eq,
+                task: Task::from_name(&task).expect("clap checked the name"),
+                include_unmixed,
                 draws: draws as usize,
                 seed,
                 validation,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use automix_tests::{TempDir, shared_audio, stderr, write_wav};
+use automix_tests::{TempDir, ebu_loudness, shared_audio, stderr, write_wav};
 use engine::synth::{backing_track, vocal_line};
 
 fn dataset(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
@@ -29,11 +29,10 @@ fn floats(path: &Path) -> Vec<f32> {
         .collect()
 }
 
-#[test]
-fn a_dataset_of_both_layouts_is_consistent_split_by_singer_and_song_and_reproducible() {
-    let dir = TempDir::new("dataset");
+/// Three MIR-1K singers with two clips each and two MUSDB songs; the MUSDB stems as written.
+fn stems(dir: &TempDir) -> (std::path::PathBuf, Vec<[Vec<Vec<f32>>; 2]>) {
     let input = dir.path("stems");
-    // MIR-1K: 16 kHz, backing left, vocal right; three singers
+    // MIR-1K: 16 kHz, backing left, vocal right
     std::fs::create_dir_all(input.join("mir1k")).unwrap();
     for (k, singer) in ["ann", "bob", "cid"].iter().enumerate() {
         for clip in 1..=2 {
@@ -45,17 +44,29 @@ fn a_dataset_of_both_layouts_is_consistent_split_by_singer_and_song_and_reproduc
         }
     }
     // MUSDB: a song folder with its stems (the mixture beside them is not a stem)
-    for song in ["Song A", "Song B"] {
+    let mut songs = Vec::new();
+    for (k, song) in ["Song A", "Song B"].iter().enumerate() {
         let d = input.join("musdb").join(song);
         std::fs::create_dir_all(&d).unwrap();
-        let v = vocal_line(44_100.0, 5.0, 0.4, song.len() as u64);
+        let v = vocal_line(44_100.0, 5.0, 0.2 + 0.3 * k as f32, 3 + k as u64);
         let [bl, br] = backing_track(44_100.0, 5.0, 120.0, 0.3, 7);
-        write_wav(&d.join("vocals.wav"), 44_100, &[v.clone(), v]);
+        write_wav(&d.join("vocals.wav"), 44_100, &[v.clone(), v.clone()]);
         write_wav(&d.join("drums.wav"), 44_100, &[bl.clone(), br.clone()]);
-        write_wav(&d.join("bass.wav"), 44_100, &[br, bl]);
+        write_wav(&d.join("bass.wav"), 44_100, &[br.clone(), bl.clone()]);
+        let backing: Vec<Vec<f32>> = vec![
+            bl.iter().zip(&br).map(|(a, b)| a + b).collect(),
+            br.iter().zip(&bl).map(|(a, b)| a + b).collect(),
+        ];
+        songs.push([vec![v.clone(), v], backing]);
     }
     std::fs::write(input.join("notes.txt"), "not audio").unwrap();
+    (input, songs)
+}
 
+#[test]
+fn a_dataset_of_both_layouts_is_consistent_split_by_singer_and_song_and_reproducible() {
+    let dir = TempDir::new("dataset");
+    let (input, _) = stems(&dir);
     let out = dir.path("data");
     let o = dataset(&input, &out, &["--draws", "3", "--seed", "5"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -167,4 +178,81 @@ fn the_musdb_preview_stems_make_examples() {
     // 6.8 s of singing and playing: a few blocks per draw
     let train = meta["examples"]["train"].as_u64().unwrap();
     assert!(train >= 4, "{meta}");
+}
+
+#[test]
+fn level_targets_are_the_measured_balance_of_stems_that_carry_a_mixing_decision() {
+    let dir = TempDir::new("dataset-level");
+    let (input, songs) = stems(&dir);
+    let o = dataset(&input, &dir.path("data"), &["--task", "level"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("6 MIR-1K clips left out"),
+        "{}",
+        stderr(&o)
+    );
+    let level = dir.path("data/level");
+    let index = std::fs::read_to_string(level.join("blocks.tsv")).unwrap();
+    let targets = floats(&level.join("targets.f32"));
+    let rows: Vec<&str> = index.lines().skip(1).collect();
+    assert_eq!(rows.len(), targets.len());
+    for (k, song) in ["musdb/Song A", "musdb/Song B"].iter().enumerate() {
+        // measured independently of the engine, by the ebur128 crate
+        let (v, _) = ebu_loudness(44_100, &songs[k][0]);
+        let (b, _) = ebu_loudness(44_100, &songs[k][1]);
+        let mine: Vec<f32> = rows
+            .iter()
+            .zip(&targets)
+            .filter(|(r, _)| r.split('\t').nth(1) == Some(song))
+            .map(|(_, t)| *t)
+            .collect();
+        assert!(!mine.is_empty(), "{song}");
+        for t in mine {
+            assert!(
+                ((t as f64) - (v - b)).abs() < 0.05,
+                "{song}: {t} vs {}",
+                v - b
+            );
+        }
+        assert!(rows.iter().all(|r| r.ends_with("\ttrue")));
+    }
+    // with the clips taken anyway, MIR-1K's rows say they are no mixing decision
+    let o = dataset(
+        &input,
+        &dir.path("all"),
+        &["--task", "level", "--include-unmixed"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let index = std::fs::read_to_string(dir.path("all/level/blocks.tsv")).unwrap();
+    assert!(
+        index
+            .lines()
+            .any(|l| l.contains("mir1k/") && l.ends_with("\tfalse"))
+    );
+}
+
+#[test]
+fn reverb_targets_are_the_ten_settings_drawn_within_their_ranges() {
+    let dir = TempDir::new("dataset-reverb");
+    let (input, _) = stems(&dir);
+    let o = dataset(
+        &input,
+        &dir.path("data"),
+        &["--task", "reverb", "--draws", "2"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let reverb = dir.path("data/reverb");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reverb.join("meta.json")).unwrap()).unwrap();
+    let outputs = meta["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 10);
+    let targets = floats(&reverb.join("targets.f32"));
+    assert!(!targets.is_empty());
+    for row in targets.chunks_exact(10) {
+        for (t, o) in row.iter().zip(outputs) {
+            let (lo, hi) = (o["min"].as_f64().unwrap(), o["max"].as_f64().unwrap());
+            assert!((lo..=hi).contains(&(*t as f64)), "{}: {t}", o["name"]);
+        }
+    }
+    assert_eq!(outputs[1]["name"], "reverb_time_s");
 }
