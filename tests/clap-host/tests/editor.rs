@@ -92,8 +92,9 @@ fn run_editor(display: &Display, plugin: &Path, scale: &str, out: &Path) -> Stri
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         o.status.success(),
-        "clap-editor {} at {scale}: {stdout}\n{}",
+        "clap-editor {} at {scale}: {:?}\n{stdout}\n{}",
         plugin.display(),
+        o.status,
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(stdout.ends_with("ok\n"), "{stdout}");

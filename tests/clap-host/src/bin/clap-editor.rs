@@ -160,8 +160,14 @@ fn main() -> Result<(), String> {
     println!("{} written ({w}x{h}, {distinct} colours)", out.display());
 
     p.close_editor();
+    // baseview ends the editor's X11 thread asynchronously after destroy; a host that unloaded
+    // the library at that very moment would pull the code from under it (CI saw a crash at exit
+    // once, after "ok"), so this host lets the editor finish closing first
+    std::thread::sleep(std::time::Duration::from_millis(500));
     conn.destroy_window(window).map_err(|e| e.to_string())?;
     conn.flush().map_err(|e| e.to_string())?;
+    // the instance goes, then the library: anything that crashes there shows as no "ok"
+    drop(p);
     println!("ok");
     Ok(())
 }
