@@ -17,9 +17,6 @@
 //! about +2.5 %, and with the worker analysing concurrently +5–9 % in all on the 2-core test
 //! machine, the rest being the worker's work slowing the audio thread through shared caches.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 /// Frames per chunk (about 21 ms at 48 kHz).
 pub const CHUNK_FRAMES: usize = 1024;
 /// Vocal left and right, backing left and right, in that order, each a plane of
@@ -85,11 +82,9 @@ pub struct CaptureSender {
     on: bool,
     /// A mark the full ring could not take yet; sent before any more audio.
     pending: Option<Mark>,
-    /// Frames lost so far (audio-thread owned), and as of the last edge.
+    /// Frames lost so far, and as of the last edge (the chunks carry them to the worker).
     lost: u64,
     lost_at_edge: u64,
-    /// The same total, for anyone to read.
-    lost_frames: Arc<AtomicU64>,
 }
 
 /// What the host says about the block.
@@ -102,8 +97,14 @@ pub struct BlockInfo {
     pub tempo: Option<f64>,
 }
 
+impl Default for CaptureSender {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl CaptureSender {
-    pub fn new(lost_frames: Arc<AtomicU64>) -> Self {
+    pub fn new() -> Self {
         CaptureSender {
             producer: None,
             staging: Box::new(Chunk::mark(Mark::Audio, 0.0)),
@@ -112,8 +113,12 @@ impl CaptureSender {
             pending: None,
             lost: 0,
             lost_at_edge: 0,
-            lost_frames,
         }
+    }
+
+    /// Frames lost so far.
+    pub fn lost(&self) -> u64 {
+        self.lost
     }
 
     /// A new ring for a new activation (main thread; allocates). Returns the worker's end.
@@ -216,7 +221,6 @@ impl CaptureSender {
 
     fn add_lost(&mut self, frames: usize) {
         self.lost += frames as u64;
-        self.lost_frames.store(self.lost, Ordering::Relaxed);
     }
 }
 
@@ -261,8 +265,7 @@ mod tests {
 
     #[test]
     fn a_pass_is_its_marks_around_exactly_the_audio_played_between_them() {
-        let lost = Arc::new(AtomicU64::new(0));
-        let mut tx = CaptureSender::new(lost.clone());
+        let mut tx = CaptureSender::new();
         let mut rx = tx.open(48_000.0, false);
         let l: Vec<f32> = (0..150).map(|i| i as f32).collect();
         let r: Vec<f32> = (0..150).map(|i| -(i as f32)).collect();
@@ -287,13 +290,12 @@ mod tests {
         assert_eq!(&audio.channel(2)[150..], &[0.0; 7]);
         assert_eq!(&audio.channel(3)[150..], &[0.0; 7]);
         assert_eq!(chunks[1].tempo, 120.0);
-        assert_eq!(lost.load(Ordering::Relaxed), 0);
+        assert_eq!(tx.lost(), 0);
     }
 
     #[test]
     fn a_full_ring_loses_audio_and_counts_it_but_never_a_mark() {
-        let lost = Arc::new(AtomicU64::new(0));
-        let mut tx = CaptureSender::new(lost.clone());
+        let mut tx = CaptureSender::new();
         let mut rx = tx.open(2048.0, false); // the smallest ring: 4 chunks
         let x = vec![0.5f32; 64];
         let per_chunk = CHUNK_FRAMES / 64;
@@ -301,7 +303,7 @@ mod tests {
         for _ in 0..4 * per_chunk {
             tx.block(info(true, true), [&x, &x], None);
         }
-        assert_eq!(lost.load(Ordering::Relaxed), CHUNK_FRAMES as u64);
+        assert_eq!(tx.lost(), CHUNK_FRAMES as u64);
         tx.block(info(false, true), [&x, &x], None); // full: the stop waits
         assert_eq!(rx.pop().unwrap().mark, Mark::Start);
         tx.block(info(false, true), [&x, &x], None); // now it goes in
@@ -312,8 +314,7 @@ mod tests {
 
     #[test]
     fn a_new_activation_sends_what_was_staged_to_the_old_ring() {
-        let lost = Arc::new(AtomicU64::new(0));
-        let mut tx = CaptureSender::new(lost.clone());
+        let mut tx = CaptureSender::new();
         let mut old = tx.open(48_000.0, false);
         let x = vec![0.5f32; 100];
         tx.block(info(true, true), [&x, &x], None);
@@ -326,8 +327,7 @@ mod tests {
 
     #[test]
     fn offline_a_full_ring_waits_for_the_worker_and_loses_nothing() {
-        let lost = Arc::new(AtomicU64::new(0));
-        let mut tx = CaptureSender::new(lost.clone());
+        let mut tx = CaptureSender::new();
         let mut rx = tx.open(2048.0, true); // 4 chunks, for 101 blocks of audio
         let worker = std::thread::spawn(move || {
             let (mut frames, mut marks) = (0, Vec::new());
@@ -349,6 +349,6 @@ mod tests {
         let (frames, marks) = worker.join().unwrap();
         assert_eq!(frames, 36 + 100 * 64);
         assert_eq!(marks, [Mark::Start, Mark::Stop]);
-        assert_eq!(lost.load(Ordering::Relaxed), 0);
+        assert_eq!(tx.lost(), 0);
     }
 }

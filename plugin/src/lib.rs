@@ -60,7 +60,7 @@ impl Default for VocalAutomix {
     fn default() -> Self {
         let shared = Arc::new(Shared::default());
         VocalAutomix {
-            capture: CaptureSender::new(shared.lost_frames.clone()),
+            capture: CaptureSender::new(),
             shared,
             worker: None,
             params: Arc::new(AutomixParams::default()),
@@ -230,11 +230,12 @@ impl Plugin for VocalAutomix {
                     }
                     let r = &mut self.scratch[..n];
                     self.chain.process_mono(block, r);
-                    for (x, y) in block.iter_mut().zip(r.iter_mut()) {
+                    for (x, y) in block.iter_mut().zip(r.iter()) {
                         *x = 0.5 * (*x + *y);
-                        *y = *x;
                     }
                     if matching {
+                        // A/B works on a pair: the folded channel twice
+                        r.copy_from_slice(block);
                         self.ab.process([dry, dry], [block, r], unprocessed);
                     }
                 }

@@ -3,7 +3,7 @@
 //! applied, and the values from before the last one (for revert).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicBool;
 
 use atomic_float::AtomicF32;
 use engine::MixParams;
@@ -81,8 +81,6 @@ pub struct Shared {
     pub shutdown: AtomicBool,
     /// A new ring from `activate()` for the worker, with its sample rate.
     pub new_ring: Mutex<Option<(Receiver, f32)>>,
-    /// Frames the audio thread could not hand over (the ring was full).
-    pub lost_frames: Arc<AtomicU64>,
     pub to_apply: Mutex<Option<Arc<MixSuggestion>>>,
     /// The values before the last applied suggestion.
     pub before: Mutex<Option<MixParams>>,
