@@ -339,21 +339,28 @@ pub fn random_eq(rng: &mut Rng) -> [f32; 9] {
 /// The vocal through our EQ alone with `gains` (Q 1), as the chain renders it.
 pub fn apply_eq(vocal: &[f32], gains: &[f32; 9]) -> Vec<f32> {
     let mut p = MixParams::default();
-    for stage in [Stage::Compressor, Stage::Reverb, Stage::Level] {
-        p.set(stage.bypass(), 1.0);
-    }
     for ((_, gain, q), g) in EQ_BANDS.iter().zip(gains) {
         p.set(*gain, *g);
         p.set(*q, 1.0);
     }
+    // the EQ treats both sides alike: one is the result
+    render_alone(vocal, Stage::Eq, &mut p).0
+}
+
+/// The mono vocal, on both sides, through `stage` alone of the chain with `p` (the other stages
+/// bypassed here), at the analysis rate; the two output channels.
+fn render_alone(vocal: &[f32], stage: Stage, p: &mut MixParams) -> (Vec<f32>, Vec<f32>) {
+    for other in Stage::ALL.into_iter().filter(|s| *s != stage) {
+        p.set(other.bypass(), 1.0);
+    }
     let mut chain = VocalChain::new();
-    chain.set_params_immediate(&p);
+    chain.set_params_immediate(p);
     chain
         .prepare(engine::analysis::ANALYSIS_RATE as f32)
         .expect("the analysis rate is supported");
     let (mut l, mut r) = (vocal.to_vec(), vocal.to_vec());
     chain.process_stereo(&mut l, &mut r);
-    l
+    (l, r)
 }
 
 /// One random reverb: each of [`REVERB_DRAWS`] uniform (or log-uniform) in its range.
@@ -372,19 +379,10 @@ pub fn random_reverb(rng: &mut Rng) -> [f32; 10] {
 /// mono as the features take it.
 pub fn apply_reverb(vocal: &[f32], settings: &[f32; 10]) -> Vec<f32> {
     let mut p = MixParams::default();
-    for stage in [Stage::Eq, Stage::Compressor, Stage::Level] {
-        p.set(stage.bypass(), 1.0);
-    }
     for ((id, ..), v) in REVERB_DRAWS.iter().zip(settings) {
         p.set(*id, *v);
     }
-    let mut chain = VocalChain::new();
-    chain.set_params_immediate(&p);
-    chain
-        .prepare(engine::analysis::ANALYSIS_RATE as f32)
-        .expect("the analysis rate is supported");
-    let (mut l, mut r) = (vocal.to_vec(), vocal.to_vec());
-    chain.process_stereo(&mut l, &mut r);
+    let (l, r) = render_alone(vocal, Stage::Reverb, &mut p);
     l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect()
 }
 
