@@ -7,8 +7,11 @@
 //! two cannot drift apart.
 //!
 //! Choices the paper leaves open, and what is used:
-//! - Values are mel *power*, linear (the paper normalises each channel "to its maximum", which
-//!   only makes sense for non-negative values).
+//! - Values are mel power in decibels under the block channel's maximum, 80 dB of range mapped
+//!   onto 0..=1 ([`scaled`]): the maximum is 1, as the paper's "normalised to its maximum" has it.
+//!   Linear power was tried first: with most of a vocal's spectrum 30–60 dB under its peak, the
+//!   values the EQ model must read were all near 0, and it learned no better than predicting
+//!   the mean (`models/models.json` history in docs/cnn.md).
 //! - Quiet vocal: the paper removes frames whose vocal loudness is under −30 dB. That absolute
 //!   level would discard most of a quietly recorded vocal, so frames are kept by the rules'
 //!   vocal-activity gate instead: 20 LU under the vocal's own integrated loudness
@@ -20,6 +23,9 @@ use super::loudness::Blocks;
 use super::mel::MELS;
 use super::spectrum::{Analyser, Frames};
 use super::{ANALYSIS_RATE, GATE_RELATIVE_LU};
+
+/// The range below a block's maximum that the input keeps, dB (quieter is 0).
+pub const RANGE_DB: f32 = 80.0;
 
 /// Frames per block.
 pub const BLOCK_FRAMES: usize = 64;
@@ -90,11 +96,21 @@ pub fn blocks_of_frames(vocal: &[f32], vf: &Frames, bf: Option<&Frames>) -> Feat
         for channel in [v, b] {
             let max = channel.iter().fold(0.0f32, |a, x| a.max(*x));
             if max > 0.0 {
-                channel.iter_mut().for_each(|x| *x /= max);
+                channel.iter_mut().for_each(|x| *x = scaled(*x / max));
             }
         }
     }
     out
+}
+
+/// A power relative to the block's maximum (0..=1) to the network's scale: decibels under the
+/// maximum, [`RANGE_DB`] of them mapped linearly onto 0..=1 (the maximum is 1, as the paper's
+/// normalisation has it; anything 80 dB under it or silent is 0).
+pub fn scaled(relative_power: f32) -> f32 {
+    if relative_power <= 0.0 {
+        return 0.0;
+    }
+    (1.0 + 10.0 * relative_power.log10() / RANGE_DB).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -179,6 +195,37 @@ mod tests {
             }
             assert!(b[MELS * BLOCK_FRAMES..].iter().all(|x| *x == 0.0));
         }
+    }
+
+    #[test]
+    fn values_are_decibels_under_the_maximum_over_80_db() {
+        assert_eq!(scaled(1.0), 1.0);
+        assert!(
+            (scaled(1e-4) - 0.5).abs() < 1e-6,
+            "40 dB under: {}",
+            scaled(1e-4)
+        );
+        assert_eq!(scaled(1e-9), 0.0);
+        assert_eq!(scaled(0.0), 0.0);
+        // in a block: the backing drops by 40 dB (amplitude / 100) at 2.2 s, inside the second
+        // block (1.49–2.97 s): its later frames sit at 0.5 where the loud ones are at 1
+        let vocal = tone(4.0, 1000.0, 0.3);
+        let mut backing = tone(4.0, 1000.0, 0.3);
+        backing[(2.2 * RATE) as usize..]
+            .iter_mut()
+            .for_each(|x| *x *= 0.01);
+        let f = feature_blocks(&vocal, Some(&backing));
+        let (b, m) = (f.block(1), band_of(1000.0));
+        assert!(
+            (at(b, 1, m, 5) - 1.0).abs() < 0.01,
+            "loud: {}",
+            at(b, 1, m, 5)
+        );
+        assert!(
+            (at(b, 1, m, 60) - 0.5).abs() < 0.01,
+            "40 dB under: {}",
+            at(b, 1, m, 60)
+        );
     }
 
     #[test]
