@@ -2,6 +2,7 @@
 # Sets Vocal Automix up on this machine and runs the demo:
 #   - the IEM plug-ins and a Python for the reference comparisons (Debian/Ubuntu, when this runs as
 #     root or with sudo; elsewhere those tests skip and say so),
+#   - target/training-venv, the Python that trains the CNN assistant and runs its tests,
 #   - a release build of the `automix` command line,
 #   - `automix demo`, which synthesises a sung line and a backing and mixes them.
 # Safe to run again: every step checks what is already there.
@@ -50,6 +51,12 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, 
   else
     echo "could not make $venv: the IEM comparison tests will skip and say so"
   fi
+fi
+
+# The CNN assistant's training package and its tests (torch, onnx, onnxruntime, pytest): about
+# 5 GB, because PyPI's Linux torch brings NVIDIA's CUDA wheels; nothing uses a GPU.
+if ! scripts/training-venv.sh >/dev/null; then
+  echo "could not make target/training-venv: the training package's tests will skip and say so"
 fi
 
 say "building automix (release)"

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use automix::analyze::{AnalyzeJob, suggest};
 use automix::audio_io;
+use engine::analysis::Engine;
 
 const SECONDS: usize = 180;
 const RATE: u32 = 44_100;
@@ -201,6 +202,7 @@ fn bench_pair(label: &str, vocal: &Path, backing: &Path) {
         vocal: vocal.to_path_buf(),
         backing: Some(backing.to_path_buf()),
         tempo_bpm: None,
+        engine: Engine::Rules,
     };
     let mut passes = 0;
     for _ in 0..RUNS {

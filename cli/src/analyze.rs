@@ -3,9 +3,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use engine::analysis::cnn::CnnModels;
+
 use engine::ParamId;
-use engine::analysis::suggestion::{SearchOutcome, TempoSource};
-use engine::analysis::{AnalysisInput, MixSuggestion, Step, Track, analyze};
+use engine::analysis::suggestion::{Decider, SearchOutcome, TempoSource};
+use engine::analysis::{AnalysisInput, Engine, MixSuggestion, Step, Track, analyze};
 
 use crate::audio_io;
 use crate::progress::Progress;
@@ -16,6 +18,7 @@ pub struct AnalyzeJob {
     pub vocal: PathBuf,
     pub backing: Option<PathBuf>,
     pub tempo_bpm: Option<f64>,
+    pub engine: Engine,
 }
 
 /// Decodes one input straight into an analysis track, passing on what the decoder noticed.
@@ -44,6 +47,8 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
             vocal: &vocal,
             backing: backing.as_ref(),
             tempo_bpm: job.tempo_bpm,
+            engine: job.engine,
+            models: (job.engine != Engine::Rules).then(CnnModels::shared),
         },
         &mut |step: Step, fraction| {
             bar.set_message(step.label());
@@ -92,6 +97,22 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
             );
         };
     let _ = writeln!(o, "Vocal Automix suggestion ({} engine)", s.engine);
+    if let Some(c) = &s.cnn {
+        let who = |d: Decider| match d {
+            Decider::Rules => "rules",
+            Decider::Cnn => "CNN",
+        };
+        let _ = writeln!(
+            o,
+            "decided  EQ by {}, compressor by {}, reverb by {}, level by {} (CNNs on {}, models {})",
+            who(s.stages.eq),
+            who(s.stages.compressor),
+            who(s.stages.reverb),
+            who(s.stages.level),
+            c.backend,
+            c.models
+        );
+    }
     input(&mut o, "vocal", vocal, &s.inputs.vocal);
     if let (Some(path), Some(r)) = (backing, &s.inputs.backing) {
         input(&mut o, "backing", path, r);
@@ -208,6 +229,10 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
 pub fn run(job: &AnalyzeJob, json: bool, warn: &mut dyn FnMut(String)) -> Result<(), String> {
     let s = suggest(job, warn)?;
     if json {
+        // the JSON carries them too; the terminal shows them whatever reads stdout
+        for w in &s.warnings {
+            warn(w.message.clone());
+        }
         println!("{}", s.to_json());
     } else {
         print!("{}", table(&s, &job.vocal, job.backing.as_deref()));

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use engine::ParamId;
-use engine::analysis::MixSuggestion;
 use engine::analysis::suggestion::TempoSource;
+use engine::analysis::{Engine, MixSuggestion};
 use indicatif::MultiProgress;
 
 use crate::analyze::AnalyzeJob;
@@ -106,6 +106,7 @@ pub struct BatchJob {
     pub out_dir: Option<PathBuf>,
     pub jobs: Option<usize>,
     pub tempo_bpm: Option<f64>,
+    pub engine: Engine,
 }
 
 pub fn run(
@@ -161,6 +162,7 @@ pub fn run(
                             vocal: pair.vocal.clone(),
                             backing: Some(pair.backing.clone()),
                             tempo_bpm: job.tempo_bpm,
+                            engine: job.engine,
                         },
                         mix_out: out_dir.join(format!("{}.mix.wav", pair.name)),
                         vocal_out: Some(out_dir.join(format!("{}.vocal.wav", pair.name))),

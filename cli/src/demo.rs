@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use engine::analysis::Engine;
 use engine::synth::{backing_track, vocal_line};
 
 use crate::analyze::{self, AnalyzeJob};
@@ -48,6 +49,7 @@ pub fn run(
             vocal: path("vocal_dry.wav"),
             backing: Some(path("backing.wav")),
             tempo_bpm: None,
+            engine: Engine::Rules,
         },
         mix_out: path("mix.wav"),
         vocal_out: Some(path("vocal_mixed.wav")),

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod dataset;
 pub mod demo;
 pub mod mix;
+pub mod models;
 pub mod param_file;
 pub mod progress;
 pub mod render;

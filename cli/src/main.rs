@@ -4,6 +4,7 @@ use automix::analyze::{self, AnalyzeJob};
 use automix::batch::{self, BatchJob};
 use automix::dataset::{self, DatasetJob, Task};
 use automix::mix::{self, MixJob};
+use automix::models::{self, ModelsJob};
 use automix::{demo, param_file, render};
 
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use engine::PARAMS;
+use engine::analysis::Engine;
 use engine::params::Kind;
 
 #[derive(Parser)]
@@ -41,6 +43,11 @@ enum Command {
         /// Print the suggestion as JSON
         #[arg(long)]
         json: bool,
+        /// Who decides each stage: rules (the research's rule-based assistant), cnn (its CNNs,
+        /// the rules where a model cannot answer), auto (per stage, the CNN only where it beat
+        /// the dataset mean on held-out songs in models.json)
+        #[arg(long, default_value = "rules", value_parser = ["rules", "cnn", "auto"])]
+        engine: String,
     },
     /// Analyze, then render the processed vocal and the full mix with the suggestion
     Mix {
@@ -59,6 +66,11 @@ enum Command {
         suggestion_out: Option<PathBuf>,
         #[arg(long, value_parser = tempo_bpm)]
         tempo: Option<f64>,
+        /// Who decides each stage: rules (the research's rule-based assistant), cnn (its CNNs,
+        /// the rules where a model cannot answer), auto (per stage, the CNN only where it beat
+        /// the dataset mean on held-out songs in models.json)
+        #[arg(long, default_value = "rules", value_parser = ["rules", "cnn", "auto"])]
+        engine: String,
     },
     /// Mix every vocal/backing pair in a folder (song_vocal.wav + song_backing.wav), in parallel,
     /// and write one summary
@@ -74,6 +86,11 @@ enum Command {
         /// One tempo for every song (otherwise each is estimated)
         #[arg(long, value_parser = tempo_bpm)]
         tempo: Option<f64>,
+        /// Who decides each stage: rules (the research's rule-based assistant), cnn (its CNNs,
+        /// the rules where a model cannot answer), auto (per stage, the CNN only where it beat
+        /// the dataset mean on held-out songs in models.json)
+        #[arg(long, default_value = "rules", value_parser = ["rules", "cnn", "auto"])]
+        engine: String,
     },
     /// Training data for the CNN assistant from a folder of stems (MUSDB18-HQ song folders, or
     /// MIR-1K clips with the backing left and the vocal right): feature blocks and targets
@@ -102,6 +119,22 @@ enum Command {
         /// Share held out for the final test
         #[arg(long, default_value_t = 0.15, value_parser = share)]
         test: f64,
+    },
+    /// The CNN models the assistant would use (built in, or a folder of retrained ones), their
+    /// held-out figures and the backend that runs them
+    Models {
+        /// A folder with models.json and its .onnx files (default: $VOCAL_AUTOMIX_MODELS, the
+        /// user folder, or the built-in models)
+        #[arg(long)]
+        folder: Option<PathBuf>,
+        /// Run one model (eq, compression, reverb, level) on feature blocks saved as
+        /// `automix dataset` saves them, and write its raw outputs (float32) to --out
+        #[arg(long, requires_all = ["features", "out"])]
+        predict: Option<String>,
+        #[arg(long)]
+        features: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Render a vocal through EQ → compressor → reverb → level with the parameters given
     Render {
@@ -216,11 +249,13 @@ fn run(cli: Cli) -> Result<(), String> {
             backing,
             tempo,
             json,
+            engine,
         } => analyze::run(
             &AnalyzeJob {
                 vocal,
                 backing,
                 tempo_bpm: tempo,
+                engine: engine_named(&engine),
             },
             json,
             &mut warn,
@@ -232,12 +267,14 @@ fn run(cli: Cli) -> Result<(), String> {
             vocal_out,
             suggestion_out,
             tempo,
+            engine,
         } => {
             let job = MixJob {
                 analyze: AnalyzeJob {
                     vocal,
                     backing: Some(backing),
                     tempo_bpm: tempo,
+                    engine: engine_named(&engine),
                 },
                 mix_out: out,
                 vocal_out,
@@ -255,12 +292,14 @@ fn run(cli: Cli) -> Result<(), String> {
             out_dir,
             jobs,
             tempo,
+            engine,
         } => batch::run(
             &BatchJob {
                 dir,
                 out_dir,
                 jobs: jobs.map(usize::from),
                 tempo_bpm: tempo,
+                engine: engine_named(&engine),
             },
             &mut warn,
             &mut say,
@@ -284,6 +323,24 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             render::run(&job, &mut warn, &mut say)
         }
+        Command::Models {
+            folder,
+            predict,
+            features,
+            out,
+        } => models::run(
+            &ModelsJob {
+                folder,
+                predict: predict.map(|t| {
+                    (
+                        t,
+                        features.expect("clap requires it"),
+                        out.expect("clap requires it"),
+                    )
+                }),
+            },
+            &mut say,
+        ),
         Command::Dataset {
             input,
             out,
@@ -346,4 +403,8 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn engine_named(name: &str) -> Engine {
+    Engine::from_name(name).expect("clap checked the name")
 }

@@ -5,7 +5,7 @@ use engine::analysis::level_balance;
 use engine::analysis::loudness::Blocks;
 use engine::analysis::suggestion::{SearchOutcome, TempoSource};
 use engine::analysis::{
-    ANALYSIS_RATE, AnalysisError, AnalysisInput, MixSuggestion, Step, Track, analyze, tempo,
+    ANALYSIS_RATE, AnalysisError, AnalysisInput, Engine, MixSuggestion, Step, Track, analyze, tempo,
 };
 use engine::params::{EQ_BANDS, Kind, PARAMS};
 use engine::synth::{Rng, backing_track, vocal_line};
@@ -23,6 +23,8 @@ fn run(vocal: &Track, backing: Option<&Track>, tempo: Option<f64>) -> MixSuggest
             vocal,
             backing,
             tempo_bpm: tempo,
+            engine: Engine::Rules,
+            models: None,
         },
         &mut |_, _| true,
     )
@@ -279,7 +281,7 @@ fn the_bisection_finds_the_step_the_papers_walk_finds() {
     let mut steps_seen = Vec::new();
     for (i, x) in cases.iter().enumerate() {
         let blocks = Blocks::of_mono(x, SR);
-        let found = compression_search::search(x, SR, &blocks, &base, &mut |_| true)
+        let found = compression_search::search(x, SR, &blocks, &base, TARGET_LU, &mut |_| true)
             .expect("not cancelled");
         let (walked, ranges) = compression_search::walk(x, SR, &base);
         println!(
@@ -346,6 +348,8 @@ fn bad_and_odd_inputs_give_a_result_or_one_clear_error() {
             vocal: &silent,
             backing: None,
             tempo_bpm: None,
+            engine: Engine::Rules,
+            models: None,
         },
         &mut |_, _| true,
     )
@@ -359,7 +363,9 @@ fn bad_and_odd_inputs_give_a_result_or_one_clear_error() {
             &AnalysisInput {
                 vocal: &tiny,
                 backing: None,
-                tempo_bpm: None
+                tempo_bpm: None,
+                engine: Engine::Rules,
+                models: None
             },
             &mut |_, _| true
         ),
@@ -432,6 +438,8 @@ fn a_cancelled_analysis_stops_with_cancelled() {
                 vocal: &vocal,
                 backing: None,
                 tempo_bpm: None,
+                engine: Engine::Rules,
+                models: None,
             },
             &mut |step, _| step != stop_at,
         );

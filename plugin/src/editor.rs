@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use egui::{self, Color32, RichText};
 use engine::ParamId;
+use engine::analysis::Engine;
+use engine::analysis::suggestion::Decider;
 use engine::params::{PARAMS, ParamSpec, Stage};
 use nice_plug::context::gui::{GuiContext, ParamSetter};
 use nice_plug::editor::ResizeHint;
@@ -151,6 +153,24 @@ impl AutomixEditor {
                 self.shared.unprocessed.store(unprocessed, Ordering::Relaxed);
             }
 
+            let engine = self.params.engine();
+            egui::ComboBox::from_id_salt("engine")
+                .selected_text(format!("Engine: {}", engine.label()))
+                .show_ui(ui, |ui| {
+                    for e in Engine::ALL {
+                        let hint = match e {
+                            Engine::Rules => "The research's rules for every stage",
+                            Engine::Cnn => "The CNNs for every stage (the rules where a model cannot answer)",
+                            Engine::Auto => "Per stage, the CNN only where it beat the dataset mean on held-out songs",
+                        };
+                        if ui.selectable_label(e == engine, e.label()).on_hover_text(hint).clicked() {
+                            self.params.set_engine(setter, e);
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Who decides each stage at the next Analyze & Mix");
+
             let can_revert = self.shared.before.lock().is_some();
             if ui
                 .add_enabled(can_revert, egui::Button::new("Revert"))
@@ -248,6 +268,21 @@ impl AutomixEditor {
                 ui.label(RichText::new(title).strong().size(15.0));
                 for spec in &bypass {
                     self.toggle(ui, setter, spec.id, "Bypass");
+                }
+                // who decided this stage at the last analysis (the suggestion records it)
+                if let Some(s) = suggestion {
+                    let d = match stage {
+                        Stage::Eq => s.stages.eq,
+                        Stage::Compressor => s.stages.compressor,
+                        Stage::Reverb => s.stages.reverb,
+                        Stage::Level => s.stages.level,
+                    };
+                    let by = match d {
+                        Decider::Rules => "by the rules",
+                        Decider::Cnn => "by the CNN",
+                    };
+                    ui.label(RichText::new(by).weak())
+                        .on_hover_text("Which engine decided this stage at the last Analyze & Mix");
                 }
             });
             if let Some(reason) = reason {

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use engine::analysis::Engine;
 use engine::params::{Kind, PARAMS, ParamSpec, Scale};
 use engine::{MixParams, ParamId};
 use nice_plug::prelude::*;
@@ -28,11 +29,16 @@ pub struct AutomixParams {
     /// can be automated; turning it off ends the pass (the plug-in turns it off itself when it
     /// stops listening on its own). Not a mix setting, so not in the engine's table.
     analyze: BoolParam,
+    /// Who decides each stage when Analyze & Mix runs: Rules, CNN or Auto
+    /// (`engine::analysis::Engine`). Saved with the project like any parameter.
+    engine: IntParam,
 }
 
 /// The plug-in's own controls beside the mix parameters: (stable key, name, group).
 pub const ANALYZE_KEY: &str = "analyze_mix";
 const ANALYZE_NAME: &str = "Analyze & Mix";
+pub const ENGINE_KEY: &str = "assistant_engine";
+const ENGINE_NAME: &str = "Assistant Engine";
 const ASSISTANT_GROUP: &str = "Assistant";
 
 fn float_param(spec: &'static ParamSpec) -> FloatParam {
@@ -104,8 +110,28 @@ impl Default for AutomixParams {
                     "off" | "0" => Some(false),
                     _ => None,
                 })),
+            engine: IntParam::new(
+                ENGINE_NAME,
+                0,
+                IntRange::Linear {
+                    min: 0,
+                    max: Engine::ALL.len() as i32 - 1,
+                },
+            )
+            .with_value_to_string(Arc::new(|i| engine_of(i).label().to_string()))
+            .with_string_to_value(Arc::new(|s| {
+                let s = s.trim().to_lowercase();
+                Engine::ALL
+                    .iter()
+                    .position(|e| e.name() == s)
+                    .map(|i| i as i32)
+            })),
         }
     }
+}
+
+fn engine_of(index: i32) -> Engine {
+    Engine::ALL[(index.max(0) as usize).min(Engine::ALL.len() - 1)]
 }
 
 /// One host parameter, for an editor control of its kind.
@@ -142,6 +168,19 @@ impl AutomixParams {
                 }
                 _ => spec.default,
             },
+        }
+    }
+
+    /// The assistant's engine for the next analysis.
+    pub fn engine(&self) -> Engine {
+        engine_of(self.engine.value())
+    }
+
+    /// Chooses the assistant's engine as the user would (main thread).
+    pub fn set_engine(&self, setter: &ParamSetter, engine: Engine) {
+        let i = Engine::ALL.iter().position(|e| *e == engine).unwrap_or(0) as i32;
+        if self.engine.value() != i {
+            gesture(setter, &self.engine, i);
         }
     }
 
@@ -196,7 +235,7 @@ fn gesture<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
     setter.end_set_parameter(param);
 }
 
-// SAFETY: the pointers point into `self.params` and `self.analyze`, which are never resized or
+// SAFETY: the pointers point into `self.params`, `self.analyze` and `self.engine`, which are never resized or
 // moved out of the object after construction, so they live as long as the object does.
 unsafe impl Params for AutomixParams {
     fn param_map(&self) -> Vec<(String, ParamPtr, String)> {
@@ -211,11 +250,18 @@ unsafe impl Params for AutomixParams {
                 };
                 (spec.key.to_string(), ptr, spec.stage.name().to_string())
             })
-            .chain(std::iter::once((
-                ANALYZE_KEY.to_string(),
-                self.analyze.as_ptr(),
-                ASSISTANT_GROUP.to_string(),
-            )))
+            .chain([
+                (
+                    ANALYZE_KEY.to_string(),
+                    self.analyze.as_ptr(),
+                    ASSISTANT_GROUP.to_string(),
+                ),
+                (
+                    ENGINE_KEY.to_string(),
+                    self.engine.as_ptr(),
+                    ASSISTANT_GROUP.to_string(),
+                ),
+            ])
             .collect()
     }
 }
@@ -228,8 +274,9 @@ mod tests {
     fn every_table_entry_is_a_host_parameter_keyed_by_its_stable_key() {
         let p = AutomixParams::default();
         let map = p.param_map();
-        assert_eq!(map.len(), PARAMS.len() + 1);
+        assert_eq!(map.len(), PARAMS.len() + 2);
         assert_eq!(map[PARAMS.len()].0, ANALYZE_KEY);
+        assert_eq!(map[PARAMS.len() + 1].0, ENGINE_KEY);
         for ((key, _, group), spec) in map.iter().zip(PARAMS) {
             assert_eq!(key, spec.key);
             assert_eq!(group, spec.stage.name());

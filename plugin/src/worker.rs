@@ -11,8 +11,9 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use engine::analysis::cnn::CnnModels;
 use engine::analysis::track::TrackCapture;
-use engine::analysis::{AnalysisError, AnalysisInput, analyze};
+use engine::analysis::{AnalysisError, AnalysisInput, Engine, analyze};
 
 use crate::capture::{Chunk, Mark, Receiver};
 use crate::host_params::AutomixParams;
@@ -278,10 +279,13 @@ impl Listener {
             shared.update(|s| s.progress = fraction);
             !shared.shutdown.load(Ordering::SeqCst) && !pressed_again(rx)
         };
+        let engine = self.params.engine();
         let input = AnalysisInput {
             vocal: &vocal,
             backing: Some(&backing),
             tempo_bpm: tempo,
+            engine,
+            models: (engine != Engine::Rules).then(CnnModels::shared),
         };
         match analyze(&input, &mut progress) {
             Ok(suggestion) => {

@@ -15,7 +15,7 @@ pub struct Iem {
     reference: PathBuf,
 }
 
-fn workspace() -> PathBuf {
+pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 

@@ -65,11 +65,17 @@ pub fn feature_blocks(vocal: &[f32], backing: Option<&[f32]>) -> FeatureBlocks {
 
 /// As [`feature_blocks`], from frames already analysed (with mel) by the caller.
 pub fn blocks_of_frames(vocal: &[f32], vf: &Frames, bf: Option<&Frames>) -> FeatureBlocks {
+    gated_blocks(Blocks::of_mono(vocal, ANALYSIS_RATE).integrated(), vf, bf)
+}
+
+/// As [`blocks_of_frames`], with the vocal's integrated loudness (LUFS, of the mono signal at
+/// [`ANALYSIS_RATE`]) already measured by the caller; `None` for a silent vocal.
+pub fn gated_blocks(vocal_lufs: Option<f64>, vf: &Frames, bf: Option<&Frames>) -> FeatureBlocks {
     let mut out = FeatureBlocks {
         frames_total: vf.len(),
         ..Default::default()
     };
-    let Some(lufs) = Blocks::of_mono(vocal, ANALYSIS_RATE).integrated() else {
+    let Some(lufs) = vocal_lufs else {
         return out;
     };
     let threshold = (lufs + GATE_RELATIVE_LU) as f32;

@@ -77,6 +77,20 @@ pub fn compressed_blocks(signal: &[f32], sample_rate: u32, params: &MixParams) -
     meter.finish()
 }
 
+/// `signal` through the compressor alone with `params`, as [`compressed_blocks`] runs it.
+pub fn compressed(signal: &[f32], sample_rate: u32, params: &MixParams) -> Vec<f32> {
+    let mut comp = Compressor::new();
+    comp.prepare(sample_rate as f32);
+    comp.set_params(params, true);
+    let mut out = signal.to_vec();
+    let mut unused = [0.0f32; CONTROL];
+    for period in out.chunks_mut(CONTROL) {
+        let m = period.len();
+        comp.process(period, &mut unused[..m], false, true);
+    }
+    out
+}
+
 /// What the search found: the decision, and the measured blocks of the vocal as compressed.
 pub struct SearchResult {
     pub decision: CompressionDecision,
@@ -86,12 +100,14 @@ pub struct SearchResult {
 
 /// Searches the compressor setting for the EQ'd vocal (`signal`, mono at `sample_rate`).
 /// `uncompressed` are its loudness blocks; `base` carries the other stages' parameters.
+/// `target` is the loudness range to reach (the rule's [`TARGET_LU`], or the CNN's prediction).
 /// `progress` gets the number of passes run so far; returning false stops the search early.
 pub fn search(
     signal: &[f32],
     sample_rate: u32,
     uncompressed: &Blocks,
     base: &MixParams,
+    target: f64,
     progress: &mut dyn FnMut(usize) -> bool,
 ) -> Option<SearchResult> {
     let knee = base.get(ParamId::CompKnee);
@@ -100,6 +116,7 @@ pub fn search(
         let (t, r) = setting(0);
         return Some(SearchResult {
             decision: decision(
+                target,
                 t,
                 r,
                 knee,
@@ -146,14 +163,14 @@ pub fn search(
     // the first step reaching the target, by bisection over the falling range; LAST_STEP + 1
     // stands for "none does". Step 0 first: a vocal already within the target (common) then
     // costs one pass.
-    let (mut lo, mut hi) = if measure(0, &mut measured, &mut order)? <= TARGET_LU {
+    let (mut lo, mut hi) = if measure(0, &mut measured, &mut order)? <= target {
         (0, 0)
     } else {
         (1, LAST_STEP + 1)
     };
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if measure(mid, &mut measured, &mut order)? <= TARGET_LU {
+        if measure(mid, &mut measured, &mut order)? <= target {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -162,9 +179,9 @@ pub fn search(
     let step = lo.min(LAST_STEP);
     measure(step, &mut measured, &mut order)?;
     let (blocks, lra) = measured[step].clone().expect("measured");
-    let outcome = if step == 0 && lra0 <= TARGET_LU {
+    let outcome = if step == 0 && lra0 <= target {
         SearchOutcome::AlreadyWithin
-    } else if lra <= TARGET_LU {
+    } else if lra <= target {
         SearchOutcome::Reached
     } else {
         SearchOutcome::StoppedAtFloor
@@ -172,10 +189,10 @@ pub fn search(
     let (t, r) = setting(step);
     let reason = match outcome {
         SearchOutcome::AlreadyWithin => format!(
-            "the vocal's loudness range, {lra0:.1} LU, is already within {TARGET_LU} LU: the compressor keeps its first setting ({t:.0} dB, {r:.1}:1)"
+            "the vocal's loudness range, {lra0:.1} LU, is already within {target:.2} LU: the compressor keeps its first setting ({t:.0} dB, {r:.1}:1)"
         ),
         SearchOutcome::Reached => format!(
-            "{t:.0} dB at {r:.1}:1 brings the loudness range from {lra0:.1} to {lra:.1} LU (target {TARGET_LU} LU)"
+            "{t:.0} dB at {r:.1}:1 brings the loudness range from {lra0:.1} to {lra:.1} LU (target {target:.2} LU)"
         ),
         _ => format!(
             "even {t:.0} dB at {r:.1}:1 leaves {lra:.1} LU (from {lra0:.1}); the rule stops before −35 dB"
@@ -195,6 +212,7 @@ pub fn search(
         .collect();
     Some(SearchResult {
         decision: decision(
+            target,
             t,
             r,
             knee,
@@ -229,6 +247,7 @@ pub fn walk(signal: &[f32], sample_rate: u32, base: &MixParams) -> (usize, Vec<f
 
 #[allow(clippy::too_many_arguments)]
 fn decision(
+    target_lu: f64,
     threshold_db: f32,
     ratio: f32,
     knee_db: f32,
@@ -240,7 +259,7 @@ fn decision(
     reason: String,
 ) -> CompressionDecision {
     CompressionDecision {
-        target_lu: TARGET_LU,
+        target_lu: round2(target_lu),
         threshold_db,
         ratio,
         attack_ms: ATTACK_MS,

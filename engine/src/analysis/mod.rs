@@ -6,6 +6,9 @@
 //! EQ ([`masking_eq`]) → compressor ([`compression_search`]) → reverb (tempo rule) → level
 //! ([`level_balance`]).
 
+pub mod cnn;
+mod cnn_assistant;
+pub mod cnn_backend;
 pub mod cnn_features;
 pub mod compression_search;
 pub mod level_balance;
@@ -17,14 +20,17 @@ pub mod suggestion;
 pub mod tempo;
 pub mod track;
 
+pub use cnn_assistant::EQ_APPLIED_BANDS;
 use loudness::Blocks;
-pub use suggestion::MixSuggestion;
 use suggestion::*;
+pub use suggestion::{Engine, MixSuggestion};
 pub use track::{ANALYSIS_RATE, Track, TrackCapture, TrackInfo};
 
 use crate::dsp::chain::CONTROL;
 use crate::dsp::eq::Equalizer;
 use crate::params::{EQ_BANDS, MixParams, ParamId};
+use cnn::Task;
+use cnn_assistant::CnnRun;
 
 /// Frames whose vocal loudness is more than this under the vocal's own integrated loudness are
 /// left out of the spectral analysis (Tech 3342's relative gate; see [`Gate`]).
@@ -96,9 +102,13 @@ pub struct AnalysisInput<'a> {
     pub backing: Option<&'a Track>,
     /// Known tempo (the user's or the host's), BPM.
     pub tempo_bpm: Option<f64>,
+    pub engine: Engine,
+    /// The CNN models, for [`Engine::Cnn`] and [`Engine::Auto`] (without them every stage uses
+    /// the rules, with a warning).
+    pub models: Option<&'a cnn::CnnModels>,
 }
 
-/// Runs the rule-based assistant. `progress(step, fraction_of_whole)` is called along the way;
+/// Runs the assistant: each stage decided by the rules or, as `input.engine` asks, by its CNN. `progress(step, fraction_of_whole)` is called along the way;
 /// returning false cancels (the plug-in's "pressed again").
 pub fn analyze(
     input: &AnalysisInput,
@@ -174,7 +184,8 @@ pub fn analyze(
 
     // ---- features: spectra of both, the vocal-activity gate
     let mut analyser = spectrum::Analyser::new(rate);
-    let vf = analyser.frames(&vocal.mono, false);
+    // with mel bands when a CNN may read them (the EQ model takes these very frames)
+    let vf = analyser.frames(&vocal.mono, input.engine != Engine::Rules);
     check(progress, Step::Features, 0.1)?;
     let bf = backing.map(|(b, _, _)| analyser.frames(&b.mono, false));
     check(progress, Step::Features, 0.2)?;
@@ -237,6 +248,12 @@ pub fn analyze(
             "no backing track to compare with: the EQ stays flat",
         ),
     };
+    let mut cnn = CnnRun::new(input.engine, input.models, &mut warnings);
+    let backing_mono = backing.map(|(b, _, _)| b.mono.as_slice());
+    let eq = match cnn.predict_frames(Task::Eq, vocal_lufs, &vf, backing_mono, &mut warnings) {
+        Some(predicted) => cnn_assistant::eq_decision(eq, &predicted),
+        None => eq,
+    };
     for (band, (_, gain_id, q_id)) in EQ_BANDS.iter().enumerate() {
         params.set(*gain_id, eq.bands.get(band).map_or(0.0, |b| b.gain_db));
         params.set(*q_id, masking_eq::Q);
@@ -246,11 +263,25 @@ pub fn analyze(
     let eq_vocal = eq_only(&vocal.mono, &params, rate);
     let eq_blocks = Blocks::of_mono(&eq_vocal, rate);
     check(progress, Step::Compression, 0.35)?;
-    let found = compression_search::search(&eq_vocal, rate, &eq_blocks, &params, &mut |passes| {
-        progress(Step::Compression, 0.35 + 0.1 * passes.min(5) as f32)
-    })
+    let cnn_range = cnn
+        .predict(Task::Compression, &eq_vocal, backing_mono, &mut warnings)
+        .map(|p| p[0] as f64);
+    let target = cnn_range.unwrap_or(compression_search::TARGET_LU);
+    let mut found = compression_search::search(
+        &eq_vocal,
+        rate,
+        &eq_blocks,
+        &params,
+        target,
+        &mut |passes| progress(Step::Compression, 0.35 + 0.1 * passes.min(5) as f32),
+    )
     .ok_or(AnalysisError::Cancelled)?;
-    drop(eq_vocal);
+    if let Some(t) = cnn_range {
+        found.decision.reason = format!(
+            "the compression CNN asks for a loudness range of {t:.1} LU: {}",
+            found.decision.reason
+        );
+    }
     params = compression_search::params_for(&params, found.step, params.get(ParamId::CompKnee));
 
     // ---- reverb, from the tempo
@@ -286,10 +317,49 @@ pub fn analyze(
             (ASSUMED_TEMPO_BPM, TempoSource::Assumed, None)
         }
     };
-    let reverb = reverb_rule(&mut params, tempo_bpm, source, confidence);
+    let mut reverb = reverb_rule(&mut params, tempo_bpm, source, confidence);
+    // the later models' inputs, rendered only if a model runs: the EQ'd vocal compressed, and
+    // that through the reverb
+    let compressed = std::cell::OnceCell::new();
+    let compressed = |p: &MixParams| {
+        compressed
+            .get_or_init(|| compression_search::compressed(&eq_vocal, rate, p))
+            .as_slice()
+    };
+    if let Some(predicted) = cnn.predict_with(
+        Task::Reverb,
+        || compressed(&params),
+        backing_mono,
+        &mut warnings,
+    ) {
+        let keyed = cnn.keyed(Task::Reverb, &predicted);
+        cnn_assistant::apply_by_key(&mut params, &keyed);
+        reverb.reverb_time_s = params.get(ParamId::ReverbTime);
+        reverb.reason = format!(
+            "the reverb CNN's settings: {:.2} s, room {:.1}, dry/wet {:.2} (the tempo rule would give {:.2} s)",
+            params.get(ParamId::ReverbTime),
+            params.get(ParamId::ReverbRoomSize),
+            params.get(ParamId::ReverbDryWet),
+            reverb.formula_time_s
+        );
+    }
 
     // ---- level, of the processed vocal against the backing
     check(progress, Step::Level, 0.9)?;
+    // without a backing there is no balance to predict (the level stays at 0 dB)
+    let cnn_balance = match backing {
+        Some(_) => cnn
+            .predict_with(
+                Task::Level,
+                || cnn_assistant::reverberated(compressed(&params), &params),
+                backing_mono,
+                &mut warnings,
+            )
+            .map(|p| p[0] as f64),
+        None => None,
+    };
+    // the CNN predicts the vocal's loudness minus the backing's
+    let target_below = cnn_balance.map_or(TARGET_BELOW, |d| -d);
     let level = match &backing {
         None => LevelDecision {
             target_below_backing_lu: TARGET_BELOW,
@@ -308,21 +378,26 @@ pub fn analyze(
             };
             let processed = predicted.map(|l| l + width);
             let spec = ParamId::LevelGain.spec();
-            let want = processed.map_or(0.0, |p| backing_played - TARGET_BELOW - p);
+            let want = processed.map_or(0.0, |p| backing_played - target_below - p);
             let gain = ((want * 10.0).round() / 10.0) as f32;
             let gain_set = gain.clamp(spec.min, spec.max);
             let mut reason = format!(
-                "{gain_set:+.1} dB puts the processed vocal ({:.1} LUFS) {TARGET_BELOW} LU under the backing ({backing_played:.1} LUFS)",
+                "{gain_set:+.1} dB puts the processed vocal ({:.1} LUFS) {target_below:.2} LU under the backing ({backing_played:.1} LUFS)",
                 processed.unwrap_or(f64::NEG_INFINITY)
             );
+            if cnn_balance.is_some() {
+                reason = format!(
+                    "the level CNN asks for the vocal {target_below:.2} LU under the backing: {reason}"
+                );
+            }
             if gain_set != gain {
                 reason = format!(
-                    "{gain:+.1} dB would put the vocal {TARGET_BELOW} LU under the backing; the fader stops at {gain_set:+.1} dB"
+                    "{gain:+.1} dB would put the vocal {target_below:.2} LU under the backing; the fader stops at {gain_set:+.1} dB"
                 );
                 warnings.push(Warning::new("level_out_of_range", reason.clone()));
             }
             LevelDecision {
-                target_below_backing_lu: TARGET_BELOW,
+                target_below_backing_lu: masking_eq::round2(target_below),
                 backing_lufs: Some(masking_eq::round2(*backing_played)),
                 processed_vocal_lufs: processed.map(masking_eq::round2),
                 gain_db: gain_set,
@@ -349,7 +424,9 @@ pub fn analyze(
     Ok(MixSuggestion {
         format: FORMAT.into(),
         version: VERSION,
-        engine: "rules".into(),
+        engine: input.engine.name().into(),
+        stages: cnn.deciders.clone(),
+        cnn: cnn.report(),
         params,
         inputs: Inputs {
             vocal: report(vocal),

@@ -15,8 +15,14 @@ pub const VERSION: u32 = 1;
 pub struct MixSuggestion {
     pub format: String,
     pub version: u32,
-    /// Which assistant decided each stage ("rules" until the CNN engine exists).
+    /// The engine asked for: "rules", "cnn" or "auto" ([`Engine`]).
     pub engine: String,
+    /// Which engine decided each stage (suggestions from before the CNN engine: all rules).
+    #[serde(default)]
+    pub stages: StageEngines,
+    /// What the CNNs predicted and why each stage used them or not (absent for the rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnn: Option<CnnReport>,
     /// Every chain parameter, by key, in the parameter table's order.
     #[serde(serialize_with = "params_ser", deserialize_with = "params_de")]
     pub params: MixParams,
@@ -27,6 +33,89 @@ pub struct MixSuggestion {
     pub reverb: ReverbDecision,
     pub level: LevelDecision,
     pub warnings: Vec<Warning>,
+}
+
+/// The assistant's engines (seed 000 offers the rules and the CNNs; Auto picks per stage).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// The rule-based assistant for every stage.
+    #[default]
+    Rules,
+    /// The CNNs for every stage that has a usable model (the rules for the others, with a warning).
+    Cnn,
+    /// Per stage, the CNN where its held-out error beat the dataset mean's (the rules' baseline)
+    /// in `models.json`, the rules elsewhere.
+    Auto,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 3] = [Engine::Rules, Engine::Cnn, Engine::Auto];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Rules => "rules",
+            Engine::Cnn => "cnn",
+            Engine::Auto => "auto",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::Rules => "Rules",
+            Engine::Cnn => "CNN",
+            Engine::Auto => "Auto",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Engine> {
+        Engine::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// Who decided a stage.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Decider {
+    #[default]
+    Rules,
+    Cnn,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct StageEngines {
+    pub eq: Decider,
+    pub compressor: Decider,
+    pub reverb: Decider,
+    pub level: Decider,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CnnReport {
+    /// The ONNX implementation that ran the models ("tract (built in)", "ONNX Runtime 1.32.0 (…)").
+    pub backend: String,
+    /// "built in", or the folder the models came from.
+    pub models: String,
+    pub stages: Vec<CnnStage>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CnnStage {
+    /// "eq", "compressor", "reverb", "level".
+    pub stage: String,
+    pub used: bool,
+    /// Why the CNN did or did not decide this stage.
+    pub reason: String,
+    /// Feature blocks the prediction averages (0 when the model did not run).
+    pub blocks: usize,
+    /// Each output averaged over the blocks, in its units, in the model's order.
+    pub predictions: Vec<Prediction>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Prediction {
+    pub output: String,
+    pub value: f32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -60,7 +60,7 @@ fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
     let mut p = Loaded::load(&path).unwrap();
     let params = p.params();
     // the table's, then the plug-in's own trigger
-    assert_eq!(params.len(), PARAMS.len() + 1);
+    assert_eq!(params.len(), PARAMS.len() + 2);
     let trigger = &params[PARAMS.len()];
     assert_eq!(
         (&*trigger.name, &*trigger.module),

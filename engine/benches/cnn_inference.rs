@@ -1,0 +1,154 @@
+//! The CNN assistant's cost on one core: a 3-minute song analysed with all four models (features,
+//! the chain renders each model's input needs, inference), beside the rules on the same song, and
+//! the inference alone per block at batch 1 and batch 64.
+//!
+//! Runs on tract (built in). When ONNX Runtime's library is present — `VOCAL_AUTOMIX_ONNXRUNTIME`,
+//! or the `onnxruntime` wheel in `target/training-venv` (scripts/training-venv.sh) — the same
+//! figures follow for it, measured in a second process (ort's backend is chosen once per
+//! process). `cargo bench -p engine --bench cnn_inference`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use engine::analysis::cnn::{BATCH, CnnModels, Task};
+use engine::analysis::cnn_backend::ONNXRUNTIME_ENV;
+use engine::analysis::cnn_features::{BLOCK_LEN, FeatureBlocks, feature_blocks};
+use engine::analysis::{ANALYSIS_RATE, AnalysisInput, Engine, Track, analyze};
+use engine::synth::{backing_track, vocal_line};
+
+const SECONDS: f32 = 180.0;
+const CHILD: &str = "--onnxruntime-child";
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> f64 {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn figures(label: &str) {
+    let sr = ANALYSIS_RATE as f32;
+    let vocal = Track::from_channels(&[vocal_line(sr, SECONDS, 0.5, 7)], ANALYSIS_RATE).unwrap();
+    let backing =
+        Track::from_channels(&backing_track(sr, SECONDS, 120.0, 0.4, 8), ANALYSIS_RATE).unwrap();
+    let t = Instant::now();
+    let models = CnnModels::load();
+    let load = t.elapsed().as_secs_f64();
+    for w in &models.warnings {
+        println!("warning: {w}");
+    }
+    println!(
+        "{label}: {} ({}), loaded and warmed up in {:.0} ms",
+        models.backend,
+        models.source,
+        load * 1e3
+    );
+
+    let run = |engine| {
+        analyze(
+            &AnalysisInput {
+                vocal: &vocal,
+                backing: Some(&backing),
+                tempo_bpm: Some(120.0),
+                engine,
+                models: Some(&models),
+            },
+            &mut |_, _| true,
+        )
+        .unwrap()
+    };
+    let cnn = run(Engine::Cnn);
+    let used = cnn
+        .cnn
+        .as_ref()
+        .map_or(0, |r| r.stages.iter().filter(|s| s.used).count());
+    let t_cnn = best_of(3, || run(Engine::Cnn));
+    let t_rules = best_of(3, || run(Engine::Rules));
+    println!(
+        "{label}: analysis of a {SECONDS:.0} s song, CNN engine ({used} of 4 models): {t_cnn:.2} s; rules: {t_rules:.2} s (CNN/rules {:.2}×); the goal is 1.5 s",
+        t_cnn / t_rules
+    );
+
+    // the models alone on the song's blocks (features included, chain renders not)
+    let blocks = feature_blocks(&vocal.mono, Some(&backing.mono));
+    let t_features = best_of(3, || feature_blocks(&vocal.mono, Some(&backing.mono)));
+    let t_models = best_of(3, || {
+        for task in Task::ALL {
+            if let Some(m) = models.get(task) {
+                m.predict(&blocks, BATCH).unwrap();
+            }
+        }
+    });
+    println!(
+        "{label}: {} blocks: features {:.0} ms per model input, all four models {:.0} ms (batch {BATCH})",
+        blocks.len(),
+        t_features * 1e3,
+        t_models * 1e3
+    );
+    for batch in [1usize, 8, 64] {
+        let some = FeatureBlocks {
+            data: blocks.data[..batch * BLOCK_LEN].to_vec(),
+            ..Default::default()
+        };
+        let mut line = format!("{label}: per block at batch {batch:>2}:");
+        for task in Task::ALL {
+            if let Some(m) = models.get(task) {
+                let runs = if batch == 1 { 50 } else { 5 };
+                let t = best_of(runs, || m.predict(&some, batch).unwrap());
+                line.push_str(&format!(
+                    " {} {:.2} ms",
+                    task.name(),
+                    t * 1e3 / batch as f64
+                ));
+            }
+        }
+        println!("{line}");
+    }
+}
+
+/// ONNX Runtime's library: the environment's, else the training venv's wheel.
+fn onnxruntime_library() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(ONNXRUNTIME_ENV).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/training-venv/lib");
+    std::fs::read_dir(&venv).ok()?.flatten().find_map(|python| {
+        let capi = python.path().join("site-packages/onnxruntime/capi");
+        std::fs::read_dir(capi)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
+            })
+    })
+}
+
+fn main() {
+    if std::env::args().any(|a| a == CHILD) {
+        figures("ONNX Runtime");
+        return;
+    }
+    // SAFETY: single-threaded here, before anything reads the environment.
+    unsafe { std::env::remove_var(ONNXRUNTIME_ENV) };
+    let library = onnxruntime_library();
+    figures("tract");
+    match library {
+        Some(lib) => {
+            let status = Command::new(std::env::current_exe().unwrap())
+                .arg(CHILD)
+                .env(ONNXRUNTIME_ENV, &lib)
+                .status()
+                .expect("the bench runs itself again");
+            assert!(status.success());
+        }
+        None => println!(
+            "ONNX Runtime: not measured (no library: set {ONNXRUNTIME_ENV}, or run scripts/training-venv.sh)"
+        ),
+    }
+}

@@ -1,0 +1,399 @@
+//! The CNN assistant's models (seed 000 §III-C): loading, checking and running them.
+//!
+//! The four models trained by `training/` ship inside the binary with their `models.json`; a
+//! folder with a `models.json` of its own ([`MODELS_ENV`], else [`user_models_folder`]) replaces
+//! them. Each model is checked when it loads — it must parse, take (batch, 2, 128, 64) and give
+//! the number of outputs its entry lists, finite — and a model that fails is left out with a
+//! warning, so its stage keeps the rules. Loading also runs each model once (the warm-up), so
+//! nothing is compiled during an analysis.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::Tensor;
+use serde::Deserialize;
+
+use super::cnn_backend::{self, Backend, BackendKind};
+use super::cnn_features::{BLOCK_FRAMES, BLOCK_LEN, FeatureBlocks};
+use super::mel::MELS;
+
+/// A folder of retrained models (with its `models.json`) to use instead of the built-in ones.
+pub const MODELS_ENV: &str = "VOCAL_AUTOMIX_MODELS";
+
+/// Blocks per inference call: one is fastest per block on both backends here (`cargo bench -p
+/// engine --bench cnn_inference`: tract 0.60 ms at 1, 0.81 at 64; ONNX Runtime 0.16 and 0.19).
+pub const BATCH: usize = 1;
+
+/// The built-in models' `models.json` (the repository's `models/`, trained by
+/// `scripts/train-models.sh`).
+pub const BUILT_IN_MANIFEST: &str = include_str!("../../../models/models.json");
+const BUILT_IN: [(&str, &[u8]); 4] = [
+    ("eq", include_bytes!("../../../models/eq.onnx")),
+    (
+        "compression",
+        include_bytes!("../../../models/compression.onnx"),
+    ),
+    ("reverb", include_bytes!("../../../models/reverb.onnx")),
+    ("level", include_bytes!("../../../models/level.onnx")),
+];
+
+/// A built-in model file by its name in `models.json` (`eq.onnx`, …).
+pub fn built_in_model(file: &str) -> Option<&'static [u8]> {
+    BUILT_IN
+        .iter()
+        .find(|(name, _)| format!("{name}.onnx") == file)
+        .map(|(_, bytes)| *bytes)
+}
+
+/// The stages with a model, in chain order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Task {
+    Eq,
+    Compression,
+    Reverb,
+    Level,
+}
+
+impl Task {
+    pub const ALL: [Task; 4] = [Task::Eq, Task::Compression, Task::Reverb, Task::Level];
+
+    /// The model's name in `models.json` (and `automix dataset --task`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Eq => "eq",
+            Task::Compression => "compression",
+            Task::Reverb => "reverb",
+            Task::Level => "level",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Task::Eq => "EQ",
+            Task::Compression => "compression",
+            Task::Reverb => "reverb",
+            Task::Level => "level",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct OutputSpec {
+    pub name: String,
+    pub min: f32,
+    pub max: f32,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct HeldOut {
+    #[serde(default)]
+    pub examples: usize,
+    pub mae_normalised: Option<f64>,
+    pub mean_predictor_mae_normalised: Option<f64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Entry {
+    file: String,
+    outputs: Vec<OutputSpec>,
+    #[serde(default)]
+    held_out: HeldOut,
+}
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    format: String,
+    version: u32,
+    models: BTreeMap<String, Entry>,
+}
+
+/// Where the models came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelSource {
+    BuiltIn,
+    Folder(PathBuf),
+}
+
+impl std::fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelSource::BuiltIn => write!(f, "built in"),
+            ModelSource::Folder(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+pub struct Model {
+    pub task: Task,
+    pub outputs: Vec<OutputSpec>,
+    pub held_out: HeldOut,
+    session: Mutex<Session>,
+}
+
+impl Model {
+    /// Whether the model beat the dataset-mean predictor on held-out songs (the research's
+    /// baseline, and what the rules use for every stage but the EQ and the reverb time): Auto
+    /// lets the CNN decide this stage only then.
+    pub fn beats_mean(&self) -> bool {
+        match (
+            self.held_out.mae_normalised,
+            self.held_out.mean_predictor_mae_normalised,
+        ) {
+            (Some(m), Some(b)) => self.held_out.examples > 0 && m < b,
+            _ => false,
+        }
+    }
+
+    /// Whether the model has held-out figures at all (a model trained on too few songs has none).
+    pub fn validated(&self) -> bool {
+        self.held_out.examples > 0 && self.held_out.mae_normalised.is_some()
+    }
+
+    /// Why Auto does or does not use this model, for the suggestion.
+    pub fn auto_reason(&self) -> String {
+        match (
+            self.held_out.mae_normalised,
+            self.held_out.mean_predictor_mae_normalised,
+        ) {
+            (Some(m), Some(b)) if self.held_out.examples > 0 => format!(
+                "held-out error {m:.3} against the dataset mean's {b:.3} (shares of each output's range)"
+            ),
+            _ => "no held-out figures (too few songs to hold any out)".into(),
+        }
+    }
+
+    /// Runs the model on `blocks` (in batches of up to `batch`) and returns each output, in its
+    /// units, averaged over the blocks and kept inside its range. `None` for no blocks.
+    pub fn predict(
+        &self,
+        blocks: &FeatureBlocks,
+        batch: usize,
+    ) -> Result<Option<Vec<f32>>, String> {
+        let n = blocks.len();
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut sum = vec![0.0f64; self.outputs.len()];
+        for start in (0..n).step_by(batch.max(1)) {
+            let count = batch.max(1).min(n - start);
+            let data = blocks.data[start * BLOCK_LEN..(start + count) * BLOCK_LEN].to_vec();
+            let y = self.run(count, data)?;
+            for row in y.chunks_exact(self.outputs.len()) {
+                for (s, v) in sum.iter_mut().zip(row) {
+                    *s += *v as f64;
+                }
+            }
+        }
+        Ok(Some(
+            sum.iter()
+                .zip(&self.outputs)
+                // a network's output can stray past its training range; the stages take
+                // values inside it
+                .map(|(s, o)| o.min + (o.max - o.min) * ((*s / n as f64) as f32).clamp(0.0, 1.0))
+                .collect(),
+        ))
+    }
+
+    /// Raw (normalised) outputs for `count` blocks, `count × outputs` values.
+    pub fn run(&self, count: usize, data: Vec<f32>) -> Result<Vec<f32>, String> {
+        let what = self.task.label();
+        let input = Tensor::from_array(([count, 2, MELS, BLOCK_FRAMES], data))
+            .map_err(|e| format!("the {what} model's input: {e}"))?;
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let outputs = session
+            .run(ort::inputs![input])
+            .map_err(|e| format!("the {what} model failed: {e}"))?;
+        let (shape, values) = outputs[0]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| format!("the {what} model's output: {e}"))?;
+        let want = [count as i64, self.outputs.len() as i64];
+        if shape.as_ref() != want || values.len() != count * self.outputs.len() {
+            return Err(format!(
+                "the {what} model gave outputs of shape {shape:?}, its models.json says {want:?}"
+            ));
+        }
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(format!("the {what} model gave NaN or infinity"));
+        }
+        Ok(values.to_vec())
+    }
+}
+
+/// The loaded models: those that passed their checks, and why the others did not.
+pub struct CnnModels {
+    pub source: ModelSource,
+    pub backend: &'static str,
+    pub backend_kind: BackendKind,
+    models: Vec<Model>,
+    /// Problems found while loading (a missing or broken model, an unusable ONNX Runtime).
+    pub warnings: Vec<String>,
+}
+
+impl CnnModels {
+    pub fn get(&self, task: Task) -> Option<&Model> {
+        self.models.iter().find(|m| m.task == task)
+    }
+
+    /// [`CnnModels::load`], once per process: plug-in instances and batch jobs share the
+    /// sessions (each model runs one call at a time).
+    pub fn shared() -> &'static CnnModels {
+        static SHARED: std::sync::OnceLock<CnnModels> = std::sync::OnceLock::new();
+        SHARED.get_or_init(CnnModels::load)
+    }
+
+    /// The user's models when [`MODELS_ENV`] or [`user_models_folder`] holds a `models.json`,
+    /// otherwise the built-in ones. Never fails: what cannot be used is in `warnings` (an empty
+    /// set of models leaves every stage to the rules).
+    pub fn load() -> CnnModels {
+        match std::env::var_os(MODELS_ENV).filter(|p| !p.is_empty()) {
+            Some(dir) => Self::from_folder(Path::new(&dir)),
+            None => match user_models_folder().filter(|d| d.join("models.json").is_file()) {
+                Some(dir) => Self::from_folder(&dir),
+                None => Self::built_in(),
+            },
+        }
+    }
+
+    pub fn built_in() -> CnnModels {
+        Self::assemble(
+            ModelSource::BuiltIn,
+            Ok(BUILT_IN_MANIFEST.to_string()),
+            &|file| {
+                built_in_model(file)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| format!("{file} is not built in"))
+            },
+        )
+    }
+
+    /// The models a `models.json` in `dir` lists, its files beside it.
+    pub fn from_folder(dir: &Path) -> CnnModels {
+        let manifest = std::fs::read_to_string(dir.join("models.json"))
+            .map_err(|e| format!("{}: {e}", dir.join("models.json").display()));
+        Self::assemble(ModelSource::Folder(dir.to_path_buf()), manifest, &|file| {
+            std::fs::read(dir.join(file)).map_err(|e| format!("{}: {e}", dir.join(file).display()))
+        })
+    }
+
+    fn assemble(
+        source: ModelSource,
+        manifest: Result<String, String>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> CnnModels {
+        let mut out = CnnModels {
+            source: source.clone(),
+            backend: "none",
+            backend_kind: BackendKind::Tract,
+            models: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let backend = match cnn_backend::backend() {
+            Ok(b) => b,
+            Err(e) => {
+                out.warnings
+                    .push(format!("{e}: every stage uses the rules"));
+                return out;
+            }
+        };
+        out.backend = &backend.description;
+        out.backend_kind = backend.kind;
+        if let Some(w) = &backend.warning {
+            out.warnings.push(w.clone());
+        }
+        let manifest = match manifest.and_then(|text| parse_manifest(&text)) {
+            Ok(m) => m,
+            Err(e) => {
+                out.warnings.push(format!(
+                    "the CNN models ({source}) cannot be used: {e}; every stage uses the rules"
+                ));
+                return out;
+            }
+        };
+        for task in Task::ALL {
+            let Some(entry) = manifest.models.get(task.name()) else {
+                out.warnings.push(format!(
+                    "models.json ({source}) has no {} model: that stage uses the rules",
+                    task.label()
+                ));
+                continue;
+            };
+            match read(&entry.file).and_then(|bytes| open(backend, task, entry, &bytes)) {
+                Ok(m) => out.models.push(m),
+                Err(e) => out.warnings.push(format!(
+                    "the {} model ({source}) cannot be used: {e}; that stage uses the rules",
+                    task.label()
+                )),
+            }
+        }
+        out
+    }
+}
+
+fn parse_manifest(text: &str) -> Result<Manifest, String> {
+    let m: Manifest =
+        serde_json::from_str(text).map_err(|e| format!("models.json is not readable ({e})"))?;
+    if m.format != "vocal-automix/models" {
+        return Err(format!("models.json has format `{}`", m.format));
+    }
+    if m.version != 1 {
+        return Err(format!(
+            "models.json is version {}, this Vocal Automix reads version 1",
+            m.version
+        ));
+    }
+    Ok(m)
+}
+
+/// A session for one model, checked and warmed up.
+fn open(backend: &Backend, task: Task, entry: &Entry, bytes: &[u8]) -> Result<Model, String> {
+    if entry.outputs.is_empty()
+        || entry
+            .outputs
+            .iter()
+            .any(|o| !(o.min.is_finite() && o.max.is_finite() && o.max > o.min))
+    {
+        return Err("its outputs in models.json have no usable ranges".into());
+    }
+    let session = Session::builder(&backend.environment)
+        .and_then(|mut b| {
+            // one thread: the analysis runs beside the audio thread on machines with few cores
+            b = b.with_intra_threads(1)?;
+            // ONNX Runtime enables every optimisation by default; ort-tract optimises only
+            // when asked (its default runs the graph as parsed, several times slower)
+            b = b.with_optimization_level(GraphOptimizationLevel::All)?;
+            b.commit_from_memory(bytes)
+        })
+        .map_err(|e| format!("not a usable ONNX model ({e})"))?;
+    let model = Model {
+        task,
+        outputs: entry.outputs.clone(),
+        held_out: entry.held_out.clone(),
+        session: Mutex::new(session),
+    };
+    // the warm-up doubles as the shape check: one block of zeros
+    model.run(1, vec![0.0; BLOCK_LEN])?;
+    Ok(model)
+}
+
+/// Where a user's retrained models go: `$XDG_DATA_HOME/vocal-automix/models` (or
+/// `~/.local/share/…`) on Linux, `~/Library/Application Support/Vocal Automix/models` on macOS,
+/// `%APPDATA%\Vocal Automix\models` on Windows.
+pub fn user_models_folder() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if cfg!(target_os = "windows") {
+        env("APPDATA").map(|d| d.join("Vocal Automix").join("models"))
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library/Application Support/Vocal Automix/models"))
+    } else {
+        env("XDG_DATA_HOME")
+            .or_else(|| env("HOME").map(|h| h.join(".local/share")))
+            .map(|d| d.join("vocal-automix").join("models"))
+    }
+}

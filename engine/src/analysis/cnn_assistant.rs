@@ -1,0 +1,344 @@
+//! The CNN engine's part of the analysis: which stages the CNNs decide (Rules, CNN or Auto), their
+//! predictions on the audio each stage sees, and how a prediction becomes a decision. The models
+//! run in chain order on the vocal as the stages before have processed it; each prediction is the
+//! average over the song's feature blocks.
+
+use super::cnn::{BATCH, CnnModels, Model, Task};
+use super::cnn_features::gated_blocks;
+use super::loudness::Blocks;
+use super::spectrum::{Analyser, Frames};
+use super::suggestion::{
+    CnnReport, CnnStage, Decider, EqDecision, EqFilter, Prediction, StageEngines, Warning,
+};
+use super::{ANALYSIS_RATE, masking_eq};
+use crate::dsp::chain::VocalChain;
+use crate::params::{EQ_BANDS, MixParams, ParamId, Stage};
+
+/// Bands the CNN's EQ applies: the four largest predicted changes, as the research did.
+pub const EQ_APPLIED_BANDS: usize = 4;
+
+pub(super) struct CnnRun<'a> {
+    engine: super::Engine,
+    models: Option<&'a CnnModels>,
+    analyser: Analyser,
+    /// The backing's frames (with mel), analysed once for all four models: it does not change
+    /// from stage to stage. `None` until the first model runs.
+    backing: Option<Option<Frames>>,
+    stages: Vec<CnnStage>,
+    pub deciders: StageEngines,
+}
+
+fn stage_name(task: Task) -> &'static str {
+    match task {
+        Task::Eq => "eq",
+        Task::Compression => "compressor",
+        Task::Reverb => "reverb",
+        Task::Level => "level",
+    }
+}
+
+impl<'a> CnnRun<'a> {
+    pub fn new(
+        engine: super::Engine,
+        models: Option<&'a CnnModels>,
+        warnings: &mut Vec<Warning>,
+    ) -> Self {
+        if engine != super::Engine::Rules {
+            match models {
+                None => warnings.push(Warning::new(
+                    "cnn_unavailable",
+                    "the CNN models were not loaded: every stage uses the rules",
+                )),
+                Some(m) => {
+                    for w in &m.warnings {
+                        warnings.push(Warning::new("cnn_model", w.clone()));
+                    }
+                }
+            }
+        }
+        CnnRun {
+            engine,
+            models,
+            analyser: Analyser::new(ANALYSIS_RATE),
+            backing: None,
+            stages: Vec::new(),
+            deciders: StageEngines::default(),
+        }
+    }
+
+    fn record(
+        &mut self,
+        task: Task,
+        used: bool,
+        reason: String,
+        blocks: usize,
+        p: Vec<Prediction>,
+    ) {
+        self.stages.push(CnnStage {
+            stage: stage_name(task).into(),
+            used,
+            reason,
+            blocks,
+            predictions: p,
+        });
+        if used {
+            let d = Decider::Cnn;
+            match task {
+                Task::Eq => self.deciders.eq = d,
+                Task::Compression => self.deciders.compressor = d,
+                Task::Reverb => self.deciders.reverb = d,
+                Task::Level => self.deciders.level = d,
+            }
+        }
+    }
+
+    /// The model that is to decide `task`, if any (the reason is recorded when none).
+    fn model_for(&mut self, task: Task) -> Option<&'a Model> {
+        let engine = self.engine;
+        if engine == super::Engine::Rules {
+            return None;
+        }
+        let model = self.models.and_then(|m| m.get(task));
+        match (engine, model) {
+            (_, None) => {
+                self.record(
+                    task,
+                    false,
+                    "no usable model: the rules decide".into(),
+                    0,
+                    Vec::new(),
+                );
+                None
+            }
+            (super::Engine::Auto, Some(m)) if !m.beats_mean() => {
+                let why = format!("Auto keeps the rules: the model's {}", m.auto_reason());
+                self.record(task, false, why, 0, Vec::new());
+                None
+            }
+            (_, Some(m)) => Some(m),
+        }
+    }
+
+    /// `values` of `task`'s model paired with their output names.
+    pub fn keyed(&self, task: Task, values: &[f32]) -> Vec<(String, f32)> {
+        self.models
+            .and_then(|m| m.get(task))
+            .map(|m| {
+                m.outputs
+                    .iter()
+                    .map(|o| o.name.clone())
+                    .zip(values.iter().copied())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The stage's model run on `vocal` (mono, analysis rate) and `backing`: each output averaged
+    /// over the blocks, in its units. `None` leaves the stage to the rules (with a warning when
+    /// the CNN was asked for and could not answer).
+    pub fn predict(
+        &mut self,
+        task: Task,
+        vocal: &[f32],
+        backing: Option<&[f32]>,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<Vec<f32>> {
+        let model = self.model_for(task)?;
+        let vf = self.analyser.frames(vocal, true);
+        let lufs = Blocks::of_mono(vocal, ANALYSIS_RATE).integrated();
+        self.run(model, task, lufs, &vf, backing, warnings)
+    }
+
+    /// As [`Self::predict`], with the vocal rendered by `vocal` only when the model runs.
+    pub fn predict_with<V: AsRef<[f32]>>(
+        &mut self,
+        task: Task,
+        vocal: impl FnOnce() -> V,
+        backing: Option<&[f32]>,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<Vec<f32>> {
+        let model = self.model_for(task)?;
+        let vocal = vocal();
+        let vf = self.analyser.frames(vocal.as_ref(), true);
+        let lufs = Blocks::of_mono(vocal.as_ref(), ANALYSIS_RATE).integrated();
+        self.run(model, task, lufs, &vf, backing, warnings)
+    }
+
+    /// As [`Self::predict`], with the vocal's frames (with mel) and integrated loudness measured
+    /// by the caller.
+    pub fn predict_frames(
+        &mut self,
+        task: Task,
+        vocal_lufs: f64,
+        vf: &Frames,
+        backing: Option<&[f32]>,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<Vec<f32>> {
+        let model = self.model_for(task)?;
+        self.run(model, task, Some(vocal_lufs), vf, backing, warnings)
+    }
+
+    fn run(
+        &mut self,
+        model: &Model,
+        task: Task,
+        vocal_lufs: Option<f64>,
+        vf: &Frames,
+        backing: Option<&[f32]>,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<Vec<f32>> {
+        if self.backing.is_none() {
+            self.backing = Some(backing.map(|b| self.analyser.frames(b, true)));
+        }
+        let bf = self.backing.as_ref().and_then(Option::as_ref);
+        let blocks = gated_blocks(vocal_lufs, vf, bf);
+        let label = task.label();
+        match model.predict(&blocks, BATCH) {
+            Ok(Some(y)) => {
+                let p = model
+                    .outputs
+                    .iter()
+                    .zip(&y)
+                    .map(|(o, v)| Prediction {
+                        output: o.name.clone(),
+                        value: (v * 1000.0).round() / 1000.0,
+                    })
+                    .collect();
+                if !model.validated() {
+                    warnings.push(Warning::new(
+                        "cnn_not_validated",
+                        format!(
+                            "the {label} CNN was trained on too few songs to hold any out: nothing shows its suggestion beats the rules' (Auto would keep the rules)"
+                        ),
+                    ));
+                }
+                let why = match self.engine {
+                    super::Engine::Auto => {
+                        format!("Auto uses the CNN: its {}", model.auto_reason())
+                    }
+                    _ => "the CNN engine was chosen".into(),
+                };
+                self.record(task, true, why, blocks.len(), p);
+                Some(y)
+            }
+            Ok(None) => {
+                let msg = format!(
+                    "under {:.1} s of singing above the vocal-activity gate: the {label} CNN needs one whole block, so the rules decide the {label}",
+                    super::cnn_features::BLOCK_FRAMES as f64 * 1024.0 / ANALYSIS_RATE as f64
+                );
+                warnings.push(Warning::new("cnn_too_little_singing", msg.clone()));
+                self.record(task, false, msg, 0, Vec::new());
+                None
+            }
+            Err(e) => {
+                let msg = format!("{e}: the rules decide the {label}");
+                warnings.push(Warning::new("cnn_failed", msg.clone()));
+                self.record(task, false, msg, blocks.len(), Vec::new());
+                None
+            }
+        }
+    }
+
+    pub fn report(self) -> Option<CnnReport> {
+        if self.engine == super::Engine::Rules {
+            return None;
+        }
+        Some(CnnReport {
+            backend: self.models.map_or("none".into(), |m| m.backend.to_string()),
+            models: self.models.map_or("none".into(), |m| m.source.to_string()),
+            stages: self.stages,
+        })
+    }
+}
+
+/// The CNN's EQ: the model reads how the vocal's tone departs from the tone of the vocals it was
+/// trained on (its target is the random EQ that was applied to them), so the assistant applies
+/// the opposite of its four largest predictions and leaves the other bands flat.
+pub(super) fn eq_decision(mut rules: EqDecision, predicted: &[f32]) -> EqDecision {
+    let mut order: Vec<usize> = (0..predicted.len().min(EQ_BANDS.len())).collect();
+    order.sort_by(|&a, &b| predicted[b].abs().total_cmp(&predicted[a].abs()));
+    let chosen: Vec<usize> = order.into_iter().take(EQ_APPLIED_BANDS).collect();
+    let mut filters = Vec::new();
+    for (band, (_, gain_id, _)) in EQ_BANDS.iter().enumerate() {
+        let spec = gain_id.spec();
+        let gain = if chosen.contains(&band) {
+            ((-predicted[band] * 10.0).round() / 10.0).clamp(spec.min, spec.max)
+        } else {
+            0.0
+        };
+        if let Some(b) = rules.bands.get_mut(band) {
+            b.gain_db = gain;
+        }
+        if gain != 0.0 {
+            let hz = rules.bands.get(band).map_or(0.0, |b| b.hz);
+            filters.push(EqFilter {
+                hz,
+                gain_db: gain,
+                q: masking_eq::Q,
+                reason: format!(
+                    "the CNN hears the vocal {:+.1} dB off around {hz} Hz: {gain:+.1} dB undoes it",
+                    predicted[band]
+                ),
+            });
+        }
+    }
+    rules.filters = filters;
+    rules.reason = format!(
+        "the EQ CNN's four largest predicted departures, undone (of nine: {})",
+        predicted
+            .iter()
+            .map(|g| format!("{g:+.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    rules
+}
+
+/// Sets the reverb parameters the model predicts (by their keys in `models.json`), clamped to
+/// their ranges. Returns how many it set.
+pub(super) fn apply_by_key(params: &mut MixParams, model: &[(String, f32)]) -> usize {
+    let mut set = 0;
+    for (key, v) in model {
+        if let Some(id) = ParamId::from_key(key) {
+            params.set(id, *v);
+            set += 1;
+        }
+    }
+    set
+}
+
+/// The compressed vocal through the chain's reverb alone (level 0 dB), folded to mono as the
+/// features take it: what the level model sees.
+pub(super) fn reverberated(compressed: &[f32], params: &MixParams) -> Vec<f32> {
+    let mut p = params.clone();
+    for stage in [Stage::Eq, Stage::Compressor, Stage::Level] {
+        p.set(stage.bypass(), 1.0);
+    }
+    p.set(ParamId::LevelGain, 0.0);
+    let mut chain = VocalChain::new();
+    chain.set_params_immediate(&p);
+    chain
+        .prepare(ANALYSIS_RATE as f32)
+        .expect("the analysis rate is supported");
+    // as `automix dataset` renders its examples: the vocal on both sides
+    let (mut l, mut r) = (compressed.to_vec(), compressed.to_vec());
+    chain.process_stereo(&mut l, &mut r);
+    l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eq_undoes_the_four_largest_predicted_departures() {
+        let rules = masking_eq::flat(Some(&[-20.0; 9]), "flat");
+        let predicted = [1.0, -7.5, 0.2, 12.0, -0.5, 3.0, -2.9, 0.0, 20.0];
+        let d = eq_decision(rules, &predicted);
+        let gains: Vec<f32> = d.bands.iter().map(|b| b.gain_db).collect();
+        // 16 kHz's −20 is clamped to the band's ±15 dB
+        assert_eq!(gains, [0.0, 7.5, 0.0, -12.0, 0.0, -3.0, 0.0, 0.0, -15.0]);
+        assert_eq!(d.filters.len(), 4);
+        assert!(d.filters.iter().all(|f| f.q == masking_eq::Q));
+    }
+}
