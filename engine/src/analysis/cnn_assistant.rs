@@ -21,9 +21,9 @@ pub(super) struct CnnRun<'a> {
     engine: super::Engine,
     models: Option<&'a CnnModels>,
     analyser: Analyser,
-    /// The backing's frames (with mel), analysed once for all four models: it does not change
-    /// from stage to stage. `None` until the first model runs.
-    backing: Option<Option<Frames>>,
+    /// The backing's frames (with mel), analysed once for the rules and all four models: it
+    /// does not change from stage to stage.
+    backing: Option<Frames>,
     stages: Vec<CnnStage>,
     pub deciders: StageEngines,
 }
@@ -41,6 +41,7 @@ impl<'a> CnnRun<'a> {
     pub fn new(
         engine: super::Engine,
         models: Option<&'a CnnModels>,
+        backing: Option<Frames>,
         warnings: &mut Vec<Warning>,
     ) -> Self {
         if engine != super::Engine::Rules {
@@ -60,7 +61,7 @@ impl<'a> CnnRun<'a> {
             engine,
             models,
             analyser: Analyser::new(ANALYSIS_RATE),
-            backing: None,
+            backing,
             stages: Vec::new(),
             deciders: StageEngines::default(),
         }
@@ -133,20 +134,19 @@ impl<'a> CnnRun<'a> {
             .unwrap_or_default()
     }
 
-    /// The stage's model run on `vocal` (mono, analysis rate) and `backing`: each output averaged
+    /// The stage's model run on `vocal` (mono, analysis rate) and the backing: each output averaged
     /// over the blocks, in its units. `None` leaves the stage to the rules (with a warning when
     /// the CNN was asked for and could not answer).
     pub fn predict(
         &mut self,
         task: Task,
         vocal: &[f32],
-        backing: Option<&[f32]>,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
         let model = self.model_for(task)?;
         let vf = self.analyser.frames(vocal, true);
         let lufs = Blocks::of_mono(vocal, ANALYSIS_RATE).integrated();
-        self.run(model, task, lufs, &vf, backing, warnings)
+        self.run(model, task, lufs, &vf, warnings)
     }
 
     /// As [`Self::predict`], with the vocal rendered by `vocal` only when the model runs.
@@ -154,14 +154,13 @@ impl<'a> CnnRun<'a> {
         &mut self,
         task: Task,
         vocal: impl FnOnce() -> V,
-        backing: Option<&[f32]>,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
         let model = self.model_for(task)?;
         let vocal = vocal();
         let vf = self.analyser.frames(vocal.as_ref(), true);
         let lufs = Blocks::of_mono(vocal.as_ref(), ANALYSIS_RATE).integrated();
-        self.run(model, task, lufs, &vf, backing, warnings)
+        self.run(model, task, lufs, &vf, warnings)
     }
 
     /// As [`Self::predict`], with the vocal's frames (with mel) and integrated loudness measured
@@ -171,11 +170,10 @@ impl<'a> CnnRun<'a> {
         task: Task,
         vocal_lufs: f64,
         vf: &Frames,
-        backing: Option<&[f32]>,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
         let model = self.model_for(task)?;
-        self.run(model, task, Some(vocal_lufs), vf, backing, warnings)
+        self.run(model, task, Some(vocal_lufs), vf, warnings)
     }
 
     fn run(
@@ -184,14 +182,9 @@ impl<'a> CnnRun<'a> {
         task: Task,
         vocal_lufs: Option<f64>,
         vf: &Frames,
-        backing: Option<&[f32]>,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
-        if self.backing.is_none() {
-            self.backing = Some(backing.map(|b| self.analyser.frames(b, true)));
-        }
-        let bf = self.backing.as_ref().and_then(Option::as_ref);
-        let blocks = gated_blocks(vocal_lufs, vf, bf);
+        let blocks = gated_blocks(vocal_lufs, vf, self.backing.as_ref());
         let label = task.label();
         match model.predict(&blocks, BATCH) {
             Ok(Some(y)) => {

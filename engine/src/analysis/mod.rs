@@ -187,7 +187,7 @@ pub fn analyze(
     // with mel bands when a CNN may read them (the EQ model takes these very frames)
     let vf = analyser.frames(&vocal.mono, input.engine != Engine::Rules);
     check(progress, Step::Features, 0.1)?;
-    let bf = backing.map(|(b, _, _)| analyser.frames(&b.mono, false));
+    let bf = backing.map(|(b, _, _)| analyser.frames(&b.mono, input.engine != Engine::Rules));
     check(progress, Step::Features, 0.2)?;
     let threshold = vocal_lufs + GATE_RELATIVE_LU;
     let kept: Vec<usize> = (0..vf.len())
@@ -248,9 +248,9 @@ pub fn analyze(
             "no backing track to compare with: the EQ stays flat",
         ),
     };
-    let mut cnn = CnnRun::new(input.engine, input.models, &mut warnings);
-    let backing_mono = backing.map(|(b, _, _)| b.mono.as_slice());
-    let eq = match cnn.predict_frames(Task::Eq, vocal_lufs, &vf, backing_mono, &mut warnings) {
+    // the CNNs read the backing's frames the rules analysed (with mel when they may run)
+    let mut cnn = CnnRun::new(input.engine, input.models, bf, &mut warnings);
+    let eq = match cnn.predict_frames(Task::Eq, vocal_lufs, &vf, &mut warnings) {
         Some(predicted) => cnn_assistant::eq_decision(eq, &predicted),
         None => eq,
     };
@@ -264,7 +264,7 @@ pub fn analyze(
     let eq_blocks = Blocks::of_mono(&eq_vocal, rate);
     check(progress, Step::Compression, 0.35)?;
     let cnn_range = cnn
-        .predict(Task::Compression, &eq_vocal, backing_mono, &mut warnings)
+        .predict(Task::Compression, &eq_vocal, &mut warnings)
         .map(|p| p[0] as f64);
     let target = cnn_range.unwrap_or(compression_search::TARGET_LU);
     let mut found = compression_search::search(
@@ -326,12 +326,7 @@ pub fn analyze(
             .get_or_init(|| compression_search::compressed(&eq_vocal, rate, p))
             .as_slice()
     };
-    if let Some(predicted) = cnn.predict_with(
-        Task::Reverb,
-        || compressed(&params),
-        backing_mono,
-        &mut warnings,
-    ) {
+    if let Some(predicted) = cnn.predict_with(Task::Reverb, || compressed(&params), &mut warnings) {
         let keyed = cnn.keyed(Task::Reverb, &predicted);
         cnn_assistant::apply_by_key(&mut params, &keyed);
         reverb.reverb_time_s = params.get(ParamId::ReverbTime);
@@ -352,7 +347,6 @@ pub fn analyze(
             .predict_with(
                 Task::Level,
                 || cnn_assistant::reverberated(compressed(&params), &params),
-                backing_mono,
                 &mut warnings,
             )
             .map(|p| p[0] as f64),
