@@ -22,6 +22,20 @@ fn suggestion(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `automix analyze … --json --engine ENGINE`'s arguments.
+fn analyze_json<'a>(vocal: &'a str, backing: &'a str, engine: &'a str) -> Vec<&'a str> {
+    vec![
+        "analyze",
+        "--vocal",
+        vocal,
+        "--backing",
+        backing,
+        "--json",
+        "--engine",
+        engine,
+    ]
+}
+
 fn song() -> Option<(String, String)> {
     let v = shared_audio("clips/vocadito_1_vocal.wav")?;
     let b = shared_audio("backings/vibe_ace_instrumental.ogg")?;
@@ -33,18 +47,7 @@ fn analyze_with_the_cnn_and_auto_engines_on_real_audio() {
     let Some((vocal, backing)) = song() else {
         return;
     };
-    let args = |engine| {
-        vec![
-            "analyze",
-            "--vocal",
-            &vocal,
-            "--backing",
-            &backing,
-            "--json",
-            "--engine",
-            engine,
-        ]
-    };
+    let args = |engine| analyze_json(&vocal, &backing, engine);
     let cnn = suggestion(&automix(&args("cnn"), None));
     assert_eq!(cnn["engine"], "cnn");
     assert_eq!(cnn["cnn"]["backend"], "tract (built in)");
@@ -119,19 +122,7 @@ fn a_corrupt_model_in_the_users_folder_falls_back_to_the_rules_with_a_warning() 
         std::fs::write(models.join(&file), bytes).unwrap();
     }
     std::fs::write(models.join("reverb.onnx"), b"not an onnx model").unwrap();
-    let out = automix(
-        &[
-            "analyze",
-            "--vocal",
-            &vocal,
-            "--backing",
-            &backing,
-            "--json",
-            "--engine",
-            "cnn",
-        ],
-        Some(&models),
-    );
+    let out = automix(&analyze_json(&vocal, &backing, "cnn"), Some(&models));
     let s = suggestion(&out);
     assert_eq!(s["stages"]["reverb"], "rules");
     assert_eq!(s["stages"]["eq"], "cnn");
