@@ -10,6 +10,7 @@ use super::denormal::DenormalGuard;
 use super::eq::Equalizer;
 use super::fdn_reverb::FdnReverb;
 use super::gain::Gain;
+use super::processor::{Block, Change, Channels, Processor};
 use super::smoother::{Ramp, SWITCH_SECONDS};
 use crate::params::{MixParams, ParamId, Stage};
 
@@ -143,7 +144,7 @@ impl VocalChain {
         }
         self.prepared = true;
         let p = self.params.clone();
-        self.apply(&p, true);
+        self.apply(&p, Change::Immediate);
         self.reset();
         Ok(())
     }
@@ -171,36 +172,27 @@ impl VocalChain {
 
     /// New parameter values: every continuous one glides there, switches crossfade.
     pub fn set_params(&mut self, p: &MixParams) {
-        self.apply(p, false);
+        self.apply(p, Change::Glide);
     }
 
     /// New parameter values at once, without gliding (the start of an offline render).
     pub fn set_params_immediate(&mut self, p: &MixParams) {
-        self.apply(p, true);
+        self.apply(p, Change::Immediate);
     }
 
-    fn apply(&mut self, p: &MixParams, immediate: bool) {
+    fn apply(&mut self, p: &MixParams, change: Change) {
         self.params = p.clone();
-        self.eq.set_params(p, immediate);
-        self.comp.set_params(p, immediate);
-        self.reverb.set_params(p, immediate);
-        let level = if p.on(ParamId::LevelBypass) {
-            0.0
-        } else {
-            p.get(ParamId::LevelGain)
-        };
-        self.level.set_db(level, immediate);
+        self.eq.set_params(p, change);
+        self.comp.set_params(p, change);
+        self.reverb.set_params(p, change);
+        self.level.set_params(p, change);
         for (s, stage) in
             self.switches
                 .iter_mut()
                 .zip([Stage::Eq, Stage::Compressor, Stage::Reverb])
         {
             let on = if p.on(stage.bypass()) { 0.0 } else { 1.0 };
-            if immediate {
-                s.on.jump(on)
-            } else {
-                s.on.set_target(on)
-            }
+            s.on.set(on, change);
         }
     }
 
@@ -286,20 +278,25 @@ impl VocalChain {
         if stereo_in {
             sanitize(r);
         }
+        let channels = if stereo_in {
+            Channels::Stereo
+        } else {
+            Channels::Mono
+        };
         let [eq_on, comp_on, reverb_on] = &mut self.switches;
         let (eq, comp, reverb) = (&mut self.eq, &mut self.comp, &mut self.reverb);
         if !eq_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
-            eq.process(l, r, stereo_in, tick)
+            eq.process(Block::new(l, r, channels, tick))
         }) {
             eq.reset();
         }
         if !comp_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
-            comp.process(l, r, stereo_in, tick)
+            comp.process(Block::new(l, r, channels, tick))
         }) {
             comp.reset();
         }
         if !reverb_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
-            reverb.process(l, r, stereo_in, tick)
+            reverb.process(Block::new(l, r, channels, tick))
         }) {
             if !stereo_in {
                 r.copy_from_slice(l);
@@ -311,7 +308,8 @@ impl VocalChain {
         } else {
             self.reverb_resting = false;
         }
-        self.level.process(l, r, true);
+        // the reverb (or its bypass) made the signal stereo
+        self.level.process(Block::new(l, r, Channels::Stereo, tick));
         // Nothing non-finite may leave: if a state ever blew up, start clean rather than pass it on.
         let sum: f32 = l.iter().chain(r.iter()).sum();
         if !sum.is_finite() {

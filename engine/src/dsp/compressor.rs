@@ -9,6 +9,7 @@ use crate::params::{MixParams, ParamId};
 use super::fast_math;
 
 use super::chain::CONTROL;
+use super::processor::{Block, Change, Processor};
 
 /// dB per octave of amplitude (20 log10 2).
 const DB_PER_OCTAVE: f32 = 6.020_6;
@@ -56,6 +57,56 @@ fn one_pole(ms: f32, sample_rate: f32) -> f32 {
     }
 }
 
+impl Processor for Compressor {
+    fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        for (s, _) in self.smoothers() {
+            s.set_time(SMOOTH_SECONDS, sample_rate);
+        }
+        self.dirty = true;
+        self.reset();
+    }
+
+    fn reset(&mut self) {
+        self.gr_db = 0.0;
+        self.meter_db = 0.0;
+    }
+
+    fn set_params(&mut self, p: &MixParams, change: Change) {
+        let mut changed = false;
+        for (s, id) in self.smoothers() {
+            changed |= s.set(p.get(id), change);
+        }
+        self.dirty |= changed;
+    }
+
+    /// `right` is left alone for a mono block.
+    fn process(&mut self, block: Block<'_>) {
+        let stereo = block.is_stereo();
+        let Block {
+            left: l,
+            right: r,
+            tick,
+            ..
+        } = block;
+        if tick {
+            self.control();
+        }
+        let mut makeup = [0.0f32; CONTROL];
+        for m in makeup.iter_mut().take(l.len()) {
+            *m = self.makeup_db.tick();
+        }
+        let curve = self.curve;
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if super::cpu::avx2_fma() {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { self.run_avx2(&curve, &makeup, l, r, stereo) };
+            return;
+        }
+        self.run(&curve, &makeup, l, r, stereo);
+    }
+}
+
 impl Compressor {
     pub fn new() -> Self {
         let d = MixParams::default();
@@ -85,33 +136,6 @@ impl Compressor {
             (&mut self.release_ms, ParamId::CompRelease),
             (&mut self.makeup_db, ParamId::CompMakeup),
         ]
-    }
-
-    pub fn prepare(&mut self, sample_rate: f32) {
-        self.sample_rate = sample_rate;
-        for (s, _) in self.smoothers() {
-            s.set_time(SMOOTH_SECONDS, sample_rate);
-        }
-        self.dirty = true;
-        self.reset();
-    }
-
-    pub fn reset(&mut self) {
-        self.gr_db = 0.0;
-        self.meter_db = 0.0;
-    }
-
-    pub fn set_params(&mut self, p: &MixParams, immediate: bool) {
-        let mut changed = false;
-        for (s, id) in self.smoothers() {
-            changed |= s.target() != p.get(id);
-            if immediate {
-                s.jump(p.get(id))
-            } else {
-                s.set_target(p.get(id))
-            }
-        }
-        self.dirty |= changed;
     }
 
     pub fn current(&self, id: ParamId) -> Option<f32> {
@@ -165,26 +189,6 @@ impl Compressor {
         ] {
             s.advance(CONTROL as u32);
         }
-    }
-
-    /// Processes one control chunk in place; `tick` marks the start of a control period. `r` is
-    /// ignored for a mono signal.
-    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool, tick: bool) {
-        if tick {
-            self.control();
-        }
-        let mut makeup = [0.0f32; CONTROL];
-        for m in makeup.iter_mut().take(l.len()) {
-            *m = self.makeup_db.tick();
-        }
-        let curve = self.curve;
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if super::cpu::avx2_fma() {
-            // SAFETY: the CPU has the features the function is compiled for.
-            unsafe { self.run_avx2(&curve, &makeup, l, r, stereo) };
-            return;
-        }
-        self.run(&curve, &makeup, l, r, stereo);
     }
 
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]

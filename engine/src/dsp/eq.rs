@@ -5,6 +5,7 @@
 
 use super::biquad::{GlidingSvf, Svf, SvfPair, SvfState};
 use super::chain::CONTROL;
+use super::processor::{Block, Change, Processor};
 use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
 use crate::params::{EQ_BANDS, MixParams, ParamId};
 
@@ -47,6 +48,63 @@ impl Default for Equalizer {
     }
 }
 
+impl Processor for Equalizer {
+    fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        for b in &mut self.bands {
+            b.usable = b.freq < MAX_FREQ_RATIO * sample_rate;
+            b.gain_db.set_time(SMOOTH_SECONDS, sample_rate);
+            b.q.set_time(SMOOTH_SECONDS, sample_rate);
+            b.dirty = true;
+        }
+        self.hp_freq.set_time(SMOOTH_SECONDS, sample_rate);
+        self.hp_mix.set_time(SWITCH_SECONDS, sample_rate);
+        self.hp_dirty = true;
+        self.jump = true;
+        self.reset();
+    }
+
+    fn reset(&mut self) {
+        for b in &mut self.bands {
+            b.state = SvfPair::default();
+        }
+        self.hp_state = [SvfState::default(); 2];
+    }
+
+    fn set_params(&mut self, p: &MixParams, change: Change) {
+        for (b, &(_, g, q)) in self.bands.iter_mut().zip(EQ_BANDS.iter()) {
+            b.dirty |= b.gain_db.set(p.get(g), change);
+            b.dirty |= b.q.set(p.get(q), change);
+        }
+        self.hp_dirty |= self.hp_freq.set(p.get(ParamId::EqHighpassFreq), change);
+        let on = if p.on(ParamId::EqHighpassOn) {
+            1.0
+        } else {
+            0.0
+        };
+        self.hp_mix.set(on, change);
+        self.jump |= change == Change::Immediate;
+    }
+
+    /// `right` is left alone for a mono block.
+    fn process(&mut self, block: Block<'_>) {
+        let stereo = block.is_stereo();
+        let Block {
+            left, right, tick, ..
+        } = block;
+        if tick {
+            self.control();
+        }
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if super::cpu::avx2_fma() {
+            // SAFETY: the CPU has the features the function is compiled for.
+            unsafe { self.run_avx2(left, right, stereo) };
+            return;
+        }
+        self.run(left, right, stereo);
+    }
+}
+
 impl Equalizer {
     pub fn new() -> Self {
         let d = MixParams::default();
@@ -78,56 +136,6 @@ impl Equalizer {
             hp_state: [SvfState::default(); 2],
             hp_resting: true,
             scratch: [0.0; 2 * CONTROL],
-        }
-    }
-
-    pub fn prepare(&mut self, sample_rate: f32) {
-        self.sample_rate = sample_rate;
-        for b in &mut self.bands {
-            b.usable = b.freq < MAX_FREQ_RATIO * sample_rate;
-            b.gain_db.set_time(SMOOTH_SECONDS, sample_rate);
-            b.q.set_time(SMOOTH_SECONDS, sample_rate);
-            b.dirty = true;
-        }
-        self.hp_freq.set_time(SMOOTH_SECONDS, sample_rate);
-        self.hp_mix.set_time(SWITCH_SECONDS, sample_rate);
-        self.hp_dirty = true;
-        self.jump = true;
-        self.reset();
-    }
-
-    pub fn reset(&mut self) {
-        for b in &mut self.bands {
-            b.state = SvfPair::default();
-        }
-        self.hp_state = [SvfState::default(); 2];
-    }
-
-    pub fn set_params(&mut self, p: &MixParams, immediate: bool) {
-        for (b, &(_, g, q)) in self.bands.iter_mut().zip(EQ_BANDS.iter()) {
-            for (s, id) in [(&mut b.gain_db, g), (&mut b.q, q)] {
-                b.dirty |= s.target() != p.get(id);
-                if immediate {
-                    s.jump(p.get(id))
-                } else {
-                    s.set_target(p.get(id))
-                }
-            }
-        }
-        let f = p.get(ParamId::EqHighpassFreq);
-        self.hp_dirty |= self.hp_freq.target() != f;
-        let on = if p.on(ParamId::EqHighpassOn) {
-            1.0
-        } else {
-            0.0
-        };
-        self.jump |= immediate;
-        if immediate {
-            self.hp_freq.jump(f);
-            self.hp_mix.jump(on);
-        } else {
-            self.hp_freq.set_target(f);
-            self.hp_mix.set_target(on);
         }
     }
 
@@ -179,21 +187,6 @@ impl Equalizer {
             self.hp_coeffs.settle();
         }
         self.hp_freq.advance(CONTROL as u32);
-    }
-
-    /// Processes one control chunk in place; `tick` marks the start of a control period. `r` is
-    /// ignored for a mono signal.
-    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool, tick: bool) {
-        if tick {
-            self.control();
-        }
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if super::cpu::avx2_fma() {
-            // SAFETY: the CPU has the features the function is compiled for.
-            unsafe { self.run_avx2(l, r, stereo) };
-            return;
-        }
-        self.run(l, r, stereo);
     }
 
     /// The cascade is a chain of dependent multiply-adds per sample: fused, it is shorter.

@@ -8,7 +8,7 @@
 //! pattern; left and right read the lines through two other, mutually orthogonal patterns, which
 //! decorrelates them.
 //!
-//! Levels follow FdnReverb's meaning (see `DESIGN.md`): dry/wet scales only the tail, the direct
+//! Levels follow FdnReverb's meaning (docs/chain.md): dry/wet scales only the tail, the direct
 //! sound stays at full level, and the tail's level for a room size and reverb time is calibrated
 //! against FdnReverb at 64 lines, measured with `../shared/reference` ([`IEM_TAIL_DB`]), whatever
 //! our own FDN size. Fade-in subtracts a second network with the same delays that decays faster,
@@ -22,6 +22,7 @@
 
 use super::biquad::Coeffs;
 use super::chain::CONTROL;
+use super::processor::{Block, Change, Processor};
 use super::smoother::{Ramp, SMOOTH_SECONDS, SWITCH_SECONDS, Smoothed};
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 use super::transpose::{self, RUN};
@@ -470,6 +471,82 @@ pub struct FdnReverb {
     silent: bool,
 }
 
+impl Processor for FdnReverb {
+    /// Allocates the delay memory for `sample_rate`.
+    fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        let longest = (mean_delay_seconds(30.0) * SPREAD.1 * sample_rate).ceil() as usize + 64;
+        self.primes = sieve(longest + 1024);
+        // Just long enough: the memory every sample walks through is what the cache must hold.
+        self.len = longest + CONTROL + 1;
+        for net in [&mut self.main, &mut self.fader] {
+            net.buf = vec![0.0; MAX_LINES * self.len];
+        }
+        for s in self.chunk_smoothers() {
+            s.set_time(SMOOTH_SECONDS, sample_rate);
+        }
+        self.dry_wet.set_time(SMOOTH_SECONDS, sample_rate);
+        self.norm.set_time(SMOOTH_SECONDS, sample_rate);
+        // A running network whose lines change length leaves a transient; spread over the whole
+        // smoothing time it stays below either setting's own high-frequency content.
+        self.xfade.set_time(SMOOTH_SECONDS, sample_rate);
+        self.size_gain.set_time(SWITCH_SECONDS, sample_rate);
+        self.fader_in.set_time(SWITCH_SECONDS, sample_rate);
+        self.lines = self.wanted_lines;
+        self.set_patterns();
+        self.land_on_room();
+        self.reset();
+    }
+
+    fn reset(&mut self) {
+        self.main.clear();
+        self.fader.clear();
+        self.w = 0;
+        self.quiet_for = 0;
+    }
+
+    fn set_params(&mut self, p: &MixParams, change: Change) {
+        let pairs = [
+            (ParamId::ReverbTime, 0),
+            (ParamId::ReverbFadeIn, 1),
+            (ParamId::ReverbLowCutoff, 2),
+            (ParamId::ReverbLowQ, 3),
+            (ParamId::ReverbLowGain, 4),
+            (ParamId::ReverbHighCutoff, 5),
+            (ParamId::ReverbHighQ, 6),
+            (ParamId::ReverbHighGain, 7),
+        ];
+        let mut changed = false;
+        let smoothers = self.chunk_smoothers();
+        for (id, k) in pairs {
+            changed |= smoothers[k].set(p.get(id), change);
+        }
+        self.dirty |= changed;
+        self.dry_wet.set(p.get(ParamId::ReverbDryWet), change);
+        self.room_target = p.get(ParamId::ReverbRoomSize);
+        self.wanted_lines = p.get(ParamId::ReverbFdnSize) as usize;
+        if change == Change::Immediate && !self.primes.is_empty() {
+            if self.lines != self.wanted_lines {
+                self.lines = self.wanted_lines;
+                self.set_patterns();
+                self.reset();
+            }
+            self.land_on_room();
+            self.update_coefficients();
+            self.norm.jump(self.norm.target());
+            self.size_gain.jump(1.0);
+            self.fading = self.fade.value() > 0.0;
+            self.fader_in.jump(1.0);
+        }
+    }
+
+    /// A mono block arrives in `left`; the output is always stereo.
+    fn process(&mut self, block: Block<'_>) {
+        let stereo = block.is_stereo();
+        self.add_tail(block.left, block.right, stereo, block.tick);
+    }
+}
+
 impl FdnReverb {
     pub fn new() -> Self {
         let d = MixParams::default();
@@ -528,34 +605,14 @@ impl FdnReverb {
         ]
     }
 
-    /// Allocates the delay memory for `sample_rate`.
-    pub fn prepare(&mut self, sample_rate: f32) {
-        self.sample_rate = sample_rate;
-        let longest = (mean_delay_seconds(30.0) * SPREAD.1 * sample_rate).ceil() as usize + 64;
-        self.primes = sieve(longest + 1024);
-        // Just long enough: the memory every sample walks through is what the cache must hold.
-        self.len = longest + CONTROL + 1;
-        for net in [&mut self.main, &mut self.fader] {
-            net.buf = vec![0.0; MAX_LINES * self.len];
-        }
-        for s in self.chunk_smoothers() {
-            s.set_time(SMOOTH_SECONDS, sample_rate);
-        }
-        self.dry_wet.set_time(SMOOTH_SECONDS, sample_rate);
-        self.norm.set_time(SMOOTH_SECONDS, sample_rate);
-        // A running network whose lines change length leaves a transient; spread over the whole
-        // smoothing time it stays below either setting's own high-frequency content.
-        self.xfade.set_time(SMOOTH_SECONDS, sample_rate);
-        self.size_gain.set_time(SWITCH_SECONDS, sample_rate);
-        self.fader_in.set_time(SWITCH_SECONDS, sample_rate);
-        self.lines = self.wanted_lines;
-        self.set_patterns();
+    /// The lines take the wanted room size at once, without a crossfade, and the next coefficient
+    /// update jumps rather than glides.
+    fn land_on_room(&mut self) {
         self.delays = self.delays_for(self.room_target);
         self.room_applied = self.room_target;
         self.xfading = false;
         self.dirty = true;
         self.jump = true;
-        self.reset();
     }
 
     /// Clears the memory to rest while switched out; when processing resumes, the input is let in
@@ -564,13 +621,6 @@ impl FdnReverb {
     pub fn rest(&mut self) {
         self.reset();
         self.size_gain.jump(0.0);
-    }
-
-    pub fn reset(&mut self) {
-        self.main.clear();
-        self.fader.clear();
-        self.w = 0;
-        self.quiet_for = 0;
     }
 
     fn set_patterns(&mut self) {
@@ -621,56 +671,6 @@ impl FdnReverb {
             out[i] = d[j];
         }
         out
-    }
-
-    pub fn set_params(&mut self, p: &MixParams, immediate: bool) {
-        let pairs = [
-            (ParamId::ReverbTime, 0),
-            (ParamId::ReverbFadeIn, 1),
-            (ParamId::ReverbLowCutoff, 2),
-            (ParamId::ReverbLowQ, 3),
-            (ParamId::ReverbLowGain, 4),
-            (ParamId::ReverbHighCutoff, 5),
-            (ParamId::ReverbHighQ, 6),
-            (ParamId::ReverbHighGain, 7),
-        ];
-        let mut changed = false;
-        let mut smoothers = self.chunk_smoothers();
-        for (id, k) in pairs {
-            let s = &mut smoothers[k];
-            changed |= s.target() != p.get(id);
-            if immediate {
-                s.jump(p.get(id))
-            } else {
-                s.set_target(p.get(id))
-            }
-        }
-        self.dirty |= changed;
-        let dw = p.get(ParamId::ReverbDryWet);
-        if immediate {
-            self.dry_wet.jump(dw)
-        } else {
-            self.dry_wet.set_target(dw)
-        }
-        self.room_target = p.get(ParamId::ReverbRoomSize);
-        self.wanted_lines = p.get(ParamId::ReverbFdnSize) as usize;
-        if immediate && !self.primes.is_empty() {
-            if self.lines != self.wanted_lines {
-                self.lines = self.wanted_lines;
-                self.set_patterns();
-                self.reset();
-            }
-            self.delays = self.delays_for(self.room_target);
-            self.room_applied = self.room_target;
-            self.xfading = false;
-            self.dirty = true;
-            self.jump = true;
-            self.update_coefficients();
-            self.norm.jump(self.norm.target());
-            self.size_gain.jump(1.0);
-            self.fading = self.fade.value() > 0.0;
-            self.fader_in.jump(1.0);
-        }
     }
 
     pub fn current(&self, id: ParamId) -> Option<f32> {
@@ -884,7 +884,7 @@ impl FdnReverb {
 
     /// Adds the reverb tail to one control chunk in place; `tick` marks the start of a control
     /// period. A mono input (`stereo` false) arrives in `l`; the output is always stereo.
-    pub fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool, tick: bool) {
+    fn add_tail(&mut self, l: &mut [f32], r: &mut [f32], stereo: bool, tick: bool) {
         if tick {
             self.control();
         }

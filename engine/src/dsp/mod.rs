@@ -12,8 +12,10 @@ pub mod fast_math;
 pub mod fdn_reverb;
 pub mod gain;
 pub mod loudness_match;
+pub mod processor;
 pub mod smoother;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 pub mod transpose;
 
 pub use chain::{ChainError, VocalChain};
+pub use processor::{Block, Change, Channels, Processor};

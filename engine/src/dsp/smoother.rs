@@ -4,7 +4,10 @@
 //! the kink a linear or one-pole ramp leaves at full level; that kink is what makes a fast jump
 //! audible. The ramp has a fixed length, so a value always arrives within [`SMOOTH_SECONDS`].
 //! Ramps count samples since the change, never host blocks, which keeps the output the same for
-//! any block size.
+//! any block size. Whether a change glides or lands at once is decided here alone, by
+//! [`Change`], in [`Ramp::set`] and [`Smoothed::set`].
+
+use super::processor::Change;
 
 /// How long a parameter glides after a change.
 pub const SMOOTH_SECONDS: f32 = 0.040;
@@ -69,6 +72,14 @@ impl Ramp {
         self.start = value;
         self.target = value;
         self.pos = self.len;
+    }
+
+    /// Glides to `value` or jumps there, as `change` says.
+    pub fn set(&mut self, value: f32, change: Change) {
+        match change {
+            Change::Glide => self.set_target(value),
+            Change::Immediate => self.jump(value),
+        }
     }
 
     /// The value for this sample, then one sample on.
@@ -153,6 +164,16 @@ impl Smoothed {
         self.ramp.jump(d);
     }
 
+    /// Glides to `v` or jumps there, as `change` says. Returns whether the target changed.
+    pub fn set(&mut self, v: f32, change: Change) -> bool {
+        let changed = self.target != v;
+        match change {
+            Change::Glide => self.set_target(v),
+            Change::Immediate => self.jump(v),
+        }
+        changed
+    }
+
     pub fn value(&self) -> f32 {
         self.plain(self.ramp.value())
     }
@@ -228,5 +249,26 @@ mod tests {
         s.advance(5);
         let half = s.value();
         assert!((half - 1000.0).abs() < 1.0, "{half}");
+    }
+
+    #[test]
+    fn set_glides_or_jumps_as_the_change_says_and_reports_a_new_target() {
+        let mut s = Smoothed::linear(0.0);
+        s.set_time(0.001, 10_000.0);
+        assert!(s.set(4.0, Change::Glide));
+        assert!(s.is_moving());
+        assert_eq!(s.value(), 0.0);
+        s.advance(10);
+        assert_eq!(s.value(), 4.0);
+        assert!(!s.set(4.0, Change::Glide), "the same target is no change");
+        assert!(s.set(-2.0, Change::Immediate));
+        assert!(!s.is_moving());
+        assert_eq!(s.value(), -2.0);
+        let mut r = Ramp::new(1.0);
+        r.set_time(0.001, 10_000.0);
+        r.set(0.0, Change::Glide);
+        assert!(r.is_moving());
+        r.set(0.5, Change::Immediate);
+        assert_eq!((r.is_moving(), r.value()), (false, 0.5));
     }
 }
