@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use engine::analysis::cnn::{BATCH, CnnModels, Task};
+use engine::analysis::cnn::{BATCH, CnnModels};
 use engine::analysis::cnn_backend::ONNXRUNTIME_ENV;
 use engine::analysis::cnn_features::{BLOCK_LEN, FeatureBlocks, feature_blocks};
 use engine::analysis::{ANALYSIS_RATE, AnalysisInput, Engine, Track, analyze};
+use engine::params::Stage;
 use engine::synth::{backing_track, vocal_line};
 
 const SECONDS: f32 = 180.0;
@@ -77,7 +78,7 @@ fn figures(label: &str) {
     let blocks = feature_blocks(&vocal.mono, Some(&backing.mono));
     let t_features = best_of(3, || feature_blocks(&vocal.mono, Some(&backing.mono)));
     let t_models = best_of(3, || {
-        for task in Task::ALL {
+        for task in Stage::ALL {
             if let Some(m) = models.get(task) {
                 m.predict(&blocks, BATCH).unwrap();
             }
@@ -95,13 +96,13 @@ fn figures(label: &str) {
             ..Default::default()
         };
         let mut line = format!("{label}: per block at batch {batch:>2}:");
-        for task in Task::ALL {
+        for task in Stage::ALL {
             if let Some(m) = models.get(task) {
                 let runs = if batch == 1 { 50 } else { 5 };
                 let t = best_of(runs, || m.predict(&some, batch).unwrap());
                 line.push_str(&format!(
                     " {} {:.2} ms",
-                    task.name(),
+                    task.model_name(),
                     t * 1e3 / batch as f64
                 ));
             }

@@ -6,8 +6,10 @@
 
 use std::fmt;
 
-/// Which stage of the chain a parameter belongs to (chain order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A stage of the chain, in chain order: the one name of a stage everywhere — the parameter
+/// table, the DSP's bypasses, the assistant's decisions and progress, its CNNs and their training
+/// data, the suggestion's JSON and the editor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stage {
     Eq,
     Compressor,
@@ -18,6 +20,17 @@ pub enum Stage {
 impl Stage {
     pub const ALL: [Stage; 4] = [Stage::Eq, Stage::Compressor, Stage::Reverb, Stage::Level];
 
+    /// Stable machine name: the stage's key in a suggestion's `stages` and `cnn.stages`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Stage::Eq => "eq",
+            Stage::Compressor => "compressor",
+            Stage::Reverb => "reverb",
+            Stage::Level => "level",
+        }
+    }
+
+    /// The name a user reads: the editor's headings, host parameter names.
     pub fn name(self) -> &'static str {
         match self {
             Stage::Eq => "EQ",
@@ -25,6 +38,31 @@ impl Stage {
             Stage::Reverb => "Reverb",
             Stage::Level => "Level",
         }
+    }
+
+    /// What the stage does, inside a sentence ("the compression CNN", "deciding the level"):
+    /// the research's names for the four decisions.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Eq => "EQ",
+            Stage::Compressor => "compression",
+            Stage::Reverb => "reverb",
+            Stage::Level => "level",
+        }
+    }
+
+    /// The name of the stage's CNN, in `models.json`, its file (`compression.onnx`) and `automix
+    /// dataset --task`: the stage's key, except that the compressor's model is named for the
+    /// decision it predicts, as trained models (shipped and users' own) already carry it.
+    pub fn model_name(self) -> &'static str {
+        match self {
+            Stage::Compressor => "compression",
+            other => other.key(),
+        }
+    }
+
+    pub fn from_model_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.model_name() == name)
     }
 
     /// The parameter that bypasses this stage.
@@ -35,6 +73,11 @@ impl Stage {
             Stage::Reverb => ParamId::ReverbBypass,
             Stage::Level => ParamId::LevelBypass,
         }
+    }
+
+    /// The stage's parameters, bypass first, in the table's order.
+    pub fn params(self) -> impl Iterator<Item = &'static ParamSpec> {
+        PARAMS.iter().filter(move |p| p.stage == self)
     }
 }
 
@@ -493,5 +536,26 @@ mod tests {
         let n = ParamId::ReverbFdnSize.spec();
         assert_eq!(n.conform(40.0), Conformed::Clamped(32.0));
         assert_eq!(n.conform(64.0), Conformed::Exact(64.0));
+    }
+
+    #[test]
+    fn each_stage_has_one_key_one_model_its_bypass_and_its_parameters() {
+        let mut keys: Vec<&str> = Stage::ALL.iter().map(|s| s.key()).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), 4);
+        for stage in Stage::ALL {
+            assert_eq!(Stage::from_model_name(stage.model_name()), Some(stage));
+            assert_eq!(stage.bypass().spec().stage, stage);
+            assert_eq!(stage.bypass().spec().kind, Kind::Toggle);
+            let params: Vec<ParamId> = stage.params().map(|p| p.id).collect();
+            assert_eq!(params.first(), Some(&stage.bypass()), "{stage:?}");
+            // no parameter of another stage, and every parameter of this one
+            let owned = PARAMS.iter().filter(|p| p.stage == stage).count();
+            assert_eq!(params.len(), owned);
+        }
+        // the table lists the stages in chain order
+        let order: Vec<Stage> = PARAMS.iter().map(|p| p.stage).collect();
+        assert!(order.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(Stage::from_model_name("compressor"), None);
     }
 }

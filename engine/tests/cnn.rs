@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use engine::analysis::cnn::{BUILT_IN_MANIFEST, CnnModels, ModelSource, Task, built_in_model};
+use engine::analysis::cnn::{BUILT_IN_MANIFEST, CnnModels, ModelSource, built_in_model};
 use engine::analysis::cnn_backend::BackendKind;
 use engine::analysis::suggestion::Decider;
 use engine::analysis::{ANALYSIS_RATE, AnalysisInput, Engine, MixSuggestion, Track, analyze};
+use engine::params::Stage;
 use engine::synth::{backing_track, vocal_line};
 use engine::{PARAMS, ParamId};
 
@@ -48,8 +49,8 @@ fn deciders(s: &MixSuggestion) -> [Decider; 4] {
 /// A models folder holding the built-in files, `edit` applied to its models.json.
 fn folder(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let mut manifest: serde_json::Value = serde_json::from_str(BUILT_IN_MANIFEST).unwrap();
-    for task in Task::ALL {
-        let file = format!("{}.onnx", task.name());
+    for task in Stage::ALL {
+        let file = format!("{}.onnx", task.model_name());
         std::fs::write(dir.join(&file), built_in_model(&file).unwrap()).unwrap();
     }
     edit(&mut manifest);
@@ -78,7 +79,7 @@ fn the_built_in_models_load_on_tract_and_answer_in_their_ranges() {
     for stage in &report.stages {
         assert!(stage.used && stage.blocks >= 5, "{stage:?}");
         let model = models
-            .get(Task::ALL[report.stages.iter().position(|x| x == stage).unwrap()])
+            .get(Stage::ALL[report.stages.iter().position(|x| x == stage).unwrap()])
             .unwrap();
         assert_eq!(stage.predictions.len(), model.outputs.len());
         for (p, o) in stage.predictions.iter().zip(&model.outputs) {

@@ -15,7 +15,7 @@ use egui::{self, Color32, RichText};
 use engine::ParamId;
 use engine::analysis::Engine;
 use engine::analysis::suggestion::Decider;
-use engine::params::{PARAMS, ParamSpec, Stage};
+use engine::params::{ParamSpec, Stage};
 use nice_plug::context::gui::{GuiContext, ParamSetter};
 use nice_plug::editor::ResizeHint;
 use nice_plug::editor::dpi::LogicalSize;
@@ -107,7 +107,7 @@ impl NiceEguiApp for AutomixEditor {
             .show(ui, |ui| self.meters(ui, &status));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                for stage in [Stage::Eq, Stage::Compressor, Stage::Reverb, Stage::Level] {
+                for stage in Stage::ALL {
                     self.stage(ui, &setter, &status, stage);
                 }
             });
@@ -250,34 +250,17 @@ impl AutomixEditor {
 
     fn stage(&self, ui: &mut egui::Ui, setter: &ParamSetter, status: &Status, stage: Stage) {
         let suggestion = status.suggestion.as_deref();
-        let (title, reason) = match stage {
-            Stage::Eq => ("EQ", suggestion.map(|s| s.eq.reason.as_str())),
-            Stage::Compressor => (
-                "Compressor",
-                suggestion.map(|s| s.compression.reason.as_str()),
-            ),
-            Stage::Reverb => ("Reverb", suggestion.map(|s| s.reverb.reason.as_str())),
-            Stage::Level => ("Level", suggestion.map(|s| s.level.reason.as_str())),
-        };
-        let specs: Vec<&'static ParamSpec> = PARAMS.iter().filter(|p| p.stage == stage).collect();
-        let (bypass, rest): (Vec<&ParamSpec>, Vec<&ParamSpec>) =
-            specs.into_iter().partition(|p| p.name.ends_with("Bypass"));
+        let reason = suggestion.map(|s| s.reason(stage));
+        let rest: Vec<&'static ParamSpec> =
+            stage.params().filter(|p| p.id != stage.bypass()).collect();
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
-                ui.label(RichText::new(title).strong().size(15.0));
-                for spec in &bypass {
-                    self.toggle(ui, setter, spec.id, "Bypass");
-                }
+                ui.label(RichText::new(stage.name()).strong().size(15.0));
+                self.toggle(ui, setter, stage.bypass(), "Bypass");
                 // who decided this stage at the last analysis (the suggestion records it)
                 if let Some(s) = suggestion {
-                    let d = match stage {
-                        Stage::Eq => s.stages.eq,
-                        Stage::Compressor => s.stages.compressor,
-                        Stage::Reverb => s.stages.reverb,
-                        Stage::Level => s.stages.level,
-                    };
-                    let by = match d {
+                    let by = match s.stages.get(stage) {
                         Decider::Rules => "by the rules",
                         Decider::Cnn => "by the CNN",
                     };
@@ -295,6 +278,7 @@ impl AutomixEditor {
                     ui.label(format!("• {}", f.reason));
                 }
             }
+            let title = stage.name();
             egui::CollapsingHeader::new(format!("{title} settings"))
                 .id_salt(title)
                 .default_open(stage != Stage::Eq)

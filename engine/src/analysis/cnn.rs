@@ -1,4 +1,4 @@
-//! The CNN assistant's models (seed 000 §III-C): loading, checking and running them.
+//! The CNN assistant's models (Li & Lerch, §III-C): loading, checking and running them.
 //!
 //! The four models trained by `training/` ship inside the binary with their `models.json`; a
 //! folder with a `models.json` of its own ([`MODELS_ENV`], else [`user_models_folder`]) replaces
@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::cnn_backend::{self, Backend, BackendKind};
 use super::cnn_features::{BLOCK_FRAMES, BLOCK_LEN, FeatureBlocks};
 use super::mel::MELS;
+use crate::params::Stage;
 
 /// A folder of retrained models (with its `models.json`) to use instead of the built-in ones.
 pub const MODELS_ENV: &str = "VOCAL_AUTOMIX_MODELS";
@@ -30,54 +31,22 @@ pub const BATCH: usize = 1;
 /// The built-in models' `models.json` (the repository's `models/`, trained by
 /// `scripts/train-models.sh`).
 pub const BUILT_IN_MANIFEST: &str = include_str!("../../../models/models.json");
-const BUILT_IN: [(&str, &[u8]); 4] = [
-    ("eq", include_bytes!("../../../models/eq.onnx")),
+const BUILT_IN: [(Stage, &[u8]); 4] = [
+    (Stage::Eq, include_bytes!("../../../models/eq.onnx")),
     (
-        "compression",
+        Stage::Compressor,
         include_bytes!("../../../models/compression.onnx"),
     ),
-    ("reverb", include_bytes!("../../../models/reverb.onnx")),
-    ("level", include_bytes!("../../../models/level.onnx")),
+    (Stage::Reverb, include_bytes!("../../../models/reverb.onnx")),
+    (Stage::Level, include_bytes!("../../../models/level.onnx")),
 ];
 
-/// A built-in model file by its name in `models.json` (`eq.onnx`, …).
+/// A built-in model file by its name in `models.json` (`eq.onnx`, …: [`Stage::model_name`]).
 pub fn built_in_model(file: &str) -> Option<&'static [u8]> {
     BUILT_IN
         .iter()
-        .find(|(name, _)| format!("{name}.onnx") == file)
+        .find(|(stage, _)| format!("{}.onnx", stage.model_name()) == file)
         .map(|(_, bytes)| *bytes)
-}
-
-/// The stages with a model, in chain order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Task {
-    Eq,
-    Compression,
-    Reverb,
-    Level,
-}
-
-impl Task {
-    pub const ALL: [Task; 4] = [Task::Eq, Task::Compression, Task::Reverb, Task::Level];
-
-    /// The model's name in `models.json` (and `automix dataset --task`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Eq => "eq",
-            Task::Compression => "compression",
-            Task::Reverb => "reverb",
-            Task::Level => "level",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Task::Eq => "EQ",
-            Task::Compression => "compression",
-            Task::Reverb => "reverb",
-            Task::Level => "level",
-        }
-    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -127,7 +96,7 @@ impl std::fmt::Display for ModelSource {
 }
 
 pub struct Model {
-    pub task: Task,
+    pub stage: Stage,
     pub outputs: Vec<OutputSpec>,
     pub held_out: HeldOut,
     session: Mutex<Session>,
@@ -199,7 +168,7 @@ impl Model {
 
     /// Raw (normalised) outputs for `count` blocks, `count × outputs` values.
     pub fn run(&self, count: usize, data: Vec<f32>) -> Result<Vec<f32>, String> {
-        let what = self.task.label();
+        let what = self.stage.label();
         let input = Tensor::from_array(([count, 2, MELS, BLOCK_FRAMES], data))
             .map_err(|e| format!("the {what} model's input: {e}"))?;
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
@@ -233,8 +202,8 @@ pub struct CnnModels {
 }
 
 impl CnnModels {
-    pub fn get(&self, task: Task) -> Option<&Model> {
-        self.models.iter().find(|m| m.task == task)
+    pub fn get(&self, stage: Stage) -> Option<&Model> {
+        self.models.iter().find(|m| m.stage == stage)
     }
 
     /// [`CnnModels::load`], once per process: plug-in instances and batch jobs share the
@@ -312,19 +281,19 @@ impl CnnModels {
                 return out;
             }
         };
-        for task in Task::ALL {
-            let Some(entry) = manifest.models.get(task.name()) else {
+        for stage in Stage::ALL {
+            let Some(entry) = manifest.models.get(stage.model_name()) else {
                 out.warnings.push(format!(
                     "models.json ({source}) has no {} model: that stage uses the rules",
-                    task.label()
+                    stage.label()
                 ));
                 continue;
             };
-            match read(&entry.file).and_then(|bytes| open(backend, task, entry, &bytes)) {
+            match read(&entry.file).and_then(|bytes| open(backend, stage, entry, &bytes)) {
                 Ok(m) => out.models.push(m),
                 Err(e) => out.warnings.push(format!(
                     "the {} model ({source}) cannot be used: {e}; that stage uses the rules",
-                    task.label()
+                    stage.label()
                 )),
             }
         }
@@ -348,7 +317,7 @@ fn parse_manifest(text: &str) -> Result<Manifest, String> {
 }
 
 /// A session for one model, checked and warmed up.
-fn open(backend: &Backend, task: Task, entry: &Entry, bytes: &[u8]) -> Result<Model, String> {
+fn open(backend: &Backend, stage: Stage, entry: &Entry, bytes: &[u8]) -> Result<Model, String> {
     if entry.outputs.is_empty()
         || entry
             .outputs
@@ -368,7 +337,7 @@ fn open(backend: &Backend, task: Task, entry: &Entry, bytes: &[u8]) -> Result<Mo
         })
         .map_err(|e| format!("not a usable ONNX model ({e})"))?;
     let model = Model {
-        task,
+        stage,
         outputs: entry.outputs.clone(),
         held_out: entry.held_out.clone(),
         session: Mutex::new(session),

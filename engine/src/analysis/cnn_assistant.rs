@@ -3,7 +3,7 @@
 //! run in chain order on the vocal as the stages before have processed it; each prediction is the
 //! average over the song's feature blocks.
 
-use super::cnn::{BATCH, CnnModels, Model, Task};
+use super::cnn::{BATCH, CnnModels, Model};
 use super::cnn_features::gated_blocks;
 use super::loudness::Blocks;
 use super::spectrum::{Analyser, Frames};
@@ -26,15 +26,6 @@ pub(super) struct CnnRun<'a> {
     backing: Option<Frames>,
     stages: Vec<CnnStage>,
     pub deciders: StageEngines,
-}
-
-fn stage_name(task: Task) -> &'static str {
-    match task {
-        Task::Eq => "eq",
-        Task::Compression => "compressor",
-        Task::Reverb => "reverb",
-        Task::Level => "level",
-    }
 }
 
 impl<'a> CnnRun<'a> {
@@ -69,41 +60,35 @@ impl<'a> CnnRun<'a> {
 
     fn record(
         &mut self,
-        task: Task,
+        stage: Stage,
         used: bool,
         reason: String,
         blocks: usize,
         p: Vec<Prediction>,
     ) {
         self.stages.push(CnnStage {
-            stage: stage_name(task).into(),
+            stage: stage.key().into(),
             used,
             reason,
             blocks,
             predictions: p,
         });
         if used {
-            let d = Decider::Cnn;
-            match task {
-                Task::Eq => self.deciders.eq = d,
-                Task::Compression => self.deciders.compressor = d,
-                Task::Reverb => self.deciders.reverb = d,
-                Task::Level => self.deciders.level = d,
-            }
+            self.deciders.set(stage, Decider::Cnn);
         }
     }
 
-    /// The model that is to decide `task`, if any (the reason is recorded when none).
-    fn model_for(&mut self, task: Task) -> Option<&'a Model> {
+    /// The model that is to decide `stage`, if any (the reason is recorded when none).
+    fn model_for(&mut self, stage: Stage) -> Option<&'a Model> {
         let engine = self.engine;
         if engine == super::Engine::Rules {
             return None;
         }
-        let model = self.models.and_then(|m| m.get(task));
+        let model = self.models.and_then(|m| m.get(stage));
         match (engine, model) {
             (_, None) => {
                 self.record(
-                    task,
+                    stage,
                     false,
                     "no usable model: the rules decide".into(),
                     0,
@@ -113,17 +98,17 @@ impl<'a> CnnRun<'a> {
             }
             (super::Engine::Auto, Some(m)) if !m.beats_mean() => {
                 let why = format!("Auto keeps the rules: the model's {}", m.auto_reason());
-                self.record(task, false, why, 0, Vec::new());
+                self.record(stage, false, why, 0, Vec::new());
                 None
             }
             (_, Some(m)) => Some(m),
         }
     }
 
-    /// `values` of `task`'s model paired with their output names.
-    pub fn keyed(&self, task: Task, values: &[f32]) -> Vec<(String, f32)> {
+    /// `values` of `stage`'s model paired with their output names.
+    pub fn keyed(&self, stage: Stage, values: &[f32]) -> Vec<(String, f32)> {
         self.models
-            .and_then(|m| m.get(task))
+            .and_then(|m| m.get(stage))
             .map(|m| {
                 m.outputs
                     .iter()
@@ -139,53 +124,53 @@ impl<'a> CnnRun<'a> {
     /// the CNN was asked for and could not answer).
     pub fn predict(
         &mut self,
-        task: Task,
+        stage: Stage,
         vocal: &[f32],
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
-        let model = self.model_for(task)?;
+        let model = self.model_for(stage)?;
         let vf = self.analyser.frames(vocal, true);
         let lufs = Blocks::of_mono(vocal, ANALYSIS_RATE).integrated();
-        self.run(model, task, lufs, &vf, warnings)
+        self.run(model, stage, lufs, &vf, warnings)
     }
 
     /// As [`Self::predict`], with the vocal rendered by `vocal` only when the model runs.
     pub fn predict_with<V: AsRef<[f32]>>(
         &mut self,
-        task: Task,
+        stage: Stage,
         vocal: impl FnOnce() -> V,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
-        let model = self.model_for(task)?;
+        let model = self.model_for(stage)?;
         let vocal = vocal();
         let vf = self.analyser.frames(vocal.as_ref(), true);
         let lufs = Blocks::of_mono(vocal.as_ref(), ANALYSIS_RATE).integrated();
-        self.run(model, task, lufs, &vf, warnings)
+        self.run(model, stage, lufs, &vf, warnings)
     }
 
     /// As [`Self::predict`], with the vocal's frames (with mel) and integrated loudness measured
     /// by the caller.
     pub fn predict_frames(
         &mut self,
-        task: Task,
+        stage: Stage,
         vocal_lufs: f64,
         vf: &Frames,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
-        let model = self.model_for(task)?;
-        self.run(model, task, Some(vocal_lufs), vf, warnings)
+        let model = self.model_for(stage)?;
+        self.run(model, stage, Some(vocal_lufs), vf, warnings)
     }
 
     fn run(
         &mut self,
         model: &Model,
-        task: Task,
+        stage: Stage,
         vocal_lufs: Option<f64>,
         vf: &Frames,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
         let blocks = gated_blocks(vocal_lufs, vf, self.backing.as_ref());
-        let label = task.label();
+        let label = stage.label();
         match model.predict(&blocks, BATCH) {
             Ok(Some(y)) => {
                 let p = model
@@ -211,7 +196,7 @@ impl<'a> CnnRun<'a> {
                     }
                     _ => "the CNN engine was chosen".into(),
                 };
-                self.record(task, true, why, blocks.len(), p);
+                self.record(stage, true, why, blocks.len(), p);
                 Some(y)
             }
             Ok(None) => {
@@ -220,13 +205,13 @@ impl<'a> CnnRun<'a> {
                     super::cnn_features::BLOCK_FRAMES as f64 * 1024.0 / ANALYSIS_RATE as f64
                 );
                 warnings.push(Warning::new("cnn_too_little_singing", msg.clone()));
-                self.record(task, false, msg, 0, Vec::new());
+                self.record(stage, false, msg, 0, Vec::new());
                 None
             }
             Err(e) => {
                 let msg = format!("{e}: the rules decide the {label}");
                 warnings.push(Warning::new("cnn_failed", msg.clone()));
-                self.record(task, false, msg, blocks.len(), Vec::new());
+                self.record(stage, false, msg, blocks.len(), Vec::new());
                 None
             }
         }

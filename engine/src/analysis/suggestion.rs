@@ -5,7 +5,7 @@
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::params::{MixParams, PARAMS, ParamId};
+use crate::params::{MixParams, PARAMS, ParamId, Stage};
 
 pub const FORMAT: &str = "vocal-automix/suggestion";
 /// Bumped when a field changes meaning or disappears (adding fields does not bump it).
@@ -35,7 +35,7 @@ pub struct MixSuggestion {
     pub warnings: Vec<Warning>,
 }
 
-/// The assistant's engines (seed 000 offers the rules and the CNNs; Auto picks per stage).
+/// The assistant's engines (Li & Lerch offer the rules and the CNNs; Auto picks per stage).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
@@ -82,12 +82,34 @@ pub enum Decider {
     Cnn,
 }
 
+/// Who decided each stage; the fields are the stages' keys ([`Stage::key`]).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct StageEngines {
     pub eq: Decider,
     pub compressor: Decider,
     pub reverb: Decider,
     pub level: Decider,
+}
+
+impl StageEngines {
+    pub fn get(&self, stage: Stage) -> Decider {
+        match stage {
+            Stage::Eq => self.eq,
+            Stage::Compressor => self.compressor,
+            Stage::Reverb => self.reverb,
+            Stage::Level => self.level,
+        }
+    }
+
+    pub fn set(&mut self, stage: Stage, decider: Decider) {
+        let d = match stage {
+            Stage::Eq => &mut self.eq,
+            Stage::Compressor => &mut self.compressor,
+            Stage::Reverb => &mut self.reverb,
+            Stage::Level => &mut self.level,
+        };
+        *d = decider;
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -101,7 +123,7 @@ pub struct CnnReport {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CnnStage {
-    /// "eq", "compressor", "reverb", "level".
+    /// The stage's key ([`Stage::key`]).
     pub stage: String,
     pub used: bool,
     /// Why the CNN did or did not decide this stage.
@@ -268,6 +290,16 @@ impl Warning {
 }
 
 impl MixSuggestion {
+    /// Why the stage was set as it is.
+    pub fn reason(&self, stage: Stage) -> &str {
+        match stage {
+            Stage::Eq => &self.eq.reason,
+            Stage::Compressor => &self.compression.reason,
+            Stage::Reverb => &self.reverb.reason,
+            Stage::Level => &self.level.reason,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a suggestion always serialises")
     }
