@@ -7,7 +7,7 @@ use engine::analysis::suggestion::{SearchOutcome, TempoSource};
 use engine::analysis::{
     ANALYSIS_RATE, AnalysisError, AnalysisInput, Engine, MixSuggestion, Step, Track, analyze, tempo,
 };
-use engine::params::{EQ_BANDS, Kind, PARAMS};
+use engine::params::{EQ_BANDS, Kind, PARAMS, Stage};
 use engine::synth::{Rng, backing_track, vocal_line};
 use engine::{MixParams, ParamId, VocalChain};
 
@@ -432,7 +432,13 @@ fn bad_and_odd_inputs_give_a_result_or_one_clear_error() {
 #[test]
 fn a_cancelled_analysis_stops_with_cancelled() {
     let vocal = track(&[dynamic_vocal(30.0, 3)], SR);
-    for stop_at in [Step::Features, Step::Eq, Step::Compression, Step::Level] {
+    for stop_at in [
+        Step::Measuring,
+        Step::Stage(Stage::Eq),
+        Step::Stage(Stage::Compressor),
+        Step::Stage(Stage::Reverb),
+        Step::Stage(Stage::Level),
+    ] {
         let r = analyze(
             &AnalysisInput {
                 vocal: &vocal,

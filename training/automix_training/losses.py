@@ -1,4 +1,4 @@
-"""The research's losses, on targets normalised to [0, 1] (seed 000 §III-C, eq. 3)."""
+"""The research's losses, on targets normalised to [0, 1] (Li & Lerch, §III-C, eq. 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The research's network (seed 000 §III-C), one per stage.
+"""The research's network (Li & Lerch, §III-C), one per stage.
 
 Four × [Conv 3×3, stride 1, no padding → BatchNorm → ReLU → MaxPool 2] with 2→8→16→32→64
 channels, Dropout 0.3, flatten (64 × 6 × 2 = 768) → MLP. The paper gives the MLP's input size

@@ -14,7 +14,7 @@ from . import losses
 from .data import Dataset
 from .model import AutomixCnn
 
-# seed 000 §IV-A. The reverb's rate is the paper's too (1e-5, weight decay 1e-5).
+# Li & Lerch, §IV-A. The reverb's rate is the paper's too (1e-5, weight decay 1e-5).
 PAPER = {
     "level": {"lr": 1e-3, "batch": 25, "weight_decay": 0.0},
     "compression": {"lr": 1e-4, "batch": 25, "weight_decay": 0.0},

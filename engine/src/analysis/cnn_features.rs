@@ -1,4 +1,4 @@
-//! The CNNs' input (seed 000 §III-C): mel spectrograms of the mono vocal and the mono backing at
+//! The CNNs' input (Li & Lerch, §III-C): mel spectrograms of the mono vocal and the mono backing at
 //! 44.1 kHz (FFT 2048, hop 1024, Hann, 128 Slaney mel bands — [`super::spectrum`]), cut into
 //! blocks of 64 frames (1.49 s), shape (2, 128, 64): channel 0 the vocal, 1 the backing, then mel
 //! band, then time. Each channel of a block is divided by its own maximum, as the paper does.

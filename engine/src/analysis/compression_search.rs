@@ -1,4 +1,4 @@
-//! The compression rule (seed 000 §III-B): starting at threshold 0 dB and ratio 3:1 (attack
+//! The compression rule (Li & Lerch, §III-B): starting at threshold 0 dB and ratio 3:1 (attack
 //! 30 ms, release 150 ms), each step lowers the threshold 3 dB and raises the ratio 0.1 until the
 //! EQ'd vocal's loudness range is at most 16.36 LU, or the threshold would pass −35 dB.
 //!
@@ -18,6 +18,7 @@ use super::loudness::Blocks;
 use super::suggestion::{CompressionDecision, SearchOutcome, SearchStep};
 use crate::dsp::chain::CONTROL;
 use crate::dsp::compressor::Compressor;
+use crate::dsp::processor::{prepared, process_mono};
 use crate::params::{MixParams, ParamId};
 
 pub const TARGET_LU: f64 = 16.36;
@@ -59,19 +60,13 @@ pub fn params_for(base: &MixParams, k: usize, knee_db: f32) -> MixParams {
 /// engine's own compressor, driven on the chain's control grid as the chain drives it (the chain's
 /// other work — switching, sanitising, the level stage — has nothing to do here).
 pub fn compressed_blocks(signal: &[f32], sample_rate: u32, params: &MixParams) -> Blocks {
-    let mut comp = Compressor::new();
-    comp.prepare(sample_rate as f32);
-    comp.set_params(params, true);
+    let mut comp = prepared(Compressor::new(), sample_rate as f32, params);
     let mut meter = super::loudness::BlockMeter::new(sample_rate, 1);
     let mut l = vec![0.0f32; BLOCK];
-    let mut unused = [0.0f32; CONTROL];
     for chunk in signal.chunks(BLOCK) {
         let n = chunk.len();
         l[..n].copy_from_slice(chunk);
-        for period in l[..n].chunks_mut(CONTROL) {
-            let m = period.len();
-            comp.process(period, &mut unused[..m], false, true);
-        }
+        process_mono(&mut comp, &mut l[..n]);
         meter.push_mono(&l[..n]);
     }
     meter.finish()
@@ -79,15 +74,9 @@ pub fn compressed_blocks(signal: &[f32], sample_rate: u32, params: &MixParams) -
 
 /// `signal` through the compressor alone with `params`, as [`compressed_blocks`] runs it.
 pub fn compressed(signal: &[f32], sample_rate: u32, params: &MixParams) -> Vec<f32> {
-    let mut comp = Compressor::new();
-    comp.prepare(sample_rate as f32);
-    comp.set_params(params, true);
+    let mut comp = prepared(Compressor::new(), sample_rate as f32, params);
     let mut out = signal.to_vec();
-    let mut unused = [0.0f32; CONTROL];
-    for period in out.chunks_mut(CONTROL) {
-        let m = period.len();
-        comp.process(period, &mut unused[..m], false, true);
-    }
+    process_mono(&mut comp, &mut out);
     out
 }
 
@@ -110,75 +99,12 @@ pub fn search(
     target: f64,
     progress: &mut dyn FnMut(usize) -> bool,
 ) -> Option<SearchResult> {
-    let knee = base.get(ParamId::CompKnee);
-    let before = uncompressed.loudness_range();
-    let Some(lra0) = before else {
-        let (t, r) = setting(0);
-        return Some(SearchResult {
-            decision: decision(
-                target,
-                t,
-                r,
-                knee,
-                None,
-                None,
-                SearchOutcome::TooShort,
-                Vec::new(),
-                1,
-                "under 3 s of vocal: no loudness range to measure, so the compressor keeps the rule's first setting".into(),
-            ),
-            step: 0,
-            blocks: compressed_blocks(signal, sample_rate, &params_for(base, 0, knee)),
-        });
+    let Some(lra0) = uncompressed.loudness_range() else {
+        return Some(too_short(signal, sample_rate, base, target));
     };
-    let peak_db = 20.0 * (signal.iter().fold(0.0f32, |m, x| m.max(x.abs())) as f64).log10();
-    let inert = |k: usize| (setting(k).0 - knee / 2.0) as f64 >= peak_db;
-
-    let mut measured: Vec<Option<(Blocks, f64)>> = vec![None; LAST_STEP + 1];
-    let mut order: Vec<usize> = Vec::new();
-    let mut passes = 0;
-    let mut measure = |k: usize,
-                       measured: &mut Vec<Option<(Blocks, f64)>>,
-                       order: &mut Vec<usize>|
-     -> Option<f64> {
-        if let Some((_, lra)) = &measured[k] {
-            return Some(*lra);
-        }
-        let (blocks, lra) = if inert(k) {
-            (uncompressed.clone(), lra0)
-        } else {
-            let b = compressed_blocks(signal, sample_rate, &params_for(base, k, knee));
-            passes += 1;
-            if !progress(passes) {
-                return None;
-            }
-            let lra = b.loudness_range().unwrap_or(0.0);
-            (b, lra)
-        };
-        measured[k] = Some((blocks, lra));
-        order.push(k);
-        Some(lra)
-    };
-
-    // the first step reaching the target, by bisection over the falling range; LAST_STEP + 1
-    // stands for "none does". Step 0 first: a vocal already within the target (common) then
-    // costs one pass.
-    let (mut lo, mut hi) = if measure(0, &mut measured, &mut order)? <= target {
-        (0, 0)
-    } else {
-        (1, LAST_STEP + 1)
-    };
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if measure(mid, &mut measured, &mut order)? <= target {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    let step = lo.min(LAST_STEP);
-    measure(step, &mut measured, &mut order)?;
-    let (blocks, lra) = measured[step].clone().expect("measured");
+    let mut steps = Steps::new(signal, sample_rate, uncompressed, base, lra0);
+    let step = steps.first_reaching(target, progress)?;
+    let (blocks, lra) = steps.measured[step].clone().expect("measured");
     let outcome = if step == 0 && lra0 <= target {
         SearchOutcome::AlreadyWithin
     } else if lra <= target {
@@ -198,34 +124,154 @@ pub fn search(
             "even {t:.0} dB at {r:.1}:1 leaves {lra:.1} LU (from {lra0:.1}); the rule stops before −35 dB"
         ),
     };
-    let passes = order.iter().filter(|&&k| !inert(k)).count();
-    let steps = order
-        .iter()
-        .map(|&k| {
-            let (t, r) = setting(k);
-            SearchStep {
-                threshold_db: t,
-                ratio: r,
-                loudness_range_lu: measured[k].as_ref().map(|m| round2(m.1)),
-            }
-        })
-        .collect();
+    let decision = Decision {
+        target_lu: target,
+        step,
+        knee_db: steps.knee,
+        before: Some(lra0),
+        after: Some(lra),
+        outcome,
+        steps: steps.report(),
+        passes: steps.passes_run(),
+        reason,
+    };
     Some(SearchResult {
-        decision: decision(
-            target,
-            t,
-            r,
-            knee,
-            Some(lra0),
-            Some(lra),
-            outcome,
-            steps,
-            passes,
-            reason,
-        ),
+        decision: decision.into(),
         step,
         blocks,
     })
+}
+
+/// Under 3 s of vocal there is no loudness range: the first step, measured once for the level.
+fn too_short(signal: &[f32], sample_rate: u32, base: &MixParams, target: f64) -> SearchResult {
+    let knee = base.get(ParamId::CompKnee);
+    let decision = Decision {
+        target_lu: target,
+        step: 0,
+        knee_db: knee,
+        before: None,
+        after: None,
+        outcome: SearchOutcome::TooShort,
+        steps: Vec::new(),
+        passes: 1,
+        reason: "under 3 s of vocal: no loudness range to measure, so the compressor keeps the rule's first setting".into(),
+    };
+    SearchResult {
+        decision: decision.into(),
+        step: 0,
+        blocks: compressed_blocks(signal, sample_rate, &params_for(base, 0, knee)),
+    }
+}
+
+/// The steps measured so far: each one's blocks and loudness range, in the order they were.
+struct Steps<'a> {
+    signal: &'a [f32],
+    sample_rate: u32,
+    uncompressed: &'a Blocks,
+    base: &'a MixParams,
+    knee: f32,
+    lra0: f64,
+    peak_db: f64,
+    measured: Vec<Option<(Blocks, f64)>>,
+    order: Vec<usize>,
+    passes: usize,
+}
+
+impl<'a> Steps<'a> {
+    fn new(
+        signal: &'a [f32],
+        sample_rate: u32,
+        uncompressed: &'a Blocks,
+        base: &'a MixParams,
+        lra0: f64,
+    ) -> Self {
+        Steps {
+            signal,
+            sample_rate,
+            uncompressed,
+            base,
+            knee: base.get(ParamId::CompKnee),
+            lra0,
+            peak_db: 20.0 * (signal.iter().fold(0.0f32, |m, x| m.max(x.abs())) as f64).log10(),
+            measured: vec![None; LAST_STEP + 1],
+            order: Vec::new(),
+            passes: 0,
+        }
+    }
+
+    /// Step `k` cannot touch the signal: its threshold (less half the knee) is above the peak.
+    fn inert(&self, k: usize) -> bool {
+        (setting(k).0 - self.knee / 2.0) as f64 >= self.peak_db
+    }
+
+    /// Step `k`'s loudness range, measured once; `None` when `progress` cancels.
+    fn range(&mut self, k: usize, progress: &mut dyn FnMut(usize) -> bool) -> Option<f64> {
+        if let Some((_, lra)) = &self.measured[k] {
+            return Some(*lra);
+        }
+        let (blocks, lra) = if self.inert(k) {
+            (self.uncompressed.clone(), self.lra0)
+        } else {
+            let params = params_for(self.base, k, self.knee);
+            let b = compressed_blocks(self.signal, self.sample_rate, &params);
+            self.passes += 1;
+            if !progress(self.passes) {
+                return None;
+            }
+            let lra = b.loudness_range().unwrap_or(0.0);
+            (b, lra)
+        };
+        self.measured[k] = Some((blocks, lra));
+        self.order.push(k);
+        Some(lra)
+    }
+
+    /// The first step reaching `target`, by bisection over the falling range (the last step when
+    /// none does), measured. Step 0 first: a vocal already within the target (common) then costs
+    /// one pass.
+    fn first_reaching(
+        &mut self,
+        target: f64,
+        progress: &mut dyn FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        // LAST_STEP + 1 stands for "none does"
+        let (mut lo, mut hi) = if self.range(0, progress)? <= target {
+            (0, 0)
+        } else {
+            (1, LAST_STEP + 1)
+        };
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.range(mid, progress)? <= target {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        let step = lo.min(LAST_STEP);
+        self.range(step, progress)?;
+        Some(step)
+    }
+
+    /// Compressor passes the search ran (inert steps cost none).
+    fn passes_run(&self) -> usize {
+        self.order.iter().filter(|&&k| !self.inert(k)).count()
+    }
+
+    /// The steps measured, in order, as the suggestion reports them.
+    fn report(&self) -> Vec<SearchStep> {
+        self.order
+            .iter()
+            .map(|&k| {
+                let (t, r) = setting(k);
+                SearchStep {
+                    threshold_db: t,
+                    ratio: r,
+                    loudness_range_lu: self.measured[k].as_ref().map(|m| round2(m.1)),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The step-by-step walk exactly as the paper describes it (for tests and the documentation's
@@ -245,11 +291,10 @@ pub fn walk(signal: &[f32], sample_rate: u32, base: &MixParams) -> (usize, Vec<f
     (LAST_STEP, ranges)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn decision(
+/// What the search settled on, before rounding for the suggestion.
+struct Decision {
     target_lu: f64,
-    threshold_db: f32,
-    ratio: f32,
+    step: usize,
     knee_db: f32,
     before: Option<f64>,
     after: Option<f64>,
@@ -257,20 +302,25 @@ fn decision(
     steps: Vec<SearchStep>,
     passes: usize,
     reason: String,
-) -> CompressionDecision {
-    CompressionDecision {
-        target_lu: round2(target_lu),
-        threshold_db,
-        ratio,
-        attack_ms: ATTACK_MS,
-        release_ms: RELEASE_MS,
-        knee_db,
-        loudness_range_before_lu: before.map(round2),
-        loudness_range_after_lu: after.map(round2),
-        outcome,
-        steps,
-        passes,
-        reason,
+}
+
+impl From<Decision> for CompressionDecision {
+    fn from(d: Decision) -> Self {
+        let (threshold_db, ratio) = setting(d.step);
+        CompressionDecision {
+            target_lu: round2(d.target_lu),
+            threshold_db,
+            ratio,
+            attack_ms: ATTACK_MS,
+            release_ms: RELEASE_MS,
+            knee_db: d.knee_db,
+            loudness_range_before_lu: d.before.map(round2),
+            loudness_range_after_lu: d.after.map(round2),
+            outcome: d.outcome,
+            steps: d.steps,
+            passes: d.passes,
+            reason: d.reason,
+        }
     }
 }
 

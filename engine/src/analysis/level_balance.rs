@@ -1,5 +1,5 @@
 //! The level rule: the vocal gain that puts the processed vocal (EQ, compressor, reverb) 1.77 LU
-//! under the backing's integrated loudness (seed 001's dataset mean).
+//! under the backing's integrated loudness (the research's dataset mean, from Li's slides of the work).
 //!
 //! The processed vocal's loudness needs the reverb, and running a song through the FDN costs more
 //! than the rest of the analysis together. The reverb is linear, though, and its tail is diffuse:

@@ -1,4 +1,4 @@
-//! The EQ rule: masking reduction after Hafezi & Reiss (JAES 2015), as seed 000 modifies it —
+//! The EQ rule: masking reduction after Hafezi & Reiss (JAES 2015), as Li & Lerch modify it —
 //! nine octave bands (63 Hz … 16 kHz), each signal's band levels normalised by subtracting their
 //! mean, the top six bands of the vocal and the top two of the backing essential, at most four
 //! peak filters of Q 1, on the vocal only.
@@ -67,74 +67,82 @@ fn top(values: &[f64; 9], n: usize) -> [bool; 9] {
     out
 }
 
+/// A band the rule would move, before the four largest are kept.
+struct Candidate {
+    band: usize,
+    gain_db: f64,
+    reason: String,
+}
+
+/// The bands' levels as the rule reads them.
+struct Bands<'a> {
+    vocal_db: &'a [f64; 9],
+    backing_db: &'a [f64; 9],
+    /// Each signal's levels less their mean over the bands.
+    vocal_relative: [f64; 9],
+    backing_relative: [f64; 9],
+    vocal_essential: [bool; 9],
+    backing_essential: [bool; 9],
+    /// The gain that brings the vocal to its target level against the backing.
+    vocal_shift_db: f64,
+}
+
+impl Bands<'_> {
+    /// How far the backing is above the vocal in band `b` with the vocal at its target level.
+    fn excess(&self, b: usize) -> f64 {
+        self.backing_db[b] - (self.vocal_db[b] + self.vocal_shift_db)
+    }
+}
+
 /// Decides the vocal's EQ from the band levels of both signals (dB, over the gated frames) and
 /// the gain in dB that brings the vocal to its target level against the backing.
 pub fn decide(vocal_db: &[f64; 9], backing_db: &[f64; 9], vocal_shift_db: f64) -> EqDecision {
-    let nv = relative(vocal_db);
-    let nb = relative(backing_db);
-    let ev = top(&nv, VOCAL_ESSENTIAL);
-    let eb = top(&nb, BACKING_ESSENTIAL);
-    let mut candidates: Vec<(usize, f64, String)> = Vec::new();
-    for b in 0..9 {
-        let hz = hz_text(EQ_BANDS[b].0);
-        let excess = backing_db[b] - (vocal_db[b] + vocal_shift_db);
-        if eb[b] {
-            if nv[b] < NOTHING_TO_CUT_DB {
-                continue;
-            }
-            let cut = (nb[b] / 2.0).clamp(MIN_CUT_DB, MAX_GAIN_DB);
-            let why = if ev[b] {
-                format!(
-                    "cut {cut:.1} dB at {hz}: the backing's strongest region ({:+.1} dB over its average) is essential to the vocal too; the vocal makes room",
-                    nb[b]
-                )
-            } else {
-                format!(
-                    "cut {cut:.1} dB at {hz}: the vocal does not need this band, and there it masks the backing's strongest region ({:+.1} dB over its average)",
-                    nb[b]
-                )
-            };
-            candidates.push((b, -cut, why));
-        } else if ev[b] && excess >= MIN_EXCESS_DB && EQ_BANDS[b].0 >= LOWEST_BOOST_HZ {
-            let boost = (excess / 2.0).clamp(MIN_BOOST_DB, MAX_GAIN_DB);
-            candidates.push((
-                b,
-                boost,
-                format!(
-                    "boost {boost:.1} dB at {hz}: an essential vocal band that the backing covers by {excess:.1} dB at the target level"
-                ),
-            ));
-        }
-    }
-    candidates.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+    let vocal_relative = relative(vocal_db);
+    let backing_relative = relative(backing_db);
+    let bands = Bands {
+        vocal_db,
+        backing_db,
+        vocal_essential: top(&vocal_relative, VOCAL_ESSENTIAL),
+        backing_essential: top(&backing_relative, BACKING_ESSENTIAL),
+        vocal_relative,
+        backing_relative,
+        vocal_shift_db,
+    };
+    let mut candidates = candidates(&bands);
+    candidates.sort_by(|a, b| {
+        b.gain_db
+            .abs()
+            .total_cmp(&a.gain_db.abs())
+            .then(a.band.cmp(&b.band))
+    });
     candidates.truncate(MAX_FILTERS);
-    candidates.sort_by_key(|c| c.0);
+    candidates.sort_by_key(|c| c.band);
 
     let mut gains = [0.0f32; 9];
     let filters: Vec<EqFilter> = candidates
         .into_iter()
-        .map(|(b, g, reason)| {
+        .map(|c| {
             // the parameter's resolution: a tenth of a dB
-            let g = ((g * 10.0).round() / 10.0) as f32;
-            gains[b] = g;
+            let g = ((c.gain_db * 10.0).round() / 10.0) as f32;
+            gains[c.band] = g;
             EqFilter {
-                hz: EQ_BANDS[b].0,
+                hz: EQ_BANDS[c.band].0,
                 gain_db: g,
                 q: Q,
-                reason,
+                reason: c.reason,
             }
         })
         .collect();
-    let bands = (0..9)
+    let report = (0..9)
         .map(|b| BandReport {
             hz: EQ_BANDS[b].0,
             vocal_db: round2(vocal_db[b]),
             backing_db: Some(round2(backing_db[b])),
-            vocal_relative_db: round2(nv[b]),
-            backing_relative_db: Some(round2(nb[b])),
-            vocal_essential: ev[b],
-            backing_essential: eb[b],
-            backing_over_vocal_db: Some(round2(backing_db[b] - (vocal_db[b] + vocal_shift_db))),
+            vocal_relative_db: round2(bands.vocal_relative[b]),
+            backing_relative_db: Some(round2(bands.backing_relative[b])),
+            vocal_essential: bands.vocal_essential[b],
+            backing_essential: bands.backing_essential[b],
+            backing_over_vocal_db: Some(round2(bands.excess(b))),
             gain_db: gains[b],
         })
         .collect();
@@ -148,10 +156,56 @@ pub fn decide(vocal_db: &[f64; 9], backing_db: &[f64; 9], vocal_shift_db: f64) -
             .join("; ")
     };
     EqDecision {
-        bands,
+        bands: report,
         filters,
         reason,
     }
+}
+
+/// Every band the rule would move: cuts where the backing is strongest, boosts where an
+/// essential vocal band is covered.
+fn candidates(bands: &Bands) -> Vec<Candidate> {
+    let (nv, nb) = (&bands.vocal_relative, &bands.backing_relative);
+    let mut out = Vec::new();
+    for b in 0..9 {
+        let hz = hz_text(EQ_BANDS[b].0);
+        let excess = bands.excess(b);
+        if bands.backing_essential[b] {
+            if nv[b] < NOTHING_TO_CUT_DB {
+                continue;
+            }
+            let cut = (nb[b] / 2.0).clamp(MIN_CUT_DB, MAX_GAIN_DB);
+            let reason = if bands.vocal_essential[b] {
+                format!(
+                    "cut {cut:.1} dB at {hz}: the backing's strongest region ({:+.1} dB over its average) is essential to the vocal too; the vocal makes room",
+                    nb[b]
+                )
+            } else {
+                format!(
+                    "cut {cut:.1} dB at {hz}: the vocal does not need this band, and there it masks the backing's strongest region ({:+.1} dB over its average)",
+                    nb[b]
+                )
+            };
+            out.push(Candidate {
+                band: b,
+                gain_db: -cut,
+                reason,
+            });
+        } else if bands.vocal_essential[b]
+            && excess >= MIN_EXCESS_DB
+            && EQ_BANDS[b].0 >= LOWEST_BOOST_HZ
+        {
+            let boost = (excess / 2.0).clamp(MIN_BOOST_DB, MAX_GAIN_DB);
+            out.push(Candidate {
+                band: b,
+                gain_db: boost,
+                reason: format!(
+                    "boost {boost:.1} dB at {hz}: an essential vocal band that the backing covers by {excess:.1} dB at the target level"
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// The EQ left flat, with the vocal's bands reported when known.

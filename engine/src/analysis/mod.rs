@@ -26,10 +26,9 @@ use suggestion::*;
 pub use suggestion::{Engine, MixSuggestion};
 pub use track::{ANALYSIS_RATE, Track, TrackCapture, TrackInfo};
 
-use crate::dsp::chain::CONTROL;
 use crate::dsp::eq::Equalizer;
-use crate::params::{EQ_BANDS, MixParams, ParamId};
-use cnn::Task;
+use crate::dsp::processor::{prepared, process_mono};
+use crate::params::{EQ_BANDS, MixParams, ParamId, Stage};
 use cnn_assistant::CnnRun;
 
 /// Frames whose vocal loudness is more than this under the vocal's own integrated loudness are
@@ -41,7 +40,7 @@ const ALMOST_SILENT_LUFS: f64 = -55.0;
 pub const TEMPO_CONFIDENCE_LOW: f64 = 0.3;
 /// The tempo assumed when it is neither given nor measurable.
 pub const ASSUMED_TEMPO_BPM: f64 = 120.0;
-/// The research's dataset means for the reverb (seed 001).
+/// The research's dataset means for the reverb (Li's slides of the work; docs/references.md).
 pub const REVERB_DRY_WET: f32 = 0.115;
 pub const REVERB_ROOM_SIZE: f32 = 14.54;
 pub const REVERB_FADE_IN_S: f32 = 0.68;
@@ -75,24 +74,18 @@ impl std::fmt::Display for AnalysisError {
 
 impl std::error::Error for AnalysisError {}
 
-/// The steps the analysis reports progress for, in order.
+/// What the analysis reports progress for, in order: measuring the inputs, then each stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    Features,
-    Eq,
-    Compression,
-    Tempo,
-    Level,
+    Measuring,
+    Stage(Stage),
 }
 
 impl Step {
     pub fn label(self) -> &'static str {
         match self {
-            Step::Features => "measuring",
-            Step::Eq => "EQ",
-            Step::Compression => "compression",
-            Step::Tempo => "tempo",
-            Step::Level => "level",
+            Step::Measuring => "measuring",
+            Step::Stage(stage) => stage.label(),
         }
     }
 }
@@ -108,313 +101,66 @@ pub struct AnalysisInput<'a> {
     pub models: Option<&'a cnn::CnnModels>,
 }
 
-/// Runs the assistant: each stage decided by the rules or, as `input.engine` asks, by its CNN. `progress(step, fraction_of_whole)` is called along the way;
-/// returning false cancels (the plug-in's "pressed again").
+/// Runs the assistant: each stage decided by the rules or, as `input.engine` asks, by its CNN, in
+/// chain order, each on the vocal as the stages before it processed it. `progress(step,
+/// fraction_of_whole)` is called along the way; returning false cancels (the plug-in's "pressed
+/// again").
 pub fn analyze(
     input: &AnalysisInput,
     progress: &mut dyn FnMut(Step, f32) -> bool,
 ) -> Result<MixSuggestion, AnalysisError> {
-    let rate = ANALYSIS_RATE;
     let mut warnings = Vec::new();
-    check(progress, Step::Features, 0.0)?;
+    check(progress, Step::Measuring, 0.0)?;
+    let levels = measure_inputs(input, &mut warnings)?;
+    let features = measure_features(input, &levels, progress)?;
 
-    // ---- the inputs
-    let vocal = input.vocal;
-    let seconds = vocal.mono.len() as f64 / rate as f64;
-    if seconds < 0.4 {
-        return Err(AnalysisError::VocalTooShort { seconds });
-    }
-    let vocal_blocks = Blocks::of_mono(&vocal.mono, rate);
-    let vocal_lufs = vocal_blocks
-        .integrated()
-        .ok_or(AnalysisError::SilentVocal)?;
-    let vocal_played = vocal.info.played.integrated();
-    if vocal_lufs < ALMOST_SILENT_LUFS {
-        warnings.push(Warning::new(
-            "vocal_almost_silent",
-            format!("the vocal is almost silent ({vocal_lufs:.1} LUFS): the suggestion may follow noise rather than singing"),
-        ));
-    }
-    if vocal.info.clipped_passages > 0 {
-        warnings.push(Warning::new(
-            "vocal_clipping",
-            format!(
-                "the vocal clips in {} places: the recording is distorted there, which no mix setting undoes",
-                vocal.info.clipped_passages
-            ),
-        ));
-    }
-    if vocal.info.non_finite > 0 {
-        warnings.push(Warning::new(
-            "vocal_not_finite",
-            format!(
-                "{} vocal samples were NaN or infinite and were treated as silence",
-                vocal.info.non_finite
-            ),
-        ));
-    }
-    let backing = match input.backing {
-        None => {
-            warnings.push(Warning::new(
-                "backing_missing",
-                "no backing track: the EQ stays flat and the vocal level is left at 0 dB (both need the backing); the tempo comes from --tempo or is assumed",
-            ));
-            None
-        }
-        Some(b) => {
-            if b.info.clipped_passages > 0 {
-                warnings.push(Warning::new(
-                    "backing_clipping",
-                    format!("the backing clips in {} places", b.info.clipped_passages),
-                ));
-            }
-            let mono_blocks = Blocks::of_mono(&b.mono, rate);
-            match (mono_blocks.integrated(), b.info.played.integrated()) {
-                (Some(mono_lufs), Some(played_lufs)) => Some((b, mono_lufs, played_lufs)),
-                _ => {
-                    warnings.push(Warning::new(
-                        "backing_silent",
-                        "the backing track is silent: the EQ stays flat and the vocal level is left at 0 dB",
-                    ));
-                    None
-                }
-            }
-        }
-    };
-
-    // ---- features: spectra of both, the vocal-activity gate
-    let mut analyser = spectrum::Analyser::new(rate);
-    // with mel bands when a CNN may read them (the EQ model takes these very frames)
-    let vf = analyser.frames(&vocal.mono, input.engine != Engine::Rules);
-    check(progress, Step::Features, 0.1)?;
-    let bf = backing.map(|(b, _, _)| analyser.frames(&b.mono, input.engine != Engine::Rules));
-    check(progress, Step::Features, 0.2)?;
-    let threshold = vocal_lufs + GATE_RELATIVE_LU;
-    let kept: Vec<usize> = (0..vf.len())
-        .filter(|&i| vf.loudness[i] as f64 >= threshold)
-        .collect();
-    let gate = Gate {
-        rule: "frames more than 20 LU under the vocal's own integrated loudness are left out"
-            .into(),
-        relative_lu: GATE_RELATIVE_LU,
-        threshold_lufs: Some(masking_eq::round2(threshold)),
-        frames_kept: kept.len(),
-        frames_total: vf.len(),
-    };
-    let mean_bands = |frames: &spectrum::Frames, kept: &[usize]| -> Option<[f64; 9]> {
-        let idx: Vec<usize> = kept.iter().copied().filter(|&i| i < frames.len()).collect();
-        if idx.is_empty() {
-            return None;
-        }
-        let mut sum = [0.0f64; 9];
-        for &i in &idx {
-            for (s, p) in sum.iter_mut().zip(frames.bands[i]) {
-                *s += p as f64;
-            }
-        }
-        Some(masking_eq::band_db(&sum.map(|s| s / idx.len() as f64)))
-    };
-    let vocal_bands = mean_bands(&vf, &kept);
-
-    // ---- EQ
-    check(progress, Step::Eq, 0.25)?;
+    check(progress, Step::Stage(Stage::Eq), 0.25)?;
     let mut params = MixParams::default();
-    let eq = match (&vocal_bands, &backing, &bf) {
-        (None, _, _) => masking_eq::flat(
-            None,
-            "the vocal is shorter than one analysis frame (46 ms) above the gate: the EQ stays flat",
-        ),
-        (Some(v), Some((_, backing_mono_lufs, _)), Some(bf)) => {
-            let in_backing: Vec<usize> = kept.iter().copied().filter(|&i| i < bf.len()).collect();
-            match mean_bands(bf, &in_backing) {
-                Some(b) => {
-                    let shift = backing_mono_lufs - TARGET_BELOW - vocal_lufs;
-                    masking_eq::decide(v, &b, shift)
-                }
-                None => {
-                    warnings.push(Warning::new(
-                        "backing_ends_early",
-                        "the backing ends before the vocal starts: no overlap to compare, the EQ stays flat",
-                    ));
-                    masking_eq::flat(
-                        Some(v),
-                        "the vocal and the backing never sound together: the EQ stays flat",
-                    )
-                }
-            }
-        }
-        (Some(v), _, _) => masking_eq::flat(
-            Some(v),
-            "no backing track to compare with: the EQ stays flat",
-        ),
-    };
+    let eq = decide_eq_by_rules(&levels, &features, &mut warnings);
     // the CNNs read the backing's frames the rules analysed (with mel when they may run)
-    let mut cnn = CnnRun::new(input.engine, input.models, bf, &mut warnings);
-    let eq = match cnn.predict_frames(Task::Eq, vocal_lufs, &vf, &mut warnings) {
-        Some(predicted) => cnn_assistant::eq_decision(eq, &predicted),
-        None => eq,
-    };
-    for (band, (_, gain_id, q_id)) in EQ_BANDS.iter().enumerate() {
-        params.set(*gain_id, eq.bands.get(band).map_or(0.0, |b| b.gain_db));
-        params.set(*q_id, masking_eq::Q);
-    }
+    let mut cnn = CnnRun::new(input.engine, input.models, features.backing, &mut warnings);
+    let eq = decide_eq_by_cnn(eq, &mut cnn, &levels, &features.vocal, &mut warnings);
+    set_eq(&mut params, &eq);
 
-    // ---- compressor, on the EQ'd vocal
-    let eq_vocal = eq_only(&vocal.mono, &params, rate);
-    let eq_blocks = Blocks::of_mono(&eq_vocal, rate);
-    check(progress, Step::Compression, 0.35)?;
-    let cnn_range = cnn
-        .predict(Task::Compression, &eq_vocal, &mut warnings)
-        .map(|p| p[0] as f64);
-    let target = cnn_range.unwrap_or(compression_search::TARGET_LU);
-    let mut found = compression_search::search(
-        &eq_vocal,
-        rate,
-        &eq_blocks,
-        &params,
-        target,
-        &mut |passes| progress(Step::Compression, 0.35 + 0.1 * passes.min(5) as f32),
-    )
-    .ok_or(AnalysisError::Cancelled)?;
-    if let Some(t) = cnn_range {
-        found.decision.reason = format!(
-            "the compression CNN asks for a loudness range of {t:.1} LU: {}",
-            found.decision.reason
-        );
-    }
-    params = compression_search::params_for(&params, found.step, params.get(ParamId::CompKnee));
+    let eq_vocal = eq_only(&input.vocal.mono, &params, ANALYSIS_RATE);
+    let found = decide_compression(&eq_vocal, &mut params, &mut cnn, &mut warnings, progress)?;
 
-    // ---- reverb, from the tempo
-    check(progress, Step::Tempo, 0.85)?;
-    let (tempo_bpm, source, confidence) = match (input.tempo_bpm, &backing) {
-        (Some(t), _) if t.is_finite() && t > 0.0 => (t, TempoSource::Caller, None),
-        (_, Some((b, _, _))) => match tempo::estimate(&b.mono, rate) {
-            Some(e) => {
-                if e.confidence < TEMPO_CONFIDENCE_LOW {
-                    warnings.push(Warning::new(
-                        "tempo_uncertain",
-                        format!(
-                            "the backing's tempo is uncertain ({:.1} BPM at confidence {:.2}): give it with --tempo if you know it",
-                            e.bpm, e.confidence
-                        ),
-                    ));
-                }
-                (e.bpm, TempoSource::Estimated, Some(e.confidence))
-            }
-            None => {
-                warnings.push(Warning::new(
-                    "tempo_assumed",
-                    format!("no beat found in the backing (or under {} s of it): {ASSUMED_TEMPO_BPM} BPM assumed for the reverb time; give it with --tempo", tempo::MIN_SECONDS),
-                ));
-                (ASSUMED_TEMPO_BPM, TempoSource::Assumed, None)
-            }
-        },
-        _ => {
-            warnings.push(Warning::new(
-                "tempo_assumed",
-                format!("tempo unknown: {ASSUMED_TEMPO_BPM} BPM assumed for the reverb time; give it with --tempo"),
-            ));
-            (ASSUMED_TEMPO_BPM, TempoSource::Assumed, None)
-        }
-    };
-    let mut reverb = reverb_rule(&mut params, tempo_bpm, source, confidence);
+    check(progress, Step::Stage(Stage::Reverb), 0.85)?;
+    let tempo = decide_tempo(input.tempo_bpm, levels.backing.as_ref(), &mut warnings);
+    let mut reverb = reverb_rule(&mut params, &tempo);
     // the later models' inputs, rendered only if a model runs: the EQ'd vocal compressed, and
     // that through the reverb
     let compressed = std::cell::OnceCell::new();
     let compressed = |p: &MixParams| {
         compressed
-            .get_or_init(|| compression_search::compressed(&eq_vocal, rate, p))
+            .get_or_init(|| compression_search::compressed(&eq_vocal, ANALYSIS_RATE, p))
             .as_slice()
     };
-    if let Some(predicted) = cnn.predict_with(Task::Reverb, || compressed(&params), &mut warnings) {
-        let keyed = cnn.keyed(Task::Reverb, &predicted);
-        cnn_assistant::apply_by_key(&mut params, &keyed);
-        reverb.reverb_time_s = params.get(ParamId::ReverbTime);
-        reverb.reason = format!(
-            "the reverb CNN's settings: {:.2} s, room {:.1}, dry/wet {:.2} (the tempo rule would give {:.2} s)",
-            params.get(ParamId::ReverbTime),
-            params.get(ParamId::ReverbRoomSize),
-            params.get(ParamId::ReverbDryWet),
-            reverb.formula_time_s
+    if let Some(predicted) = cnn.predict_with(Stage::Reverb, || compressed(&params), &mut warnings)
+    {
+        reverb_by_cnn(
+            &mut params,
+            &mut reverb,
+            &cnn.keyed(Stage::Reverb, &predicted),
         );
     }
 
-    // ---- level, of the processed vocal against the backing
-    check(progress, Step::Level, 0.9)?;
+    check(progress, Step::Stage(Stage::Level), 0.9)?;
     // without a backing there is no balance to predict (the level stays at 0 dB)
-    let cnn_balance = match backing {
+    let cnn_balance = match levels.backing {
         Some(_) => cnn
             .predict_with(
-                Task::Level,
+                Stage::Level,
                 || cnn_assistant::reverberated(compressed(&params), &params),
                 &mut warnings,
             )
             .map(|p| p[0] as f64),
         None => None,
     };
-    // the CNN predicts the vocal's loudness minus the backing's
-    let target_below = cnn_balance.map_or(TARGET_BELOW, |d| -d);
-    let level = match &backing {
-        None => LevelDecision {
-            target_below_backing_lu: TARGET_BELOW,
-            backing_lufs: None,
-            processed_vocal_lufs: None,
-            gain_db: 0.0,
-            reason: "no backing track: the vocal level stays at 0 dB".into(),
-        },
-        Some((_, _, backing_played)) => {
-            let wet = level_balance::wet_impulse_response(&params, rate);
-            let predicted = level_balance::processed_loudness(&found.blocks, &wet, rate);
-            // a stereo vocal's width changes how loud it plays compared with its mono analysis signal
-            let width = match vocal_played {
-                Some(p) => p - (vocal_lufs + 10.0 * 2f64.log10()),
-                None => 0.0,
-            };
-            let processed = predicted.map(|l| l + width);
-            let spec = ParamId::LevelGain.spec();
-            let want = processed.map_or(0.0, |p| backing_played - target_below - p);
-            let gain = ((want * 10.0).round() / 10.0) as f32;
-            let gain_set = gain.clamp(spec.min, spec.max);
-            let mut reason = format!(
-                "{gain_set:+.1} dB puts the processed vocal ({:.1} LUFS) {target_below:.2} LU under the backing ({backing_played:.1} LUFS)",
-                processed.unwrap_or(f64::NEG_INFINITY)
-            );
-            if cnn_balance.is_some() {
-                reason = format!(
-                    "the level CNN asks for the vocal {target_below:.2} LU under the backing: {reason}"
-                );
-            }
-            if gain_set != gain {
-                reason = format!(
-                    "{gain:+.1} dB would put the vocal {target_below:.2} LU under the backing; the fader stops at {gain_set:+.1} dB"
-                );
-                warnings.push(Warning::new("level_out_of_range", reason.clone()));
-            }
-            LevelDecision {
-                target_below_backing_lu: masking_eq::round2(target_below),
-                backing_lufs: Some(masking_eq::round2(*backing_played)),
-                processed_vocal_lufs: processed.map(masking_eq::round2),
-                gain_db: gain_set,
-                reason,
-            }
-        }
-    };
+    let level = decide_level(&levels, &found.blocks, &params, cnn_balance, &mut warnings);
     params.set(ParamId::LevelGain, level.gain_db);
-    check(progress, Step::Level, 1.0)?;
+    check(progress, Step::Stage(Stage::Level), 1.0)?;
 
-    let report = |t: &Track| InputReport {
-        seconds: masking_eq::round2(t.info.seconds),
-        sample_rate: t.info.sample_rate,
-        channels: t.info.channels,
-        peak_dbfs: t
-            .info
-            .peak_dbfs
-            .is_finite()
-            .then(|| masking_eq::round2(t.info.peak_dbfs)),
-        integrated_lufs: t.info.played.integrated().map(masking_eq::round2),
-        loudness_range_lu: t.info.played.loudness_range().map(masking_eq::round2),
-        clipped_passages: t.info.clipped_passages,
-    };
     Ok(MixSuggestion {
         format: FORMAT.into(),
         version: VERSION,
@@ -423,10 +169,10 @@ pub fn analyze(
         cnn: cnn.report(),
         params,
         inputs: Inputs {
-            vocal: report(vocal),
-            backing: input.backing.map(report),
+            vocal: input_report(input.vocal),
+            backing: input.backing.map(input_report),
         },
-        gate,
+        gate: features.gate,
         eq,
         compression: found.decision,
         reverb,
@@ -449,31 +195,443 @@ fn check(
 
 const TARGET_BELOW: f64 = level_balance::TARGET_BELOW_BACKING_LU;
 
+/// The vocal's loudness, measured once for every stage.
+struct VocalLevels {
+    /// Integrated loudness of the mono analysis signal (what the gate and the EQ compare with).
+    lufs: f64,
+    /// Integrated loudness as the vocal plays in the stereo mix.
+    played: Option<f64>,
+}
+
+/// A backing with something in it, and its loudness.
+struct Backing<'a> {
+    track: &'a Track,
+    /// Integrated loudness of the mono analysis signal.
+    mono_lufs: f64,
+    /// Integrated loudness as it plays in the stereo mix (what the level balances against).
+    played_lufs: f64,
+}
+
+struct Levels<'a> {
+    vocal: VocalLevels,
+    /// `None` when there is no backing or it is silent (a warning says which).
+    backing: Option<Backing<'a>>,
+}
+
+/// Loudness of both inputs, and the warnings about them. A vocal too short or silent to analyse
+/// is an error.
+fn measure_inputs<'a>(
+    input: &AnalysisInput<'a>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Levels<'a>, AnalysisError> {
+    let vocal = input.vocal;
+    let seconds = vocal.mono.len() as f64 / ANALYSIS_RATE as f64;
+    if seconds < 0.4 {
+        return Err(AnalysisError::VocalTooShort { seconds });
+    }
+    let lufs = Blocks::of_mono(&vocal.mono, ANALYSIS_RATE)
+        .integrated()
+        .ok_or(AnalysisError::SilentVocal)?;
+    let played = vocal.info.played.integrated();
+    if lufs < ALMOST_SILENT_LUFS {
+        warnings.push(Warning::new(
+            "vocal_almost_silent",
+            format!("the vocal is almost silent ({lufs:.1} LUFS): the suggestion may follow noise rather than singing"),
+        ));
+    }
+    if vocal.info.clipped_passages > 0 {
+        warnings.push(Warning::new(
+            "vocal_clipping",
+            format!(
+                "the vocal clips in {} places: the recording is distorted there, which no mix setting undoes",
+                vocal.info.clipped_passages
+            ),
+        ));
+    }
+    if vocal.info.non_finite > 0 {
+        warnings.push(Warning::new(
+            "vocal_not_finite",
+            format!(
+                "{} vocal samples were NaN or infinite and were treated as silence",
+                vocal.info.non_finite
+            ),
+        ));
+    }
+    Ok(Levels {
+        vocal: VocalLevels { lufs, played },
+        backing: measure_backing(input.backing, warnings),
+    })
+}
+
+fn measure_backing<'a>(
+    backing: Option<&'a Track>,
+    warnings: &mut Vec<Warning>,
+) -> Option<Backing<'a>> {
+    let Some(track) = backing else {
+        warnings.push(Warning::new(
+            "backing_missing",
+            "no backing track: the EQ stays flat and the vocal level is left at 0 dB (both need the backing); the tempo comes from --tempo or is assumed",
+        ));
+        return None;
+    };
+    if track.info.clipped_passages > 0 {
+        warnings.push(Warning::new(
+            "backing_clipping",
+            format!(
+                "the backing clips in {} places",
+                track.info.clipped_passages
+            ),
+        ));
+    }
+    let mono = Blocks::of_mono(&track.mono, ANALYSIS_RATE).integrated();
+    match (mono, track.info.played.integrated()) {
+        (Some(mono_lufs), Some(played_lufs)) => Some(Backing {
+            track,
+            mono_lufs,
+            played_lufs,
+        }),
+        _ => {
+            warnings.push(Warning::new(
+                "backing_silent",
+                "the backing track is silent: the EQ stays flat and the vocal level is left at 0 dB",
+            ));
+            None
+        }
+    }
+}
+
+/// The spectra of both inputs and the vocal-activity gate over them.
+struct Features {
+    vocal: spectrum::Frames,
+    backing: Option<spectrum::Frames>,
+    /// The vocal's frames the gate keeps.
+    kept: Vec<usize>,
+    gate: Gate,
+    /// The vocal's octave-band levels over the kept frames (none when no frame is kept).
+    vocal_bands: Option<[f64; 9]>,
+}
+
+fn measure_features(
+    input: &AnalysisInput,
+    levels: &Levels,
+    progress: &mut dyn FnMut(Step, f32) -> bool,
+) -> Result<Features, AnalysisError> {
+    let mut analyser = spectrum::Analyser::new(ANALYSIS_RATE);
+    // with mel bands when a CNN may read them (the EQ model takes these very frames)
+    let mel = input.engine != Engine::Rules;
+    let vocal = analyser.frames(&input.vocal.mono, mel);
+    check(progress, Step::Measuring, 0.1)?;
+    let backing = levels
+        .backing
+        .as_ref()
+        .map(|b| analyser.frames(&b.track.mono, mel));
+    check(progress, Step::Measuring, 0.2)?;
+    let threshold = levels.vocal.lufs + GATE_RELATIVE_LU;
+    let kept: Vec<usize> = (0..vocal.len())
+        .filter(|&i| vocal.loudness[i] as f64 >= threshold)
+        .collect();
+    let gate = Gate {
+        rule: "frames more than 20 LU under the vocal's own integrated loudness are left out"
+            .into(),
+        relative_lu: GATE_RELATIVE_LU,
+        threshold_lufs: Some(masking_eq::round2(threshold)),
+        frames_kept: kept.len(),
+        frames_total: vocal.len(),
+    };
+    let vocal_bands = mean_bands(&vocal, &kept);
+    Ok(Features {
+        vocal,
+        backing,
+        kept,
+        gate,
+        vocal_bands,
+    })
+}
+
+/// Octave-band levels (dB) of `frames` averaged over the `kept` frames it has.
+fn mean_bands(frames: &spectrum::Frames, kept: &[usize]) -> Option<[f64; 9]> {
+    let idx: Vec<usize> = kept.iter().copied().filter(|&i| i < frames.len()).collect();
+    if idx.is_empty() {
+        return None;
+    }
+    let mut sum = [0.0f64; 9];
+    for &i in &idx {
+        for (s, p) in sum.iter_mut().zip(frames.bands[i]) {
+            *s += p as f64;
+        }
+    }
+    Some(masking_eq::band_db(&sum.map(|s| s / idx.len() as f64)))
+}
+
+/// The masking rule over the gated frames; flat, with the reason, when there is nothing to
+/// compare.
+fn decide_eq_by_rules(
+    levels: &Levels,
+    features: &Features,
+    warnings: &mut Vec<Warning>,
+) -> EqDecision {
+    let Some(vocal) = &features.vocal_bands else {
+        return masking_eq::flat(
+            None,
+            "the vocal is shorter than one analysis frame (46 ms) above the gate: the EQ stays flat",
+        );
+    };
+    let (Some(backing), Some(frames)) = (&levels.backing, &features.backing) else {
+        return masking_eq::flat(
+            Some(vocal),
+            "no backing track to compare with: the EQ stays flat",
+        );
+    };
+    match mean_bands(frames, &features.kept) {
+        Some(b) => {
+            let shift = backing.mono_lufs - TARGET_BELOW - levels.vocal.lufs;
+            masking_eq::decide(vocal, &b, shift)
+        }
+        None => {
+            warnings.push(Warning::new(
+                "backing_ends_early",
+                "the backing ends before the vocal starts: no overlap to compare, the EQ stays flat",
+            ));
+            masking_eq::flat(
+                Some(vocal),
+                "the vocal and the backing never sound together: the EQ stays flat",
+            )
+        }
+    }
+}
+
+/// The EQ model's decision in place of the rules', where it is to decide.
+fn decide_eq_by_cnn(
+    rules: EqDecision,
+    cnn: &mut CnnRun,
+    levels: &Levels,
+    vocal: &spectrum::Frames,
+    warnings: &mut Vec<Warning>,
+) -> EqDecision {
+    match cnn.predict_frames(Stage::Eq, levels.vocal.lufs, vocal, warnings) {
+        Some(predicted) => cnn_assistant::eq_decision(rules, &predicted),
+        None => rules,
+    }
+}
+
+fn set_eq(params: &mut MixParams, eq: &EqDecision) {
+    for (band, (_, gain_id, q_id)) in EQ_BANDS.iter().enumerate() {
+        params.set(*gain_id, eq.bands.get(band).map_or(0.0, |b| b.gain_db));
+        params.set(*q_id, masking_eq::Q);
+    }
+}
+
+/// The compressor search on the EQ'd vocal, towards the rules' loudness range or the one the
+/// compression model asks for; sets the compressor's parameters.
+fn decide_compression(
+    eq_vocal: &[f32],
+    params: &mut MixParams,
+    cnn: &mut CnnRun,
+    warnings: &mut Vec<Warning>,
+    progress: &mut dyn FnMut(Step, f32) -> bool,
+) -> Result<compression_search::SearchResult, AnalysisError> {
+    let eq_blocks = Blocks::of_mono(eq_vocal, ANALYSIS_RATE);
+    let step = Step::Stage(Stage::Compressor);
+    check(progress, step, 0.35)?;
+    let cnn_range = cnn
+        .predict(Stage::Compressor, eq_vocal, warnings)
+        .map(|p| p[0] as f64);
+    let target = cnn_range.unwrap_or(compression_search::TARGET_LU);
+    let mut found = compression_search::search(
+        eq_vocal,
+        ANALYSIS_RATE,
+        &eq_blocks,
+        params,
+        target,
+        &mut |passes| progress(step, 0.35 + 0.1 * passes.min(5) as f32),
+    )
+    .ok_or(AnalysisError::Cancelled)?;
+    if let Some(t) = cnn_range {
+        found.decision.reason = format!(
+            "the compression CNN asks for a loudness range of {t:.1} LU: {}",
+            found.decision.reason
+        );
+    }
+    *params = compression_search::params_for(params, found.step, params.get(ParamId::CompKnee));
+    Ok(found)
+}
+
+/// The song's tempo and where it came from.
+#[derive(Clone, Copy)]
+struct Tempo {
+    bpm: f64,
+    source: TempoSource,
+    confidence: Option<f64>,
+}
+
+/// The caller's tempo, else the backing's estimate, else 120 BPM assumed (with a warning).
+fn decide_tempo(
+    given: Option<f64>,
+    backing: Option<&Backing>,
+    warnings: &mut Vec<Warning>,
+) -> Tempo {
+    let assumed = |warnings: &mut Vec<Warning>, why: String| {
+        warnings.push(Warning::new("tempo_assumed", why));
+        Tempo {
+            bpm: ASSUMED_TEMPO_BPM,
+            source: TempoSource::Assumed,
+            confidence: None,
+        }
+    };
+    if let Some(t) = given.filter(|t| t.is_finite() && *t > 0.0) {
+        return Tempo {
+            bpm: t,
+            source: TempoSource::Caller,
+            confidence: None,
+        };
+    }
+    let Some(b) = backing else {
+        return assumed(
+            warnings,
+            format!(
+                "tempo unknown: {ASSUMED_TEMPO_BPM} BPM assumed for the reverb time; give it with --tempo"
+            ),
+        );
+    };
+    let Some(e) = tempo::estimate(&b.track.mono, ANALYSIS_RATE) else {
+        return assumed(
+            warnings,
+            format!(
+                "no beat found in the backing (or under {} s of it): {ASSUMED_TEMPO_BPM} BPM assumed for the reverb time; give it with --tempo",
+                tempo::MIN_SECONDS
+            ),
+        );
+    };
+    if e.confidence < TEMPO_CONFIDENCE_LOW {
+        warnings.push(Warning::new(
+            "tempo_uncertain",
+            format!(
+                "the backing's tempo is uncertain ({:.1} BPM at confidence {:.2}): give it with --tempo if you know it",
+                e.bpm, e.confidence
+            ),
+        ));
+    }
+    Tempo {
+        bpm: e.bpm,
+        source: TempoSource::Estimated,
+        confidence: Some(e.confidence),
+    }
+}
+
+/// The reverb model's ten settings in place of the rule's.
+fn reverb_by_cnn(params: &mut MixParams, reverb: &mut ReverbDecision, keyed: &[(String, f32)]) {
+    cnn_assistant::apply_by_key(params, keyed);
+    reverb.reverb_time_s = params.get(ParamId::ReverbTime);
+    reverb.reason = format!(
+        "the reverb CNN's settings: {:.2} s, room {:.1}, dry/wet {:.2} (the tempo rule would give {:.2} s)",
+        params.get(ParamId::ReverbTime),
+        params.get(ParamId::ReverbRoomSize),
+        params.get(ParamId::ReverbDryWet),
+        reverb.formula_time_s
+    );
+}
+
+/// The fader that puts the processed vocal `target_below` LU under the backing: the rules'
+/// 1.77 LU, or the balance the level model predicts (`cnn_balance`, vocal minus backing).
+fn decide_level(
+    levels: &Levels,
+    compressed_blocks: &Blocks,
+    params: &MixParams,
+    cnn_balance: Option<f64>,
+    warnings: &mut Vec<Warning>,
+) -> LevelDecision {
+    let target_below = cnn_balance.map_or(TARGET_BELOW, |d| -d);
+    let Some(backing) = &levels.backing else {
+        return LevelDecision {
+            target_below_backing_lu: TARGET_BELOW,
+            backing_lufs: None,
+            processed_vocal_lufs: None,
+            gain_db: 0.0,
+            reason: "no backing track: the vocal level stays at 0 dB".into(),
+        };
+    };
+    let backing_played = backing.played_lufs;
+    let processed = processed_vocal_lufs(levels, compressed_blocks, params);
+    let spec = ParamId::LevelGain.spec();
+    let want = processed.map_or(0.0, |p| backing_played - target_below - p);
+    let gain = ((want * 10.0).round() / 10.0) as f32;
+    let gain_set = gain.clamp(spec.min, spec.max);
+    let mut reason = format!(
+        "{gain_set:+.1} dB puts the processed vocal ({:.1} LUFS) {target_below:.2} LU under the backing ({backing_played:.1} LUFS)",
+        processed.unwrap_or(f64::NEG_INFINITY)
+    );
+    if cnn_balance.is_some() {
+        reason = format!(
+            "the level CNN asks for the vocal {target_below:.2} LU under the backing: {reason}"
+        );
+    }
+    if gain_set != gain {
+        reason = format!(
+            "{gain:+.1} dB would put the vocal {target_below:.2} LU under the backing; the fader stops at {gain_set:+.1} dB"
+        );
+        warnings.push(Warning::new("level_out_of_range", reason.clone()));
+    }
+    LevelDecision {
+        target_below_backing_lu: masking_eq::round2(target_below),
+        backing_lufs: Some(masking_eq::round2(backing_played)),
+        processed_vocal_lufs: processed.map(masking_eq::round2),
+        gain_db: gain_set,
+        reason,
+    }
+}
+
+/// How loud the vocal plays after EQ, compressor and reverb, at 0 dB on the fader: the
+/// compressed blocks plus the reverb's energy, corrected for a stereo vocal's width.
+fn processed_vocal_lufs(
+    levels: &Levels,
+    compressed_blocks: &Blocks,
+    params: &MixParams,
+) -> Option<f64> {
+    let wet = level_balance::wet_impulse_response(params, ANALYSIS_RATE);
+    let predicted = level_balance::processed_loudness(compressed_blocks, &wet, ANALYSIS_RATE);
+    // a stereo vocal's width changes how loud it plays compared with its mono analysis signal
+    let width = match levels.vocal.played {
+        Some(p) => p - (levels.vocal.lufs + 10.0 * 2f64.log10()),
+        None => 0.0,
+    };
+    predicted.map(|l| l + width)
+}
+
+fn input_report(t: &Track) -> InputReport {
+    InputReport {
+        seconds: masking_eq::round2(t.info.seconds),
+        sample_rate: t.info.sample_rate,
+        channels: t.info.channels,
+        peak_dbfs: t
+            .info
+            .peak_dbfs
+            .is_finite()
+            .then(|| masking_eq::round2(t.info.peak_dbfs)),
+        integrated_lufs: t.info.played.integrated().map(masking_eq::round2),
+        loudness_range_lu: t.info.played.loudness_range().map(masking_eq::round2),
+        clipped_passages: t.info.clipped_passages,
+    }
+}
+
 /// The vocal through the engine's EQ alone, on the chain's control grid, at the analysis rate.
 fn eq_only(signal: &[f32], params: &MixParams, rate: u32) -> Vec<f32> {
-    let mut eq = Equalizer::new();
-    eq.prepare(rate as f32);
-    eq.set_params(params, true);
+    let mut eq = prepared(Equalizer::new(), rate as f32, params);
     let mut out = signal.to_vec();
-    let mut unused = [0.0f32; CONTROL];
-    for period in out.chunks_mut(CONTROL) {
-        let n = period.len();
-        eq.process(period, &mut unused[..n], false, true);
-    }
+    process_mono(&mut eq, &mut out);
     out
 }
 
-/// RT = −T/45 + 40/9 (seed 000, eq. 1), clamped to the reverb's range; the other reverb
+/// RT = −T/45 + 40/9 (Li & Lerch, eq. 1), clamped to the reverb's range; the other reverb
 /// parameters are the research's dataset means where it gives them (dry/wet, room size, fade-in)
 /// and FdnReverb's own defaults for the shelving filters, which the research does not report
 /// (low shelf 100 Hz, Q 0.5, +1 dB/s; high shelf 2 kHz, Q 0.5, −10 dB/s: a tail that darkens
 /// as it decays).
-fn reverb_rule(
-    params: &mut MixParams,
-    tempo_bpm: f64,
-    source: TempoSource,
-    confidence: Option<f64>,
-) -> ReverbDecision {
+fn reverb_rule(params: &mut MixParams, tempo: &Tempo) -> ReverbDecision {
+    let Tempo {
+        bpm: tempo_bpm,
+        source,
+        confidence,
+    } = *tempo;
     let formula = -tempo_bpm / 45.0 + 40.0 / 9.0;
     let spec = ParamId::ReverbTime.spec();
     let rt = ((formula as f32).clamp(spec.min, spec.max) * 100.0).round() / 100.0;
