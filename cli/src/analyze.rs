@@ -10,7 +10,37 @@ use engine::analysis::suggestion::{Decider, SearchOutcome, TempoSource};
 use engine::analysis::{AnalysisInput, Engine, MixSuggestion, Step, Track, analyze};
 
 use crate::audio_io;
+use crate::cli_args::AssistantArgs;
 use crate::progress::Progress;
+
+/// `automix analyze`: analyze a vocal against its backing track and print the suggested mix (every
+/// parameter, and why).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The vocal (WAV, FLAC, MP3 or Ogg; mono or stereo; any rate)
+    #[arg(long)]
+    pub vocal: PathBuf,
+    /// The backing track; without it the EQ and level stay as they are
+    #[arg(long)]
+    pub backing: Option<PathBuf>,
+    #[command(flatten)]
+    pub assistant: AssistantArgs,
+    /// Print the suggestion as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Args {
+    pub fn run(self, warn: &mut dyn FnMut(String)) -> Result<(), String> {
+        let job = AnalyzeJob {
+            vocal: self.vocal,
+            backing: self.backing,
+            tempo_bpm: self.assistant.tempo,
+            engine: self.assistant.engine.0,
+        };
+        run(&job, self.json, warn)
+    }
+}
 
 /// What to analyse.
 #[derive(Clone, Debug)]

@@ -13,6 +13,17 @@ use symphonia::core::probe::Hint;
 
 use engine::analysis::{Track, TrackCapture};
 
+/// The file extensions of the formats the decoder reads (lower case; names are matched without
+/// regard to case): the containers and codecs symphonia is built with in `Cargo.toml`.
+pub const AUDIO_EXTENSIONS: [&str; 6] = ["wav", "wave", "flac", "mp3", "ogg", "oga"];
+
+/// Whether `path` names a file in one of the formats the decoder reads, by its extension.
+pub fn is_audio_file_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// Decoded audio: one vector per channel.
 #[derive(Clone, Debug)]
 pub struct Audio {
@@ -271,4 +282,21 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), String> {
 pub fn decode_only(path: &Path) -> Result<u64, String> {
     let (_, frames) = decode(path, &mut |_, _, _, _| Ok(()))?;
     Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_formats_the_decoder_reads_are_recognised_by_extension_in_any_case() {
+        for name in [
+            "a.wav", "b.WAV", "c.Flac", "d.mp3", "e.ogg", "f.oga", "g.wave",
+        ] {
+            assert!(is_audio_file_name(Path::new(name)), "{name}");
+        }
+        for name in ["a.txt", "b.wav.json", "c", "d.aiff", ".wav"] {
+            assert!(!is_audio_file_name(Path::new(name)), "{name}");
+        }
+    }
 }

@@ -17,10 +17,9 @@ use indicatif::MultiProgress;
 
 use crate::analyze::AnalyzeJob;
 use crate::audio_io;
+use crate::cli_args::AssistantArgs;
 use crate::mix::{self, MixJob};
 use crate::progress::Progress;
-
-const AUDIO: [&str; 6] = ["wav", "flac", "mp3", "ogg", "oga", "wave"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pair {
@@ -52,11 +51,7 @@ pub fn find_pairs(dir: &Path) -> Result<(Vec<Pair>, Vec<PathBuf>), String> {
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase());
-        if !path.is_file() || !ext.is_some_and(|e| AUDIO.contains(&e.as_str())) {
+        if !path.is_file() || !audio_io::is_audio_file_name(&path) {
             continue;
         }
         let stem = path
@@ -99,6 +94,38 @@ struct Outcome {
     pair: Pair,
     result: Result<MixSuggestion, String>,
     warnings: Vec<String>,
+}
+
+/// `automix batch`: mix every vocal/backing pair in a folder, in parallel, and write one summary.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The folder with the pairs (song_vocal.wav + song_backing.wav)
+    pub dir: PathBuf,
+    /// Where the mixes, suggestions and summary.tsv go (default: DIR/automix)
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Songs mixed at once (default: one per core)
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    #[command(flatten)]
+    pub assistant: AssistantArgs,
+}
+
+impl Args {
+    pub fn run(
+        self,
+        warn: &mut dyn FnMut(String),
+        say: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        let job = BatchJob {
+            dir: self.dir,
+            out_dir: self.out_dir,
+            jobs: self.jobs.map(usize::from),
+            tempo_bpm: self.assistant.tempo,
+            engine: self.assistant.engine.0,
+        };
+        run(&job, warn, say)
+    }
 }
 
 pub struct BatchJob {

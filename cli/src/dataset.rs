@@ -31,58 +31,34 @@ use engine::{MixParams, VocalChain};
 use serde_json::json;
 
 use crate::audio_io;
+use crate::cli_args::{ModelChoice, share};
 
 /// Bands a random EQ changes, and the range of their gains (dB).
 pub const EQ_CHANGED_BANDS: usize = 4;
 pub const EQ_GAIN_DB: f32 = 15.0;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Task {
-    /// Self-supervised: random EQs on the vocal; targets the 9 gains.
-    Eq,
-    /// The vocal-to-backing loudness difference the mix chose, LU.
-    Level,
-    /// The vocal's loudness range in the mix, LU.
-    Compression,
-    /// Self-supervised: our FDN with random settings on the vocal; targets the 10 settings.
-    Reverb,
+/// Whether a model's targets are a mixing decision the sources must carry (not made up here).
+fn needs_mixing_decisions(task: Stage) -> bool {
+    matches!(task, Stage::Level | Stage::Compressor)
 }
 
-impl Task {
-    pub const ALL: [Task; 4] = [Task::Eq, Task::Level, Task::Compression, Task::Reverb];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Eq => "eq",
-            Task::Level => "level",
-            Task::Compression => "compression",
-            Task::Reverb => "reverb",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Task> {
-        Task::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    /// Whether the targets are a mixing decision the sources must carry (not made up here).
-    fn needs_mixing_decisions(self) -> bool {
-        matches!(self, Task::Level | Task::Compression)
-    }
-
-    /// Output names and the range each is normalised from (to [0, 1] in training).
-    pub fn outputs(self) -> Vec<(&'static str, f32, f32)> {
-        match self {
-            Task::Eq => EQ_BANDS
-                .iter()
-                .map(|(_, g, _)| (g.key(), -EQ_GAIN_DB, EQ_GAIN_DB))
-                .collect(),
-            Task::Level => vec![("vocal_minus_backing_lu", -20.0, 10.0)],
-            Task::Compression => vec![("vocal_loudness_range_lu", 0.0, 30.0)],
-            Task::Reverb => REVERB_DRAWS
-                .iter()
-                .map(|(id, lo, hi, _)| (id.key(), *lo, *hi))
-                .collect(),
-        }
+/// A model's output names and the range each is normalised from (to [0, 1] in training):
+/// - EQ, self-supervised: random EQs on the vocal; the 9 gains;
+/// - compressor: the vocal's loudness range in the mix, LU;
+/// - reverb, self-supervised: our FDN with random settings on the vocal; the 10 settings;
+/// - level: the vocal-to-backing loudness difference the mix chose, LU.
+pub fn task_outputs(task: Stage) -> Vec<(&'static str, f32, f32)> {
+    match task {
+        Stage::Eq => EQ_BANDS
+            .iter()
+            .map(|(_, g, _)| (g.key(), -EQ_GAIN_DB, EQ_GAIN_DB))
+            .collect(),
+        Stage::Level => vec![("vocal_minus_backing_lu", -20.0, 10.0)],
+        Stage::Compressor => vec![("vocal_loudness_range_lu", 0.0, 30.0)],
+        Stage::Reverb => REVERB_DRAWS
+            .iter()
+            .map(|(id, lo, hi, _)| (id.key(), *lo, *hi))
+            .collect(),
     }
 }
 
@@ -101,10 +77,68 @@ pub const REVERB_DRAWS: [(ParamId, f32, f32, bool); 10] = [
     (ParamId::ReverbHighGain, -30.0, 4.0, false),
 ];
 
+/// `automix dataset`: training data for the CNN assistant from a folder of stems (MUSDB18-HQ song
+/// folders, or MIR-1K clips with the backing left and the vocal right).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The folder with the sources
+    pub input: PathBuf,
+    /// Where OUT/<task>/ goes (features.f32, targets.f32, blocks.tsv, meta.json)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Which model to make targets for: eq and reverb (self-supervised: random EQs or reverbs on
+    /// the vocal), level and compression (measured on stems that carry a mixing decision)
+    #[arg(long, value_enum, default_value_t = ModelChoice(Stage::Eq))]
+    pub task: ModelChoice,
+    /// Level and compression: also sources whose balance is not a mixing decision (MIR-1K)
+    #[arg(long)]
+    pub include_unmixed: bool,
+    /// Random EQs or reverbs per source
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub draws: u32,
+    /// Seed for the draws and the splits
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of the singers (MIR-1K) or songs (MUSDB) held out for validation
+    #[arg(long, default_value_t = 0.15, value_parser = share)]
+    pub validation: f64,
+    /// Share held out for the final test
+    #[arg(long, default_value_t = 0.15, value_parser = share)]
+    pub test: f64,
+}
+
+impl Args {
+    pub fn run(self, say: &mut dyn FnMut(String)) -> Result<(), String> {
+        if self.validation + self.test >= 1.0 {
+            return Err("--validation and --test leave nothing to train on".into());
+        }
+        let job = DatasetJob {
+            input: self.input,
+            out: self.out,
+            task: self.task.0,
+            include_unmixed: self.include_unmixed,
+            draws: self.draws as usize,
+            seed: self.seed,
+            validation: self.validation,
+            test: self.test,
+        };
+        let s = run(&job, say)?;
+        println!(
+            "{} sources; examples: {} train, {} validation, {} test; written to {}",
+            s.sources,
+            s.examples[0],
+            s.examples[1],
+            s.examples[2],
+            job.out.join(job.task.model_name()).display()
+        );
+        Ok(())
+    }
+}
+
 pub struct DatasetJob {
     pub input: PathBuf,
     pub out: PathBuf,
-    pub task: Task,
+    pub task: Stage,
     /// Random EQs or reverbs per source (the measured tasks have one example set per source).
     pub draws: usize,
     /// Level and compression: also sources whose balance is not a mixing decision (MIR-1K).
@@ -156,11 +190,10 @@ pub struct Summary {
 }
 
 const STEMS: [&str; 3] = ["drums", "bass", "other"];
-const AUDIO: [&str; 4] = ["wav", "flac", "ogg", "mp3"];
 
 /// An audio file `name.<ext>` in `dir`, for any extension the decoder reads.
 fn audio_file(dir: &Path, name: &str) -> Option<PathBuf> {
-    AUDIO
+    audio_io::AUDIO_EXTENSIONS
         .iter()
         .map(|e| dir.join(format!("{name}.{e}")))
         .find(|p| p.is_file())
@@ -201,11 +234,9 @@ pub fn find_sources(dir: &Path) -> Result<Vec<Source>, String> {
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if let (Some(stem), Some(ext)) = (p.file_stem(), p.extension()) {
-                let (stem, ext) = (stem.to_string_lossy(), ext.to_string_lossy().to_lowercase());
-                if AUDIO.contains(&ext.as_str())
-                    && let Some(singer) = mir1k_singer(&stem)
-                {
+            } else if let Some(stem) = p.file_stem().filter(|_| audio_io::is_audio_file_name(&p)) {
+                let stem = stem.to_string_lossy();
+                if let Some(singer) = mir1k_singer(&stem) {
                     out.push(Source {
                         id: format!("mir1k/{stem}"),
                         group: format!("mir1k/{singer}"),
@@ -391,7 +422,7 @@ type Example = (Vec<f32>, Vec<f32>);
 
 /// A source's examples for `task`. `Err` says why the source gives none.
 fn examples(
-    task: Task,
+    task: Stage,
     job: &DatasetJob,
     source: &Source,
     vocal: &Track,
@@ -399,19 +430,19 @@ fn examples(
 ) -> Result<Vec<Example>, String> {
     let mut rng = Rng::new(hash(&source.id, job.seed));
     Ok(match task {
-        Task::Eq => (0..job.draws)
+        Stage::Eq => (0..job.draws)
             .map(|_| {
                 let gains = random_eq(&mut rng);
                 (apply_eq(&vocal.mono, &gains), gains.to_vec())
             })
             .collect(),
-        Task::Reverb => (0..job.draws)
+        Stage::Reverb => (0..job.draws)
             .map(|_| {
                 let settings = random_reverb(&mut rng);
                 (apply_reverb(&vocal.mono, &settings), settings.to_vec())
             })
             .collect(),
-        Task::Level => {
+        Stage::Level => {
             let (Some(v), Some(b)) = (
                 vocal.info.played.integrated(),
                 backing.info.played.integrated(),
@@ -420,7 +451,7 @@ fn examples(
             };
             vec![(vocal.mono.clone(), vec![(v - b) as f32])]
         }
-        Task::Compression => {
+        Stage::Compressor => {
             let Some(range) = vocal.info.played.loudness_range() else {
                 return Err("the vocal is too short or silent for a loudness range".into());
             };
@@ -440,7 +471,7 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
     // sources that cannot give this task's targets take no part in the split either
     let mut summary = Summary::default();
     let unmixed = |s: &Source| {
-        job.task.needs_mixing_decisions() && s.layout == Layout::Mir1k && !job.include_unmixed
+        needs_mixing_decisions(job.task) && s.layout == Layout::Mir1k && !job.include_unmixed
     };
     let left_out = sources.iter().filter(|s| unmixed(s)).count();
     if left_out > 0 {
@@ -456,7 +487,7 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
         return Err(format!(
             "{}: no sources that carry a mixing decision for the {} task (MUSDB song folders)",
             job.input.display(),
-            job.task.name()
+            job.task.model_name()
         ));
     }
     let mut groups: Vec<(String, usize)> = Vec::new();
@@ -474,7 +505,7 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
             .map_or(Split::Train, |s| s.1)
     };
 
-    let dir = job.out.join(job.task.name());
+    let dir = job.out.join(job.task.model_name());
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let create = |name: &str| {
         File::create(dir.join(name))
@@ -569,25 +600,25 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
     let meta = json!({
         "format": "automix-dataset",
         "version": 1,
-        "task": job.task.name(),
+        "task": job.task.model_name(),
         "input_shape": [2, MELS, BLOCK_FRAMES],
         "input": "mel power spectrograms, 44.1 kHz, FFT 2048, hop 1024, 128 Slaney mel bands; channel 0 the vocal, 1 the backing; each channel of a block divided by its maximum; frames under the vocal-activity gate left out (engine::analysis::cnn_features)",
         "dtype": "float32, little-endian",
-        "outputs": job.task.outputs().iter().map(|(n, lo, hi)| json!({"name": n, "min": lo, "max": hi})).collect::<Vec<_>>(),
+        "outputs": task_outputs(job.task).iter().map(|(n, lo, hi)| json!({"name": n, "min": lo, "max": hi})).collect::<Vec<_>>(),
         "generation": match job.task {
-            Task::Eq => json!({
+            Stage::Eq => json!({
                 "kind": "self-supervised: random EQs on the vocal, rendered by engine's EQ",
                 "draws_per_source": job.draws,
                 "changed_bands": EQ_CHANGED_BANDS,
                 "gain_db": [-EQ_GAIN_DB, EQ_GAIN_DB],
                 "q": 1.0,
             }),
-            Task::Reverb => json!({
+            Stage::Reverb => json!({
                 "kind": "self-supervised: engine's FDN reverb with random settings on the vocal (uniform, log-uniform where marked)",
                 "draws_per_source": job.draws,
                 "ranges": REVERB_DRAWS.iter().map(|(id, lo, hi, log)| json!({"name": id.key(), "min": lo, "max": hi, "log": log})).collect::<Vec<_>>(),
             }),
-            Task::Level | Task::Compression => json!({
+            Stage::Level | Stage::Compressor => json!({
                 "kind": "measured on the stems as they play in the mix (BS.1770 integrated loudness, EBU Tech 3342 loudness range)",
                 "include_unmixed": job.include_unmixed,
             }),

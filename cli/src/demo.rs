@@ -4,7 +4,7 @@
 //! lets the assistant decide every setting (the tempo it estimates from the backing), and writes
 //! the processed vocal, the full mix, the suggestion and a readable report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use engine::analysis::Engine;
 use engine::synth::{backing_track, vocal_line};
@@ -12,6 +12,25 @@ use engine::synth::{backing_track, vocal_line};
 use crate::analyze::{self, AnalyzeJob};
 use crate::audio_io::{Audio, write_text, write_wav};
 use crate::mix::{self, MixJob};
+
+/// `automix demo`: hear the product with no input: synthesise a sung line and a backing, let the
+/// assistant mix them, and write the files and a report.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Folder to write into (created if needed)
+    #[arg(long, default_value = "automix-demo")]
+    pub out_dir: PathBuf,
+}
+
+impl Args {
+    pub fn run(
+        self,
+        warn: &mut dyn FnMut(String),
+        say: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        run(&self.out_dir, warn, say)
+    }
+}
 
 const RATE: u32 = 44_100;
 const SECONDS: f32 = 20.0;

@@ -1,13 +1,15 @@
 //! The `automix` command line as a library, so that its benchmarks and tests drive the very code
-//! the binary runs.
+//! the binary runs. One module per subcommand, each owning its arguments (`Args`) and its work.
 
 pub mod analyze;
 pub mod audio_io;
 pub mod batch;
+pub mod cli_args;
 pub mod dataset;
 pub mod demo;
 pub mod mix;
 pub mod models;
 pub mod param_file;
+pub mod params;
 pub mod progress;
 pub mod render;

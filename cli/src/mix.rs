@@ -7,7 +7,57 @@ use engine::analysis::MixSuggestion;
 
 use crate::analyze::{self, AnalyzeJob};
 use crate::audio_io;
+use crate::cli_args::AssistantArgs;
 use crate::render::{self, RenderJob};
+
+/// `automix mix`: analyze, then render the processed vocal and the full mix with the suggestion.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The vocal (WAV, FLAC, MP3 or Ogg; mono or stereo; any rate)
+    #[arg(long)]
+    pub vocal: PathBuf,
+    /// The backing track
+    #[arg(long)]
+    pub backing: PathBuf,
+    /// Where to write the full mix (stereo, 32-bit float WAV)
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Also write the processed vocal alone
+    #[arg(long)]
+    pub vocal_out: Option<PathBuf>,
+    /// Also write the suggestion as JSON
+    #[arg(long)]
+    pub suggestion_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub assistant: AssistantArgs,
+}
+
+impl Args {
+    /// Mixes, then prints the suggestion as `automix analyze` does.
+    pub fn run(
+        self,
+        warn: &mut dyn FnMut(String),
+        say: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        let job = MixJob {
+            analyze: AnalyzeJob {
+                vocal: self.vocal,
+                backing: Some(self.backing),
+                tempo_bpm: self.assistant.tempo,
+                engine: self.assistant.engine.0,
+            },
+            mix_out: self.out,
+            vocal_out: self.vocal_out,
+            suggestion_out: self.suggestion_out,
+        };
+        let s = run(&job, warn, say)?;
+        print!(
+            "{}",
+            analyze::table(&s, &job.analyze.vocal, job.analyze.backing.as_deref())
+        );
+        Ok(())
+    }
+}
 
 pub struct MixJob {
     pub analyze: AnalyzeJob,

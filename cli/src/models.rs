@@ -4,14 +4,54 @@
 
 use std::path::{Path, PathBuf};
 
-use engine::analysis::cnn::{BATCH, CnnModels, Task};
+use engine::analysis::cnn::{BATCH, CnnModels};
 use engine::analysis::cnn_features::BLOCK_LEN;
+use engine::params::Stage;
+
+use crate::cli_args::ModelChoice;
+
+/// `automix models`: the CNN models the assistant would use (built in, or a folder of retrained
+/// ones), their held-out figures and the backend that runs them.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A folder with models.json and its .onnx files (default: $VOCAL_AUTOMIX_MODELS, the
+    /// user folder, or the built-in models)
+    #[arg(long)]
+    pub folder: Option<PathBuf>,
+    /// Run one model on feature blocks saved as `automix dataset` saves them, and write its raw
+    /// outputs (float32) to --out
+    #[arg(long, value_enum, requires_all = ["features", "out"])]
+    pub predict: Option<ModelChoice>,
+    /// The feature blocks for --predict
+    #[arg(long, requires = "predict")]
+    pub features: Option<PathBuf>,
+    /// Where --predict writes the outputs
+    #[arg(long, requires = "predict")]
+    pub out: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn run(self, say: &mut dyn FnMut(String)) -> Result<(), String> {
+        let predict = match (self.predict, self.features, self.out) {
+            (Some(model), Some(features), Some(out)) => Some((model.0, features, out)),
+            (None, None, None) => None,
+            _ => return Err("--predict needs --features and --out, and they need it".into()),
+        };
+        run(
+            &ModelsJob {
+                folder: self.folder,
+                predict,
+            },
+            say,
+        )
+    }
+}
 
 pub struct ModelsJob {
     /// A folder of models instead of the ones the assistant would pick.
     pub folder: Option<PathBuf>,
-    /// (task, features file, output file): raw outputs of one model, examples × outputs, f32 LE.
-    pub predict: Option<(String, PathBuf, PathBuf)>,
+    /// (model, features file, output file): raw outputs of one model, examples × outputs, f32 LE.
+    pub predict: Option<(Stage, PathBuf, PathBuf)>,
 }
 
 pub fn run(job: &ModelsJob, say: &mut dyn FnMut(String)) -> Result<(), String> {
@@ -19,16 +59,16 @@ pub fn run(job: &ModelsJob, say: &mut dyn FnMut(String)) -> Result<(), String> {
         Some(dir) => CnnModels::from_folder(dir),
         None => CnnModels::load(),
     };
-    if let Some((task, features, out)) = &job.predict {
-        return predict(&models, task, features, out);
+    if let Some((stage, features, out)) = &job.predict {
+        return predict(&models, *stage, features, out);
     }
     println!("models: {}", models.source);
     println!("backend: {}", models.backend);
-    for task in Task::ALL {
-        match models.get(task) {
+    for stage in Stage::ALL {
+        match models.get(stage) {
             Some(m) => println!(
                 "{:<12} {} outputs; {}; Auto uses {}",
-                task.name(),
+                stage.model_name(),
                 m.outputs.len(),
                 m.auto_reason(),
                 if m.beats_mean() {
@@ -37,7 +77,7 @@ pub fn run(job: &ModelsJob, say: &mut dyn FnMut(String)) -> Result<(), String> {
                     "the rules"
                 }
             ),
-            None => println!("{:<12} not usable: the rules decide", task.name()),
+            None => println!("{:<12} not usable: the rules decide", stage.model_name()),
         }
     }
     for w in &models.warnings {
@@ -46,15 +86,11 @@ pub fn run(job: &ModelsJob, say: &mut dyn FnMut(String)) -> Result<(), String> {
     Ok(())
 }
 
-fn predict(models: &CnnModels, task: &str, features: &Path, out: &Path) -> Result<(), String> {
-    let task = Task::ALL
-        .into_iter()
-        .find(|t| t.name() == task)
-        .ok_or_else(|| format!("no model called `{task}` (eq, compression, reverb, level)"))?;
-    let model = models.get(task).ok_or_else(|| {
+fn predict(models: &CnnModels, stage: Stage, features: &Path, out: &Path) -> Result<(), String> {
+    let model = models.get(stage).ok_or_else(|| {
         format!(
             "the {} model is not usable: {}",
-            task.label(),
+            stage.label(),
             models.warnings.join("; ")
         )
     })?;

@@ -17,6 +17,59 @@ const HIGHEST_RATE: u32 = 192_000;
 /// Blocks the offline render feeds the chain (any size gives the same result).
 const BLOCK: usize = 4096;
 
+/// `automix render`: a vocal through EQ → compressor → reverb → level with the parameters given.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The vocal (WAV, FLAC, MP3 or Ogg; mono or stereo)
+    #[arg(long)]
+    pub vocal: PathBuf,
+    /// Parameter file: a JSON object of keys from `automix params` (missing keys take
+    /// defaults), or a suggestion written by `analyze --json` / `mix --suggestion-out`
+    #[arg(long)]
+    pub params: PathBuf,
+    /// Where to write the processed vocal (stereo, 32-bit float WAV)
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// The backing track, to write the full mix as well
+    #[arg(long, requires = "mix_out")]
+    pub backing: Option<PathBuf>,
+    /// Where to write the full mix (processed vocal + backing)
+    #[arg(long, requires = "backing")]
+    pub mix_out: Option<PathBuf>,
+    /// Seconds of reverb tail to render after the vocal ends
+    #[arg(long, default_value_t = 0.0, value_parser = tail_seconds)]
+    pub tail: f32,
+}
+
+impl Args {
+    pub fn run(
+        self,
+        warn: &mut dyn FnMut(String),
+        say: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        let job = RenderJob {
+            params: load_params(&self.params, warn)?,
+            vocal: self.vocal,
+            out: Some(self.out),
+            backing: self.backing,
+            mix_out: self.mix_out,
+            tail_seconds: self.tail,
+        };
+        run(&job, warn, say)
+    }
+}
+
+fn tail_seconds(s: &str) -> Result<f32, String> {
+    let v: f32 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if (0.0..=60.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the tail is 0 to 60 seconds".into())
+    }
+}
+
 pub struct RenderJob {
     pub vocal: PathBuf,
     pub params: MixParams,
