@@ -68,11 +68,14 @@ cargo xtask bundle vocal_automix --release
 if [ "$(uname -s)" = Linux ]; then
   # For the realtime test: debug builds with nice-plug's allocation check, one with a deliberate
   # allocation in process() to prove the check fires. A CLAP file is the plug-in's shared library.
+  # Built in the main target directory, so they share every dependency with the test build (only
+  # nice-plug and the plug-in itself compile again); the copies survive the next build there.
   say "building the plug-in with nice-plug's allocation check (target/alloc-check/)"
-  cargo build -q -p vocal_automix --features assert_process_allocs --target-dir target/alloc-check
-  cp target/alloc-check/debug/libvocal_automix.so target/alloc-check/checked.clap
-  cargo build -q -p vocal_automix --features assert_process_allocs,test-allocate-in-process --target-dir target/alloc-check
-  cp target/alloc-check/debug/libvocal_automix.so target/alloc-check/deliberate.clap
+  mkdir -p target/alloc-check
+  cargo build -q -p vocal_automix --features assert_process_allocs
+  cp target/debug/libvocal_automix.so target/alloc-check/checked.clap
+  cargo build -q -p vocal_automix --features assert_process_allocs,test-allocate-in-process
+  cp target/debug/libvocal_automix.so target/alloc-check/deliberate.clap
 fi
 
 say "automix demo"
