@@ -35,34 +35,43 @@ if [ "$(uname -s)" = Linux ] && ! { [ -e /usr/include/X11/Xlib.h ] && [ -e /usr/
     || echo "could not install them: the plug-in may not build, the editor tests will skip and say so"
 fi
 
-venv=target/iem-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile, pedalboard, dawdreamer" 2>/dev/null; then
-  say "Python for the IEM reference host and the VST3 host test: $venv (numpy, scipy, soundfile, pedalboard, dawdreamer)"
-  mkdir -p target
-  rm -rf "$venv"
-  # a bare Debian python3 has no ensurepip until python3-venv is installed
-  if ! python3 -m venv "$venv" 2>/dev/null; then
+# The Python environments download and unpack gigabytes (torch) while the machine has cores to
+# spare: they are made in the background while Rust builds, and waited for before the demo.
+python_envs() {
+  venv=target/iem-venv
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile, pedalboard, dawdreamer" 2>/dev/null; then
+    say "Python for the IEM reference host and the VST3 host test: $venv (numpy, scipy, soundfile, pedalboard, dawdreamer)"
+    mkdir -p target
     rm -rf "$venv"
-    apt_install python3-venv python3-pip && python3 -m venv "$venv" || true
+    # a bare Debian python3 has no ensurepip until python3-venv is installed
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      rm -rf "$venv"
+      apt_install python3-venv python3-pip && python3 -m venv "$venv" || true
+    fi
+    if [ -x "$venv/bin/pip" ]; then
+      "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile pedalboard dawdreamer \
+        || echo "could not install numpy, scipy, soundfile, pedalboard, dawdreamer: the IEM and VST3 host tests will skip and say so"
+    else
+      echo "could not make $venv: the IEM comparison tests will skip and say so"
+    fi
   fi
-  if [ -x "$venv/bin/pip" ]; then
-    "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile pedalboard dawdreamer \
-      || echo "could not install numpy, scipy, soundfile, pedalboard, dawdreamer: the IEM and VST3 host tests will skip and say so"
-  else
-    echo "could not make $venv: the IEM comparison tests will skip and say so"
+
+  # The CNN assistant's training package and its tests (torch, onnx, onnxruntime, pytest): about
+  # 5 GB, because PyPI's Linux torch brings NVIDIA's CUDA wheels; nothing uses a GPU.
+  if ! scripts/training-venv.sh >/dev/null; then
+    echo "could not make target/training-venv: the training package's tests will skip and say so"
   fi
-fi
+}
+mkdir -p target
+python_envs > target/python-envs.log 2>&1 &
+python_pid=$!
 
-# The CNN assistant's training package and its tests (torch, onnx, onnxruntime, pytest): about
-# 5 GB, because PyPI's Linux torch brings NVIDIA's CUDA wheels; nothing uses a GPU.
-if ! scripts/training-venv.sh >/dev/null; then
-  echo "could not make target/training-venv: the training package's tests will skip and say so"
-fi
+# One command for both: Cargo then compiles the plug-in's own dependencies on the second core
+# while tract's long chain of crates holds the first (release crates compile in one unit each).
+say "building automix and the plug-in (release)"
+cargo build --release -p automix -p vocal_automix
 
-say "building automix (release)"
-cargo build --release -p automix
-
-say "building the plug-in bundles (target/bundled/Vocal Automix.clap, .vst3)"
+say "bundling the plug-in (target/bundled/Vocal Automix.clap, .vst3)"
 cargo xtask bundle vocal_automix --release
 
 if [ "$(uname -s)" = Linux ]; then
@@ -77,6 +86,10 @@ if [ "$(uname -s)" = Linux ]; then
   cargo build -q -p vocal_automix --features assert_process_allocs,test-allocate-in-process
   cp target/debug/libvocal_automix.so target/alloc-check/deliberate.clap
 fi
+
+say "waiting for the Python environments"
+wait "$python_pid" || true
+cat target/python-envs.log
 
 say "automix demo"
 target/release/automix demo --out-dir automix-demo
