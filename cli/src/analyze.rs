@@ -79,6 +79,7 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
             tempo_bpm: job.tempo_bpm,
             engine: job.engine,
             models: (job.engine != Engine::Rules).then(CnnModels::shared),
+            targets: None,
         },
         &mut |step: Step, fraction| {
             bar.set_message(step.label());

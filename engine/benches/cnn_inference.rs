@@ -57,6 +57,7 @@ fn figures(label: &str) {
                 tempo_bpm: Some(120.0),
                 engine,
                 models: Some(&models),
+                targets: None,
             },
             &mut |_, _| true,
         )

@@ -4,6 +4,7 @@ use engine::analysis::compression_search::{self, TARGET_LU};
 use engine::analysis::level_balance;
 use engine::analysis::loudness::Blocks;
 use engine::analysis::suggestion::{SearchOutcome, TempoSource};
+use engine::analysis::targets::Targets;
 use engine::analysis::{
     ANALYSIS_RATE, AnalysisError, AnalysisInput, Engine, MixSuggestion, Step, Track, analyze, tempo,
 };
@@ -17,6 +18,9 @@ fn track(channels: &[Vec<f32>], rate: u32) -> Track {
     Track::from_channels(channels, rate).unwrap()
 }
 
+/// The rules with the research's targets alone (the masking rule, no tone target): what these
+/// tests check is each rule on its own; the tone correction has its tests in `tone_eq` and
+/// `cargo test -p automix --test eval`.
 fn run(vocal: &Track, backing: Option<&Track>, tempo: Option<f64>) -> MixSuggestion {
     analyze(
         &AnalysisInput {
@@ -25,6 +29,10 @@ fn run(vocal: &Track, backing: Option<&Track>, tempo: Option<f64>) -> MixSuggest
             tempo_bpm: tempo,
             engine: Engine::Rules,
             models: None,
+            targets: Some(&Targets {
+                tone: None,
+                ..Targets::built_in()
+            }),
         },
         &mut |_, _| true,
     )
@@ -350,6 +358,7 @@ fn bad_and_odd_inputs_give_a_result_or_one_clear_error() {
             tempo_bpm: None,
             engine: Engine::Rules,
             models: None,
+            targets: None,
         },
         &mut |_, _| true,
     )
@@ -365,7 +374,8 @@ fn bad_and_odd_inputs_give_a_result_or_one_clear_error() {
                 backing: None,
                 tempo_bpm: None,
                 engine: Engine::Rules,
-                models: None
+                models: None,
+                targets: None,
             },
             &mut |_, _| true
         ),
@@ -446,6 +456,7 @@ fn a_cancelled_analysis_stops_with_cancelled() {
                 tempo_bpm: None,
                 engine: Engine::Rules,
                 models: None,
+                targets: None,
             },
             &mut |step, _| step != stop_at,
         );

@@ -286,6 +286,7 @@ impl Listener {
             tempo_bpm: tempo,
             engine,
             models: (engine != Engine::Rules).then(CnnModels::shared),
+            targets: None,
         };
         match analyze(&input, &mut progress) {
             Ok(suggestion) => {

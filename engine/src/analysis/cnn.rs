@@ -24,6 +24,21 @@ use crate::params::Stage;
 /// A folder of retrained models (with its `models.json`) to use instead of the built-in ones.
 pub const MODELS_ENV: &str = "VOCAL_AUTOMIX_MODELS";
 
+/// How far past its training range (a share of the range) an output may stray before the
+/// prediction is treated as outside what the model learnt.
+pub const OUTSIDE_MARGIN: f32 = 0.02;
+
+/// The first of `values` outside its output's range by more than [`OUTSIDE_MARGIN`] of it.
+pub fn outside_training<'a>(
+    outputs: &'a [OutputSpec],
+    values: &[f32],
+) -> Option<(&'a OutputSpec, f32)> {
+    outputs.iter().zip(values).find_map(|(o, &v)| {
+        let margin = OUTSIDE_MARGIN * (o.max - o.min);
+        (v < o.min - margin || v > o.max + margin || !v.is_finite()).then_some((o, v))
+    })
+}
+
 /// Blocks per inference call: one is fastest per block on both backends here (`cargo bench -p
 /// engine --bench cnn_inference`: tract 0.60 ms at 1, 0.81 at 64; ONNX Runtime 0.16 and 0.19).
 pub const BATCH: usize = 1;
@@ -62,6 +77,12 @@ pub struct HeldOut {
     pub examples: usize,
     pub mae_normalised: Option<f64>,
     pub mean_predictor_mae_normalised: Option<f64>,
+    /// Per output (by name): the model's held-out mean absolute error, in the output's units…
+    #[serde(default)]
+    pub mae: BTreeMap<String, f64>,
+    /// …and the dataset-mean predictor's on the same examples.
+    #[serde(default)]
+    pub mean_predictor_mae: BTreeMap<String, f64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -121,6 +142,31 @@ impl Model {
         self.held_out.examples > 0 && self.held_out.mae_normalised.is_some()
     }
 
+    /// Per output: whether the model's held-out error beat the dataset mean's on it. Only those
+    /// outputs are trusted to move a setting away from the rules'.
+    pub fn trusted_outputs(&self) -> Vec<bool> {
+        self.outputs
+            .iter()
+            .map(|o| {
+                match (
+                    self.held_out.mae.get(&o.name),
+                    self.held_out.mean_predictor_mae.get(&o.name),
+                ) {
+                    (Some(m), Some(b)) => self.validated() && m < b,
+                    _ => false,
+                }
+            })
+            .collect()
+    }
+
+    /// The held-out error of output `i`, in its units (`None` without figures).
+    pub fn output_error(&self, i: usize) -> Option<f64> {
+        self.outputs
+            .get(i)
+            .and_then(|o| self.held_out.mae.get(&o.name))
+            .copied()
+    }
+
     /// Why Auto does or does not use this model, for the suggestion.
     pub fn auto_reason(&self) -> String {
         match (
@@ -135,7 +181,8 @@ impl Model {
     }
 
     /// Runs the model on `blocks` (in batches of up to `batch`) and returns each output, in its
-    /// units, averaged over the blocks and kept inside its range. `None` for no blocks.
+    /// units, averaged over the blocks. `None` for no blocks. A value may lie outside the
+    /// output's range (the range its training targets covered): see [`Self::outside_training`].
     pub fn predict(
         &self,
         blocks: &FeatureBlocks,
@@ -159,11 +206,16 @@ impl Model {
         Ok(Some(
             sum.iter()
                 .zip(&self.outputs)
-                // a network's output can stray past its training range; the stages take
-                // values inside it
-                .map(|(s, o)| o.min + (o.max - o.min) * ((*s / n as f64) as f32).clamp(0.0, 1.0))
+                .map(|(s, o)| o.min + (o.max - o.min) * (*s / n as f64) as f32)
                 .collect(),
         ))
+    }
+
+    /// The first output of `values` that lies outside the range the model's training targets
+    /// covered (by more than [`OUTSIDE_MARGIN`] of it), with its range. A network's output there
+    /// is an extrapolation nothing has checked.
+    pub fn outside_training(&self, values: &[f32]) -> Option<(&OutputSpec, f32)> {
+        outside_training(&self.outputs, values)
     }
 
     /// Raw (normalised) outputs for `count` blocks, `count × outputs` values.
@@ -364,5 +416,35 @@ pub fn user_models_folder() -> Option<PathBuf> {
         env("XDG_DATA_HOME")
             .or_else(|| env("HOME").map(|h| h.join(".local/share")))
             .map(|d| d.join("vocal-automix").join("models"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prediction_past_its_training_range_is_found_and_one_inside_the_margin_is_not() {
+        let outputs = vec![
+            OutputSpec {
+                name: "a".into(),
+                min: 0.0,
+                max: 10.0,
+            },
+            OutputSpec {
+                name: "b".into(),
+                min: -5.0,
+                max: 5.0,
+            },
+        ];
+        assert!(outside_training(&outputs, &[10.1, 0.0]).is_none());
+        assert!(outside_training(&outputs, &[-0.1, 5.1]).is_none());
+        let (o, v) = outside_training(&outputs, &[3.0, -5.5]).unwrap();
+        assert_eq!((o.name.as_str(), v), ("b", -5.5));
+        assert_eq!(
+            outside_training(&outputs, &[10.5, 0.0]).unwrap().0.name,
+            "a"
+        );
+        assert!(outside_training(&outputs, &[f32::NAN, 0.0]).is_some());
     }
 }

@@ -79,7 +79,7 @@ impl<'a> CnnRun<'a> {
     }
 
     /// The model that is to decide `stage`, if any (the reason is recorded when none).
-    fn model_for(&mut self, stage: Stage) -> Option<&'a Model> {
+    fn model_for(&mut self, stage: Stage, warnings: &mut Vec<Warning>) -> Option<&'a Model> {
         let engine = self.engine;
         if engine == super::Engine::Rules {
             return None;
@@ -96,6 +96,31 @@ impl<'a> CnnRun<'a> {
                 );
                 None
             }
+            // a model nothing was held out for may be right or wildly wrong: no engine lets it
+            // decide (the one-song level and compression models predicted a 0 LU range and a
+            // vocal 6 dB under a professional's)
+            (_, Some(m)) if !m.validated() => {
+                let label = stage.label();
+                let why = format!(
+                    "the {label} CNN has no held-out figures (trained on too few songs to hold any out): the rules decide the {label}"
+                );
+                if engine == super::Engine::Cnn {
+                    warnings.push(Warning::new("cnn_not_validated", why.clone()));
+                }
+                self.record(stage, false, why, 0, Vec::new());
+                None
+            }
+            (_, Some(m)) if !m.trusted_outputs().contains(&true) => {
+                let label = stage.label();
+                let why = format!(
+                    "the {label} CNN beat the dataset mean on none of its outputs held out: the rules decide the {label}"
+                );
+                if engine == super::Engine::Cnn {
+                    warnings.push(Warning::new("cnn_not_trusted", why.clone()));
+                }
+                self.record(stage, false, why, 0, Vec::new());
+                None
+            }
             (super::Engine::Auto, Some(m)) if !m.beats_mean() => {
                 let why = format!("Auto keeps the rules: the model's {}", m.auto_reason());
                 self.record(stage, false, why, 0, Vec::new());
@@ -105,18 +130,27 @@ impl<'a> CnnRun<'a> {
         }
     }
 
-    /// `values` of `stage`'s model paired with their output names.
+    /// `values` of `stage`'s model paired with their output names: only the outputs it is
+    /// trusted with (the others keep the rules' settings).
     pub fn keyed(&self, stage: Stage, values: &[f32]) -> Vec<(String, f32)> {
         self.models
             .and_then(|m| m.get(stage))
             .map(|m| {
                 m.outputs
                     .iter()
-                    .map(|o| o.name.clone())
+                    .zip(m.trusted_outputs())
+                    .map(|(o, t)| (o.name.clone(), t))
                     .zip(values.iter().copied())
+                    .filter(|((_, t), _)| *t)
+                    .map(|((n, _), v)| (n, v))
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The model deciding `stage` (when the CNN engine may use one).
+    pub fn model(&self, stage: Stage) -> Option<&'a Model> {
+        self.models.and_then(|m| m.get(stage))
     }
 
     /// The stage's model run on `vocal` (mono, analysis rate) and the backing: each output averaged
@@ -128,7 +162,7 @@ impl<'a> CnnRun<'a> {
         vocal: &[f32],
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
-        let model = self.model_for(stage)?;
+        let model = self.model_for(stage, warnings)?;
         let vf = self.analyser.frames(vocal, true);
         let lufs = Blocks::of_mono(vocal, ANALYSIS_RATE).integrated();
         self.run(model, stage, lufs, &vf, warnings)
@@ -141,7 +175,7 @@ impl<'a> CnnRun<'a> {
         vocal: impl FnOnce() -> V,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
-        let model = self.model_for(stage)?;
+        let model = self.model_for(stage, warnings)?;
         let vocal = vocal();
         let vf = self.analyser.frames(vocal.as_ref(), true);
         let lufs = Blocks::of_mono(vocal.as_ref(), ANALYSIS_RATE).integrated();
@@ -157,7 +191,7 @@ impl<'a> CnnRun<'a> {
         vf: &Frames,
         warnings: &mut Vec<Warning>,
     ) -> Option<Vec<f32>> {
-        let model = self.model_for(stage)?;
+        let model = self.model_for(stage, warnings)?;
         self.run(model, stage, Some(vocal_lufs), vf, warnings)
     }
 
@@ -172,7 +206,21 @@ impl<'a> CnnRun<'a> {
         let blocks = gated_blocks(vocal_lufs, vf, self.backing.as_ref());
         let label = stage.label();
         match model.predict(&blocks, BATCH) {
-            Ok(Some(y)) => {
+            Ok(Some(y)) if model.outside_training(&y).is_some() => {
+                let (o, v) = model.outside_training(&y).expect("checked");
+                let msg = format!(
+                    "the {label} CNN predicts {} = {v:.2}, outside the {}…{} its training data covered: the rules decide the {label}",
+                    o.name, o.min, o.max
+                );
+                warnings.push(Warning::new("cnn_outside_training", msg.clone()));
+                self.record(stage, false, msg, blocks.len(), Vec::new());
+                None
+            }
+            Ok(Some(mut y)) => {
+                // inside the margin: onto the range's edge
+                for (v, o) in y.iter_mut().zip(&model.outputs) {
+                    *v = v.clamp(o.min, o.max);
+                }
                 let p = model
                     .outputs
                     .iter()
@@ -182,14 +230,6 @@ impl<'a> CnnRun<'a> {
                         value: (v * 1000.0).round() / 1000.0,
                     })
                     .collect();
-                if !model.validated() {
-                    warnings.push(Warning::new(
-                        "cnn_not_validated",
-                        format!(
-                            "the {label} CNN was trained on too few songs to hold any out: nothing shows its suggestion beats the rules' (Auto would keep the rules)"
-                        ),
-                    ));
-                }
                 let why = match self.engine {
                     super::Engine::Auto => {
                         format!("Auto uses the CNN: its {}", model.auto_reason())
@@ -230,44 +270,83 @@ impl<'a> CnnRun<'a> {
 }
 
 /// The CNN's EQ: the model reads how the vocal's tone departs from the tone of the vocals it was
-/// trained on (its target is the random EQ that was applied to them), so the assistant applies
-/// the opposite of its four largest predictions and leaves the other bands flat.
-pub(super) fn eq_decision(mut rules: EqDecision, predicted: &[f32]) -> EqDecision {
-    let mut order: Vec<usize> = (0..predicted.len().min(EQ_BANDS.len())).collect();
-    order.sort_by(|&a, &b| predicted[b].abs().total_cmp(&predicted[a].abs()));
+/// trained on (its target is the random EQ that was applied to them), so the assistant undoes
+/// its predictions — but only where it can be trusted: in a band whose held-out error beat the
+/// dataset mean's (`trusted`), and only by the part of the departure beyond that error
+/// (`error_db`); a smaller departure is indistinguishable from the model's own error. Elsewhere
+/// the rules' gain stays. Of the bands that move, the four largest are kept, as the research
+/// did.
+pub(super) fn eq_decision(
+    mut rules: EqDecision,
+    predicted: &[f32],
+    trusted: &[bool],
+    error_db: &[Option<f64>],
+) -> EqDecision {
+    let n = predicted.len().min(EQ_BANDS.len());
+    let rules_gain: Vec<f64> = (0..n)
+        .map(|b| rules.bands.get(b).map_or(0.0, |r| r.gain_db as f64))
+        .collect();
+    let wanted: Vec<f64> = (0..n)
+        .map(|b| {
+            let cnn = -(predicted[b] as f64);
+            match (trusted.get(b), error_db.get(b).copied().flatten()) {
+                (Some(true), Some(e)) => {
+                    let d = cnn - rules_gain[b];
+                    rules_gain[b] + d.signum() * (d.abs() - e).max(0.0)
+                }
+                _ => rules_gain[b],
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).filter(|&b| wanted[b] != 0.0).collect();
+    order.sort_by(|&a, &b| wanted[b].abs().total_cmp(&wanted[a].abs()));
     let chosen: Vec<usize> = order.into_iter().take(EQ_APPLIED_BANDS).collect();
     let mut filters = Vec::new();
-    for (band, (_, gain_id, _)) in EQ_BANDS.iter().enumerate() {
+    for (band, (_, gain_id, _)) in EQ_BANDS.iter().enumerate().take(n) {
         let spec = gain_id.spec();
         let gain = if chosen.contains(&band) {
-            ((-predicted[band] * 10.0).round() / 10.0).clamp(spec.min, spec.max)
+            (((wanted[band] * 10.0).round() / 10.0) as f32).clamp(spec.min, spec.max)
         } else {
             0.0
         };
+        let from_cnn = (wanted[band] - rules_gain[band]).abs() > 1e-9;
         if let Some(b) = rules.bands.get_mut(band) {
             b.gain_db = gain;
         }
-        if gain != 0.0 {
-            let hz = rules.bands.get(band).map_or(0.0, |b| b.hz);
-            filters.push(EqFilter {
-                hz,
-                gain_db: gain,
-                q: masking_eq::Q,
-                reason: format!(
-                    "the CNN hears the vocal {:+.1} dB off around {hz} Hz: {gain:+.1} dB undoes it",
-                    predicted[band]
-                ),
-            });
+        if gain == 0.0 {
+            continue;
         }
+        let hz = EQ_BANDS[band].0;
+        let reason = if from_cnn {
+            format!(
+                "the CNN hears the vocal {:+.1} dB off around {}: {gain:+.1} dB, the part beyond its held-out error of {:.1} dB",
+                predicted[band],
+                masking_eq::hz_text(hz),
+                error_db[band].unwrap_or_default()
+            )
+        } else {
+            rules.filters.iter().find(|f| f.hz == hz).map_or_else(
+                || format!("{gain:+.1} dB (the rules)"),
+                |f| f.reason.clone(),
+            )
+        };
+        filters.push(EqFilter {
+            hz,
+            gain_db: gain,
+            q: masking_eq::Q,
+            reason,
+        });
     }
+    let trusted_bands = trusted.iter().filter(|t| **t).count();
     rules.filters = filters;
     rules.reason = format!(
-        "the EQ CNN's four largest predicted departures, undone (of nine: {})",
+        "the EQ CNN's predicted departures (of nine: {}), undone beyond its error in the {trusted_bands} band(s) where it beat the dataset mean held out; the rules elsewhere: {}",
         predicted
             .iter()
             .map(|g| format!("{g:+.1}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        rules.reason
     );
     rules
 }
@@ -309,14 +388,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_eq_undoes_the_four_largest_predicted_departures() {
-        let rules = masking_eq::flat(Some(&[-20.0; 9]), "flat");
+    fn the_eq_undoes_trusted_departures_beyond_the_models_error_and_keeps_the_rules_elsewhere() {
+        let mut rules = masking_eq::flat(Some(&[-20.0; 9]), "flat");
+        rules.bands[4].gain_db = -3.0;
         let predicted = [1.0, -7.5, 0.2, 12.0, -0.5, 3.0, -2.9, 0.0, 20.0];
-        let d = eq_decision(rules, &predicted);
+        let mut trusted = [true; 9];
+        trusted[3] = false;
+        let error = [Some(4.0); 9];
+        let d = eq_decision(rules, &predicted, &trusted, &error);
         let gains: Vec<f32> = d.bands.iter().map(|b| b.gain_db).collect();
-        // 16 kHz's −20 is clamped to the band's ±15 dB
-        assert_eq!(gains, [0.0, 7.5, 0.0, -12.0, 0.0, -3.0, 0.0, 0.0, -15.0]);
-        assert_eq!(d.filters.len(), 4);
+        // 125 Hz: 7.5 − 4 undone; 500 Hz untrusted: nothing; 1 kHz: the rules' −3 stays (the
+        // CNN's +0.5 is inside its error); 16 kHz: −(20 − 4), clamped to the band's ±15
+        assert_eq!(gains, [0.0, 3.5, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0, -15.0]);
+        assert_eq!(d.filters.len(), 3);
         assert!(d.filters.iter().all(|f| f.q == masking_eq::Q));
+        // with nothing trusted the rules' EQ comes back as it was
+        let mut rules = masking_eq::flat(Some(&[-20.0; 9]), "flat");
+        rules.bands[4].gain_db = -3.0;
+        let d = eq_decision(rules, &predicted, &[false; 9], &error);
+        let gains: Vec<f32> = d.bands.iter().map(|b| b.gain_db).collect();
+        assert_eq!(gains, [0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0, 0.0]);
     }
 }

@@ -143,6 +143,7 @@ pub fn decide(vocal_db: &[f64; 9], backing_db: &[f64; 9], vocal_shift_db: f64) -
             vocal_essential: bands.vocal_essential[b],
             backing_essential: bands.backing_essential[b],
             backing_over_vocal_db: Some(round2(bands.excess(b))),
+            tone_off_target_db: None,
             gain_db: gains[b],
         })
         .collect();
@@ -224,6 +225,7 @@ pub fn flat(vocal_db: Option<&[f64; 9]>, reason: &str) -> EqDecision {
                     vocal_essential: ev[b],
                     backing_essential: false,
                     backing_over_vocal_db: None,
+                    tone_off_target_db: None,
                     gain_db: 0.0,
                 })
                 .collect()

@@ -17,7 +17,9 @@ pub mod masking_eq;
 pub mod mel;
 pub mod spectrum;
 pub mod suggestion;
+pub mod targets;
 pub mod tempo;
+pub mod tone_eq;
 pub mod track;
 
 pub use cnn_assistant::EQ_APPLIED_BANDS;
@@ -99,6 +101,8 @@ pub struct AnalysisInput<'a> {
     /// The CNN models, for [`Engine::Cnn`] and [`Engine::Auto`] (without them every stage uses
     /// the rules, with a warning).
     pub models: Option<&'a cnn::CnnModels>,
+    /// What the level and the tone aim at; `None`: the built-in [`targets::Targets`].
+    pub targets: Option<&'a targets::Targets>,
 }
 
 /// Runs the assistant: each stage decided by the rules or, as `input.engine` asks, by its CNN, in
@@ -116,7 +120,15 @@ pub fn analyze(
 
     check(progress, Step::Stage(Stage::Eq), 0.25)?;
     let mut params = MixParams::default();
-    let eq = decide_eq_by_rules(&levels, &features, &mut warnings);
+    let built_in;
+    let targets = match input.targets {
+        Some(t) => t,
+        None => {
+            built_in = targets::Targets::built_in();
+            &built_in
+        }
+    };
+    let eq = decide_eq_by_rules(&levels, &features, targets, &mut warnings);
     // the CNNs read the backing's frames the rules analysed (with mel when they may run)
     let mut cnn = CnnRun::new(input.engine, input.models, features.backing, &mut warnings);
     let eq = decide_eq_by_cnn(eq, &mut cnn, &levels, &features.vocal, &mut warnings);
@@ -157,11 +169,18 @@ pub fn analyze(
             .map(|p| p[0] as f64),
         None => None,
     };
-    let level = decide_level(&levels, &found.blocks, &params, cnn_balance, &mut warnings);
+    let level = decide_level(
+        &levels,
+        &found.blocks,
+        &params,
+        targets.below_backing_lu,
+        cnn_balance,
+        &mut warnings,
+    );
     params.set(ParamId::LevelGain, level.gain_db);
     check(progress, Step::Stage(Stage::Level), 1.0)?;
 
-    Ok(MixSuggestion {
+    let mut suggestion = MixSuggestion {
         format: FORMAT.into(),
         version: VERSION,
         engine: input.engine.name().into(),
@@ -178,7 +197,9 @@ pub fn analyze(
         reverb,
         level,
         warnings,
-    })
+    };
+    suggestion.explain_declined_cnn();
+    Ok(suggestion)
 }
 
 fn check(
@@ -192,8 +213,6 @@ fn check(
         Err(AnalysisError::Cancelled)
     }
 }
-
-const TARGET_BELOW: f64 = level_balance::TARGET_BELOW_BACKING_LU;
 
 /// The vocal's loudness, measured once for every stage.
 struct VocalLevels {
@@ -363,11 +382,13 @@ fn mean_bands(frames: &spectrum::Frames, kept: &[usize]) -> Option<[f64; 9]> {
     Some(masking_eq::band_db(&sum.map(|s| s / idx.len() as f64)))
 }
 
-/// The masking rule over the gated frames; flat, with the reason, when there is nothing to
+/// The tone correction toward `targets.tone`, and the masking rule over the gated frames on the
+/// vocal as the tone correction leaves it; flat, with the reason, when there is nothing to
 /// compare.
 fn decide_eq_by_rules(
     levels: &Levels,
     features: &Features,
+    targets: &targets::Targets,
     warnings: &mut Vec<Warning>,
 ) -> EqDecision {
     let Some(vocal) = &features.vocal_bands else {
@@ -376,28 +397,58 @@ fn decide_eq_by_rules(
             "the vocal is shorter than one analysis frame (46 ms) above the gate: the EQ stays flat",
         );
     };
-    let (Some(backing), Some(frames)) = (&levels.backing, &features.backing) else {
-        return masking_eq::flat(
-            Some(vocal),
-            "no backing track to compare with: the EQ stays flat",
-        );
+    let tone = vocal.map(|b| b - levels.vocal.lufs);
+    let correction = targets
+        .tone
+        .as_ref()
+        .map(|t| (t, tone_eq::correct(&tone, t)));
+    // the masking rule hears the vocal as the tone correction leaves it
+    let shifted = match &correction {
+        Some((_, c)) => {
+            let r = tone_eq::response(&c.gains_db);
+            std::array::from_fn(|b| vocal[b] + r[b])
+        }
+        None => *vocal,
     };
-    match mean_bands(frames, &features.kept) {
-        Some(b) => {
-            let shift = backing.mono_lufs - TARGET_BELOW - levels.vocal.lufs;
-            masking_eq::decide(vocal, &b, shift)
-        }
-        None => {
-            warnings.push(Warning::new(
-                "backing_ends_early",
-                "the backing ends before the vocal starts: no overlap to compare, the EQ stays flat",
-            ));
-            masking_eq::flat(
-                Some(vocal),
-                "the vocal and the backing never sound together: the EQ stays flat",
-            )
-        }
+    let masking = match (&levels.backing, &features.backing) {
+        (Some(backing), Some(frames)) => match mean_bands(frames, &features.kept) {
+            Some(b) => {
+                let shift = backing.mono_lufs - targets.below_backing_lu - levels.vocal.lufs;
+                masking_eq::decide(&shifted, &b, shift)
+            }
+            None => {
+                warnings.push(Warning::new(
+                    "backing_ends_early",
+                    "the backing ends before the vocal starts: no overlap to compare, the EQ stays flat",
+                ));
+                masking_eq::flat(
+                    Some(&shifted),
+                    "the vocal and the backing never sound together: no masking to reduce",
+                )
+            }
+        },
+        _ => masking_eq::flat(
+            Some(&shifted),
+            "no backing track to compare with: no masking to reduce",
+        ),
+    };
+    match correction {
+        Some((target, c)) => tone_eq::with_masking(masking, vocal, &tone, target, &c),
+        None => masking,
     }
+}
+
+/// The vocal's tone as the EQ decision reads it: each octave band's level over the gated frames
+/// relative to the vocal's integrated loudness, dB (the measure of [`tone_eq::ToneTarget`]).
+/// `None` for a vocal too short or silent to analyse.
+pub fn vocal_tone(vocal: &Track) -> Option<[f64; 9]> {
+    let lufs = Blocks::of_mono(&vocal.mono, ANALYSIS_RATE).integrated()?;
+    let frames = spectrum::Analyser::new(ANALYSIS_RATE).frames(&vocal.mono, false);
+    let threshold = lufs + GATE_RELATIVE_LU;
+    let kept: Vec<usize> = (0..frames.len())
+        .filter(|&i| frames.loudness[i] as f64 >= threshold)
+        .collect();
+    mean_bands(&frames, &kept).map(|b| b.map(|x| x - lufs))
 }
 
 /// The EQ model's decision in place of the rules', where it is to decide.
@@ -409,7 +460,13 @@ fn decide_eq_by_cnn(
     warnings: &mut Vec<Warning>,
 ) -> EqDecision {
     match cnn.predict_frames(Stage::Eq, levels.vocal.lufs, vocal, warnings) {
-        Some(predicted) => cnn_assistant::eq_decision(rules, &predicted),
+        Some(predicted) => {
+            let model = cnn.model(Stage::Eq).expect("a model predicted");
+            let errors: Vec<Option<f64>> = (0..predicted.len())
+                .map(|i| model.output_error(i))
+                .collect();
+            cnn_assistant::eq_decision(rules, &predicted, &model.trusted_outputs(), &errors)
+        }
         None => rules,
     }
 }
@@ -537,13 +594,14 @@ fn decide_level(
     levels: &Levels,
     compressed_blocks: &Blocks,
     params: &MixParams,
+    rule_below: f64,
     cnn_balance: Option<f64>,
     warnings: &mut Vec<Warning>,
 ) -> LevelDecision {
-    let target_below = cnn_balance.map_or(TARGET_BELOW, |d| -d);
+    let target_below = cnn_balance.map_or(rule_below, |d| -d);
     let Some(backing) = &levels.backing else {
         return LevelDecision {
-            target_below_backing_lu: TARGET_BELOW,
+            target_below_backing_lu: rule_below,
             backing_lufs: None,
             processed_vocal_lufs: None,
             gain_db: 0.0,

@@ -184,6 +184,10 @@ pub struct BandReport {
     /// How far the backing sits above the vocal in this band once the vocal is at its target
     /// level (1.77 LU under the backing), dB; positive = the backing covers the vocal.
     pub backing_over_vocal_db: Option<f64>,
+    /// How far the vocal's tone (the band relative to its loudness) sits from the target tone,
+    /// dB; positive = more than the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone_off_target_db: Option<f64>,
     pub gain_db: f32,
 }
 
@@ -291,6 +295,36 @@ impl Warning {
 
 impl MixSuggestion {
     /// Why the stage was set as it is.
+    pub fn reason_mut(&mut self, stage: Stage) -> &mut String {
+        match stage {
+            Stage::Eq => &mut self.eq.reason,
+            Stage::Compressor => &mut self.compression.reason,
+            Stage::Reverb => &mut self.reverb.reason,
+            Stage::Level => &mut self.level.reason,
+        }
+    }
+
+    /// Where the CNN engine was asked for and a stage's model did not decide, the stage's reason
+    /// starts with why (so the editor, which shows the reason, says it too).
+    pub fn explain_declined_cnn(&mut self) {
+        let declined: Vec<(Stage, String)> = self
+            .cnn
+            .iter()
+            .flat_map(|c| &c.stages)
+            .filter(|st| !st.used)
+            .filter_map(|st| {
+                Stage::ALL
+                    .into_iter()
+                    .find(|s| s.key() == st.stage)
+                    .map(|s| (s, st.reason.clone()))
+            })
+            .collect();
+        for (stage, why) in declined {
+            let r = self.reason_mut(stage);
+            *r = format!("{why}. {r}");
+        }
+    }
+
     pub fn reason(&self, stage: Stage) -> &str {
         match stage {
             Stage::Eq => &self.eq.reason,
