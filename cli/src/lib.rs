@@ -7,6 +7,7 @@ pub mod batch;
 pub mod cli_args;
 pub mod dataset;
 pub mod demo;
+pub mod eval;
 pub mod mix;
 pub mod models;
 pub mod param_file;

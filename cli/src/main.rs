@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use automix::{analyze, batch, dataset, demo, mix, models, params, render};
+use automix::{analyze, batch, dataset, demo, eval, mix, models, params, render};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -38,6 +38,9 @@ enum Command {
     /// Hear the product with no input: synthesise a sung line and a backing, let the assistant
     /// mix them, and write the files and a report
     Demo(demo::Args),
+    /// Measure how close each engine's mixes come to professional ones: songs with their vocal
+    /// stem and accompaniment, the vocal as it is, with a random gain and with a random EQ
+    Eval(eval::Args),
     /// Print the parameter table: keys, units, ranges, defaults
     Params(params::Args),
 }
@@ -53,6 +56,7 @@ fn run(command: Command) -> Result<(), String> {
         Command::Models(a) => a.run(&mut say),
         Command::Render(a) => a.run(&mut warn, &mut say),
         Command::Demo(a) => a.run(&mut warn, &mut say),
+        Command::Eval(a) => a.run(&mut say),
         Command::Params(a) => a.run(),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod dsp;
+pub mod evaluation;
 pub mod params;
 pub mod resample;
 pub mod synth;
