@@ -13,6 +13,7 @@ use engine::evaluation::metrics::{Errors, Stereo};
 use engine::evaluation::{self, Method, Profile, Song, SongResult};
 
 use crate::audio_io::{self, Audio};
+use crate::same_file::{self, Named};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -51,6 +52,29 @@ pub enum TargetChoice {
 impl Args {
     pub fn run(self, say: &mut dyn FnMut(String)) -> Result<(), String> {
         let folders = find_songs(&self.dirs)?;
+        if let Some(json) = &self.json {
+            let stems: Vec<PathBuf> = folders
+                .iter()
+                .flat_map(|f| {
+                    [
+                        "vocals",
+                        "accompaniment",
+                        "drums",
+                        "bass",
+                        "other",
+                        "mixture",
+                    ]
+                    .iter()
+                    .filter_map(|s| stem_file(f, s))
+                    .collect::<Vec<_>>()
+                })
+                .collect();
+            let inputs: Vec<Named> = stems
+                .iter()
+                .map(|p| Named::new("a song's stem", p))
+                .collect();
+            same_file::check(&inputs, &[Named::new("the figures (--json)", json)])?;
+        }
         let mut songs = Vec::new();
         for f in &folders {
             songs.push(load_song(f)?);

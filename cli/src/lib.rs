@@ -14,3 +14,4 @@ pub mod param_file;
 pub mod params;
 pub mod progress;
 pub mod render;
+pub mod same_file;

@@ -9,6 +9,7 @@ use crate::analyze::{self, AnalyzeJob};
 use crate::audio_io;
 use crate::cli_args::AssistantArgs;
 use crate::render::{self, RenderJob};
+use crate::same_file::{self, Named};
 
 /// `automix mix`: analyze, then render the processed vocal and the full mix with the suggestion.
 #[derive(clap::Args, Debug)]
@@ -85,6 +86,20 @@ pub fn run(
         .backing
         .clone()
         .ok_or("a mix needs the backing track (--backing)")?;
+    let mut outputs = vec![Named::new("the mix (-o)", &job.mix_out)];
+    if let Some(p) = &job.vocal_out {
+        outputs.push(Named::new("the processed vocal (--vocal-out)", p));
+    }
+    if let Some(p) = &job.suggestion_out {
+        outputs.push(Named::new("the suggestion (--suggestion-out)", p));
+    }
+    same_file::check(
+        &[
+            Named::new("the vocal (--vocal)", &job.analyze.vocal),
+            Named::new("the backing (--backing)", &backing),
+        ],
+        &outputs,
+    )?;
     let s = analyze::suggest(&job.analyze, warn)?;
     for w in &s.warnings {
         warn(w.message.clone());

@@ -60,6 +60,13 @@ pub fn run(job: &ModelsJob, say: &mut dyn FnMut(String)) -> Result<(), String> {
         None => CnnModels::load(),
     };
     if let Some((stage, features, out)) = &job.predict {
+        crate::same_file::check(
+            &[crate::same_file::Named::new(
+                "the features (--features)",
+                features,
+            )],
+            &[crate::same_file::Named::new("the outputs (--out)", out)],
+        )?;
         return predict(&models, *stage, features, out);
     }
     println!("models: {}", models.source);

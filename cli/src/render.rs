@@ -10,6 +10,7 @@ use engine::{MixParams, VocalChain};
 use crate::audio_io::{self, Audio};
 use crate::param_file;
 use crate::progress::Progress;
+use crate::same_file::{self, Named};
 
 /// The rates the chain is built and tested for; files outside are converted.
 const LOWEST_RATE: u32 = 22_050;
@@ -47,6 +48,15 @@ impl Args {
         warn: &mut dyn FnMut(String),
         say: &mut dyn FnMut(String),
     ) -> Result<(), String> {
+        // the parameter file is an input too
+        let mut outputs = vec![Named::new("the processed vocal (-o)", &self.out)];
+        if let Some(p) = &self.mix_out {
+            outputs.push(Named::new("the mix (--mix-out)", p));
+        }
+        same_file::check(
+            &[Named::new("the parameters (--params)", &self.params)],
+            &outputs,
+        )?;
         let job = RenderJob {
             params: load_params(&self.params, warn)?,
             vocal: self.vocal,
@@ -160,6 +170,18 @@ pub fn run(
     warn: &mut dyn FnMut(String),
     say: &mut dyn FnMut(String),
 ) -> Result<(), String> {
+    let mut inputs = vec![Named::new("the vocal (--vocal)", &job.vocal)];
+    if let Some(p) = &job.backing {
+        inputs.push(Named::new("the backing (--backing)", p));
+    }
+    let outputs: Vec<Named> = [
+        (job.out.as_deref(), "the processed vocal (-o)"),
+        (job.mix_out.as_deref(), "the mix (--mix-out)"),
+    ]
+    .into_iter()
+    .filter_map(|(p, what)| p.map(|p| Named::new(what, p)))
+    .collect();
+    same_file::check(&inputs, &outputs)?;
     let vocal = load(&job.vocal, "vocal", warn)?;
     // read the backing before the long work, so a bad backing fails fast
     let backing = match &job.backing {
