@@ -4,6 +4,7 @@
 //! play in the stereo mix, and what the user should hear about (peak, clipping, NaN).
 
 use super::loudness::{BlockMeter, Blocks};
+use crate::dsp::chain::INPUT_LIMIT;
 use crate::resample::resample;
 
 /// The assistant's analysis rate (the research's).
@@ -11,6 +12,11 @@ pub const ANALYSIS_RATE: u32 = 44_100;
 /// Full scale as decoders deliver it; a run of samples this close to it is clipping.
 const CLIP_LEVEL: f32 = 0.999;
 const CLIP_RUN: usize = 3;
+
+/// NaN, ±∞, or beyond the chain's input clamp.
+fn beyond_limit(x: f32) -> bool {
+    x.is_nan() || x.abs() > INPUT_LIMIT
+}
 
 /// Accumulates a track; [`TrackCapture::finish`] makes the [`Track`].
 #[derive(Clone, Debug)]
@@ -98,11 +104,17 @@ impl TrackCapture {
         let samples = &mut samples[..whole];
         // the common case takes a few passes the compiler vectorises; NaN and clipping, rare,
         // take the careful path
-        let bad = samples.iter().fold(false, |b, x| b | !x.is_finite());
+        let bad = samples.iter().fold(false, |b, &x| b | beyond_limit(x));
         if bad {
-            for x in samples.iter_mut().filter(|x| !x.is_finite()) {
-                *x = 0.0;
-                self.non_finite += 1;
+            for x in samples.iter_mut().filter(|x| beyond_limit(**x)) {
+                if x.is_finite() {
+                    // absurd but finite (a float file's garbage): clamped as the chain clamps
+                    // it, so sums and squares stay finite; it counts as clipping below
+                    *x = x.clamp(-INPUT_LIMIT, INPUT_LIMIT);
+                } else {
+                    *x = 0.0;
+                    self.non_finite += 1;
+                }
             }
         }
         let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));

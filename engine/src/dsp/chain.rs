@@ -17,11 +17,11 @@ use crate::params::{MixParams, ParamId, Stage};
 /// Samples between coefficient updates.
 pub const CONTROL: usize = 32;
 /// Lowest and highest sample rate the chain accepts.
-pub const MIN_SAMPLE_RATE: f32 = 8_000.0;
-pub const MAX_SAMPLE_RATE: f32 = 384_000.0;
+pub const MIN_SAMPLE_RATE: f32 = 1_000.0;
+pub const MAX_SAMPLE_RATE: f32 = 768_000.0;
 /// Inputs beyond ±1000 (+60 dBFS) are clamped there: no real signal is that loud, and it keeps
 /// every sum in the chain far from overflow.
-const INPUT_LIMIT: f32 = 1000.0;
+pub const INPUT_LIMIT: f32 = 1000.0;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChainError {

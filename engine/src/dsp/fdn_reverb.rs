@@ -477,8 +477,15 @@ impl Processor for FdnReverb {
         self.sample_rate = sample_rate;
         let longest = (mean_delay_seconds(30.0) * SPREAD.1 * sample_rate).ceil() as usize + 64;
         self.primes = sieve(longest + 1024);
+        // At low rates the lines' lengths are set by their being distinct primes rather than by
+        // the room (64 lines need primes up to 311, more than a large room's longest line at
+        // 1 kHz): the memory must hold the longest line the largest network can have.
+        self.sample_rate = sample_rate;
+        let lines = std::mem::replace(&mut self.lines, MAX_LINES);
+        let most = self.delays_for(30.0).into_iter().max().unwrap_or(1) as usize;
+        self.lines = lines;
         // Just long enough: the memory every sample walks through is what the cache must hold.
-        self.len = longest + CONTROL + 1;
+        self.len = longest.max(most + 1) + CONTROL + 1;
         for net in [&mut self.main, &mut self.fader] {
             net.buf = vec![0.0; MAX_LINES * self.len];
         }
@@ -1089,9 +1096,12 @@ mod tests {
     #[test]
     fn delays_are_distinct_primes_growing_with_room_size() {
         let mut r = FdnReverb::new();
-        for lines in [16, 32, 64] {
+        for (lines, rate) in [16, 32, 64]
+            .into_iter()
+            .flat_map(|l| [1_000.0, 1_234.57, 8_000.0, 44_100.0, 768_000.0].map(|r| (l, r)))
+        {
             r.wanted_lines = lines;
-            r.prepare(44_100.0);
+            r.prepare(rate);
             let small = r.delays_for(1.0);
             let big = r.delays_for(30.0);
             let mut s: Vec<u32> = small[..lines].to_vec();
@@ -1100,8 +1110,19 @@ mod tests {
             assert_eq!(s.len(), lines);
             assert!(s.iter().all(|&d| r.primes.binary_search(&d).is_ok()));
             let mean = |d: &[u32]| d.iter().map(|&x| x as f64).sum::<f64>() / d.len() as f64;
-            assert!(mean(&big[..lines]) > 10.0 * mean(&small[..lines]));
-            assert!(big[..lines].iter().all(|&d| (d as usize) < r.len));
+            if rate >= 44_100.0 {
+                assert!(mean(&big[..lines]) > 10.0 * mean(&small[..lines]));
+            }
+            // every line fits the memory, at every size (the room glides through them all)
+            for room in [1.0, 5.0, 30.0] {
+                let d = r.delays_for(room);
+                assert!(
+                    d[..lines].iter().all(|&d| (d as usize) + CONTROL < r.len),
+                    "{lines} lines at {rate} Hz, room {room}: {:?} vs {}",
+                    &d[..lines],
+                    r.len
+                );
+            }
         }
     }
 
