@@ -1938,6 +1938,22 @@ impl<P: ClapPlugin> Wrapper<P> {
             let process = unsafe { &*process };
             let total_buffer_len = process.frames_count as usize;
 
+            // Vocal Automix patch: a host that processes before activating (or after
+            // deactivating) gets an error, not a panic across the C boundary.
+            let Some(buffer_config) = wrapper.current_buffer_config.load() else {
+                crate::nice_error!("Host called process() before activate()");
+                return CLAP_PROCESS_ERROR;
+            };
+            if !wrapper.is_activated.load(Ordering::SeqCst) {
+                crate::nice_error!("Host called process() while the plug-in is not active");
+                return CLAP_PROCESS_ERROR;
+            }
+            // Vocal Automix patch: a block longer than the maximum the host announced at
+            // activation goes to the plug-in in pieces of that maximum, because every buffer
+            // the wrapper and the plug-in preallocated is that long.
+            let max_block = (buffer_config.max_buffer_size as usize).max(1);
+            let mut events_handled = false;
+
             let current_audio_io_layout = wrapper.current_audio_io_layout.load();
             let has_main_input = current_audio_io_layout.main_input_channels.is_some();
             let has_main_output = current_audio_io_layout.main_output_channels.is_some();
@@ -1955,7 +1971,7 @@ impl<P: ClapPlugin> Wrapper<P> {
             let mut transport_info = process.transport;
 
             let result = loop {
-                if !process.in_events.is_null() {
+                if !process.in_events.is_null() && !std::mem::take(&mut events_handled) {
                     let split_result = unsafe {
                         wrapper.handle_in_events_until(
                             &*process.in_events,
@@ -2010,7 +2026,8 @@ impl<P: ClapPlugin> Wrapper<P> {
 
                 // After processing the events we now know where/if the block should be split, and
                 // we can start preparing audio processing
-                let block_len = block_end - block_start;
+                let piece_end = block_end.min(block_start + max_block);
+                let block_len = piece_end - block_start;
 
                 let Ok(mut buffer_manager) = wrapper.buffer_manager.try_borrow_mut() else {
                     // On the occasion a host misbehaves and tries to activate/deactivate a plugin
@@ -2066,7 +2083,9 @@ impl<P: ClapPlugin> Wrapper<P> {
                                 .enumerate()
                             {
                                 let aux_input_idx = aux_input_no + aux_input_start_idx;
-                                if aux_input_idx > process.audio_inputs_count as usize {
+                                // Vocal Automix patch: `>=`, upstream's `>` read one port past
+                                // the host's array when it connects no sidechain.
+                                if aux_input_idx >= process.audio_inputs_count as usize {
                                     break;
                                 }
 
@@ -2090,7 +2109,7 @@ impl<P: ClapPlugin> Wrapper<P> {
                                 .enumerate()
                             {
                                 let aux_output_idx = aux_output_no + aux_output_start_idx;
-                                if aux_output_idx > process.audio_outputs_count as usize {
+                                if aux_output_idx >= process.audio_outputs_count as usize {
                                     break;
                                 }
 
@@ -2275,7 +2294,10 @@ impl<P: ClapPlugin> Wrapper<P> {
                 // If our block ends at the end of the buffer then that means there are no more
                 // unprocessed (parameter) events. If there are more events, we'll just keep going
                 // through this process until we've processed the entire buffer.
-                if block_end == total_buffer_len {
+                if piece_end < block_end {
+                    block_start = piece_end;
+                    events_handled = true;
+                } else if block_end == total_buffer_len {
                     break clap_result;
                 } else {
                     block_start = block_end;

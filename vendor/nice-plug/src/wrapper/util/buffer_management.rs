@@ -276,7 +276,8 @@ impl BufferManager {
         {
             // Since these buffers are backed by our own storage, we can fill them with zeroes if
             // the pointers are missing for whatever reason that might be
-            crate::nice_debug_assert!(input_channel_pointers.is_some());
+            // (Vocal Automix patch: no debug assertion here, a host leaves a sidechain
+            // unconnected as a matter of course.)
             match input_channel_pointers {
                 Some(input_channel_pointers) => {
                     crate::nice_debug_assert_eq!(
@@ -307,11 +308,24 @@ impl BufferManager {
                         .iter_mut()
                         .skip(input_channel_pointers.num_channels)
                     {
+                        channel.resize(num_samples, 0.0);
                         channel.fill(0.0);
+                    }
+                    // Vocal Automix patch: one channel on a wider port is a mono source, heard on
+                    // every side (as a mono track plays in a stereo mix), not on the left only.
+                    if input_channel_pointers.num_channels == 1
+                        && let [first, rest @ ..] = input_storage.as_mut_slice()
+                    {
+                        for channel in rest {
+                            channel.copy_from_slice(first);
+                        }
                     }
                 }
                 None => {
                     for channel in input_storage.iter_mut() {
+                        // Vocal Automix patch: the length of this block, as with a connected port
+                        // (upstream left the previous block's length here).
+                        channel.resize(num_samples, 0.0);
                         channel.fill(0.0);
                     }
                 }
