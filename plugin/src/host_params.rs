@@ -130,6 +130,11 @@ impl Default for AutomixParams {
     }
 }
 
+/// How many engines the Assistant Engine parameter chooses from.
+pub fn engine_count() -> i32 {
+    Engine::ALL.len() as i32
+}
+
 fn engine_of(index: i32) -> Engine {
     Engine::ALL[(index.max(0) as usize).min(Engine::ALL.len() - 1)]
 }

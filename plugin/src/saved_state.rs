@@ -1,8 +1,11 @@
 //! Saved states from the host (a project, a preset, an undo step), checked before nice-plug
 //! loads them: any version of the plug-in may have written them, or something else entirely.
 //!
-//! - The Analyze & Mix trigger is never restored: a project saved while listening must open
-//!   quietly, not start listening to whatever plays next.
+//! - Every parameter comes back as it was saved, the plug-in's own two included: the assistant's
+//!   engine, and the Analyze & Mix trigger. CLAP asks that a state reproduce every parameter's
+//!   value (the host shows them and may automate them), and a user who saved while listening
+//!   reopens the project as it was: listening, for a new pass (the audio heard before the save is
+//!   not in the state), which ends when they press again, as before the save.
 //! - A value outside its parameter's range (a range that narrowed since, a hand-edited file) is
 //!   clamped into it; one that is not a number of the right kind is dropped and keeps its default.
 //! - Keys this version does not know are dropped; keys it has that the state lacks (a parameter
@@ -14,11 +17,19 @@ use engine::params::Kind;
 use engine::{PARAMS, ParamId};
 use nice_plug::plugin::{ParamValue, PluginState};
 
-use crate::host_params::ANALYZE_KEY;
+use crate::host_params::{ANALYZE_KEY, ENGINE_KEY, engine_count};
 
 pub fn filter(state: &mut PluginState) {
-    state.params.remove(ANALYZE_KEY);
     state.params.retain(|key, value| {
+        match (key.as_str(), &mut *value) {
+            (ANALYZE_KEY, ParamValue::Bool(_)) => return true,
+            (ENGINE_KEY, ParamValue::I32(i)) => {
+                *i = (*i).clamp(0, engine_count() - 1);
+                return true;
+            }
+            (ANALYZE_KEY | ENGINE_KEY, _) => return false,
+            _ => {}
+        }
         let Some(spec) = ParamId::from_key(key).map(ParamId::spec) else {
             return false;
         };
@@ -40,7 +51,7 @@ pub fn filter(state: &mut PluginState) {
         state
             .params
             .keys()
-            .all(|k| PARAMS.iter().any(|p| p.key == k))
+            .all(|k| k == ANALYZE_KEY || k == ENGINE_KEY || PARAMS.iter().any(|p| p.key == k))
     );
 }
 
@@ -61,9 +72,10 @@ mod tests {
     }
 
     #[test]
-    fn the_trigger_is_never_restored_and_broken_values_are_clamped_or_dropped() {
+    fn every_parameter_is_restored_and_broken_values_are_clamped_or_dropped() {
         let mut s = state(&[
             (ANALYZE_KEY, ParamValue::Bool(true)),
+            (ENGINE_KEY, ParamValue::I32(7)),
             ("eq_250hz_gain_db", ParamValue::F32(-4.0)),
             ("comp_ratio", ParamValue::F32(400.0)),
             ("level_gain_db", ParamValue::F32(f32::NAN)),
@@ -71,9 +83,26 @@ mod tests {
             ("reverb_fdn_size", ParamValue::I32(9)),
             ("a_parameter_from_the_future", ParamValue::F32(1.0)),
         ]);
+        let mut wrong_kinds = state(&[
+            (ANALYZE_KEY, ParamValue::F32(1.0)),
+            (ENGINE_KEY, ParamValue::Bool(true)),
+        ]);
+        filter(&mut wrong_kinds);
+        assert!(wrong_kinds.params.is_empty());
         filter(&mut s);
         let keys: Vec<&str> = s.params.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["comp_ratio", "eq_250hz_gain_db", "reverb_fdn_size"]);
+        assert_eq!(
+            keys,
+            [
+                ANALYZE_KEY,
+                ENGINE_KEY,
+                "comp_ratio",
+                "eq_250hz_gain_db",
+                "reverb_fdn_size"
+            ]
+        );
+        assert!(matches!(s.params[ANALYZE_KEY], ParamValue::Bool(true)));
+        assert!(matches!(s.params[ENGINE_KEY], ParamValue::I32(i) if i == engine_count() - 1));
         assert!(matches!(s.params["eq_250hz_gain_db"], ParamValue::F32(v) if v == -4.0));
         assert!(matches!(s.params["comp_ratio"], ParamValue::F32(v) if v == 20.0));
         let Kind::Choice(sizes) = ParamId::ReverbFdnSize.spec().kind else {

@@ -92,6 +92,9 @@ pub struct Shared {
     pub meters: Meters,
     /// A/B: the editor asks for the unprocessed vocal at the mix's loudness.
     pub unprocessed: AtomicBool,
+    /// Fault injection: the worker panics in its next analysis.
+    #[cfg(test)]
+    pub panic_in_next_analysis: AtomicBool,
 }
 
 /// Written by the audio thread, read (and reset) by the editor; lock-free both ways.

@@ -72,11 +72,12 @@ struct Pass {
 impl Pass {
     fn new(sample_rate: f32, lost_before: u64) -> Option<Pass> {
         let rate = sample_rate.round() as u32;
-        // room for a minute up front; the captures grow beyond it
-        let minute = rate as usize * 60;
+        // room up front for a minute at 48 kHz (11 MB a track); the captures grow beyond it, so a
+        // pass at 768 kHz does not take 180 MB a track the moment it is pressed
+        let room = 48_000 * 60;
         Some(Pass {
-            vocal: TrackCapture::new(rate, 2, minute).ok()?,
-            backing: TrackCapture::new(rate, 2, minute).ok()?,
+            vocal: TrackCapture::new(rate, 2, room).ok()?,
+            backing: TrackCapture::new(rate, 2, room).ok()?,
             sample_rate,
             frames: 0,
             tempo: None,
@@ -104,11 +105,23 @@ impl Listener {
     fn run(&mut self) {
         let mut ticks = 0u32;
         while !self.shared.shutdown.load(Ordering::SeqCst) {
-            self.take_new_ring();
-            self.drain();
-            ticks = ticks.wrapping_add(1);
-            if ticks.is_multiple_of(10) {
-                self.report();
+            // A bug in the analysis (or anywhere here) must not take Analyze & Mix down for the
+            // rest of the session, nor the host with it: the pass is dropped, the user is told,
+            // and the next press works. The audio thread never waits on this one.
+            let tick = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.take_new_ring();
+                self.drain();
+                ticks = ticks.wrapping_add(1);
+                if ticks.is_multiple_of(10) {
+                    self.report();
+                }
+            }));
+            if let Err(panic) = tick {
+                self.pass = None;
+                let what = panic_text(&panic);
+                self.fail(format!(
+                    "Analyze & Mix stopped on an internal error ({what}); the mix is unchanged. Press it again to retry, and please report this"
+                ));
             }
             std::thread::sleep(TICK);
         }
@@ -279,6 +292,14 @@ impl Listener {
             shared.update(|s| s.progress = fraction);
             !shared.shutdown.load(Ordering::SeqCst) && !pressed_again(rx)
         };
+        #[cfg(test)]
+        if self
+            .shared
+            .panic_in_next_analysis
+            .swap(false, Ordering::SeqCst)
+        {
+            panic!("a deliberate panic in the analysis (test)");
+        }
         let engine = self.params.engine();
         let input = AnalysisInput {
             vocal: &vocal,
@@ -340,6 +361,15 @@ fn pressed_again(rx: &mut Option<Receiver>) -> bool {
         let _ = rx.pop();
     }
     false
+}
+
+/// What a caught panic said, for the status line.
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 fn khz(rate: f32) -> String {
@@ -579,6 +609,96 @@ mod tests {
         assert_eq!(rig.tasks(), [MainTask::Release, MainTask::Apply]);
         let s = rig.shared.status();
         assert!((s.heard_seconds - LIMIT_SECONDS).abs() < 0.1, "{s:?}");
+    }
+
+    #[test]
+    fn a_panic_in_the_analysis_is_reported_and_the_next_pass_works() {
+        let mut rig = Rig::new();
+        let (v, b) = song(12.0);
+        rig.shared
+            .panic_in_next_analysis
+            .store(true, Ordering::SeqCst);
+        rig.press(true);
+        rig.play(true, &v, Some(&b));
+        rig.press(false);
+        let s = rig.wait("the failure", |s| s.phase == Phase::Failed);
+        assert!(s.message.contains("internal error"), "{}", s.message);
+        assert!(s.message.contains("deliberate panic"), "{}", s.message);
+        assert!(rig.tasks().is_empty(), "{:?}", rig.tasks());
+        // the worker lives on: the next press mixes
+        rig.press(true);
+        rig.play(true, &v, Some(&b));
+        rig.press(false);
+        rig.wait("the suggestion", |_| !rig.tasks().is_empty());
+        assert_eq!(rig.tasks(), [MainTask::Apply]);
+    }
+
+    /// Instances made and dropped on several threads at once, each running passes with random
+    /// pauses between the audio thread's blocks and random presses during analyses: every pass
+    /// that ends with enough singing gives exactly one suggestion, a pass pressed again during
+    /// its analysis gives none, and nothing deadlocks (each wait has a deadline).
+    #[test]
+    fn instances_and_passes_under_random_timing_lose_or_duplicate_nothing() {
+        let (v, b) = song(13.0);
+        let (v, b) = (Arc::new(v), Arc::new(b));
+        let threads: Vec<_> = (0..3u64)
+            .map(|t| {
+                let (v, b) = (v.clone(), b.clone());
+                std::thread::spawn(move || {
+                    let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ (t + 1);
+                    let mut random = move |n: u64| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        seed % n
+                    };
+                    let mut expected = 0;
+                    for _instance in 0..2 {
+                        let mut rig = Rig::new();
+                        for pass in 0..3 {
+                            rig.press(true);
+                            for (i, block) in v.chunks(4096).enumerate() {
+                                let at = i * 4096;
+                                let side = [
+                                    b[0][at..at + block.len()].to_vec(),
+                                    b[1][at..at + block.len()].to_vec(),
+                                ];
+                                rig.play(true, block, Some(&side));
+                                if random(8) == 0 {
+                                    std::thread::sleep(Duration::from_millis(random(3)));
+                                }
+                            }
+                            rig.press(false);
+                            let before = rig.tasks().len();
+                            if pass == 1 && random(2) == 0 {
+                                // pressed again at once: this analysis is dropped, a new pass
+                                // listens, and ends with nothing heard
+                                rig.press(true);
+                                rig.press(false);
+                                rig.wait("the empty pass", |s| {
+                                    s.phase == Phase::Failed && s.message.starts_with("Nothing")
+                                });
+                                // the dropped analysis may still have finished first
+                                expected += rig.tasks().len() - before;
+                                continue;
+                            }
+                            expected += 1;
+                            rig.wait("the suggestion", |_| rig.tasks().len() == expected);
+                        }
+                        // nothing late or twice
+                        std::thread::sleep(Duration::from_millis(50));
+                        assert_eq!(rig.tasks().len(), expected);
+                        assert!(rig.tasks().iter().all(|t| *t == MainTask::Apply));
+                        // the instance goes away; its worker ends
+                        drop(rig.worker.take());
+                        expected = 0;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("a stress thread failed");
+        }
     }
 
     #[test]
