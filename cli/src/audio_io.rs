@@ -12,6 +12,7 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
 use engine::analysis::{Track, TrackCapture};
+use engine::dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
 /// The file extensions of the formats the decoder reads (lower case; names are matched without
 /// regard to case): the containers and codecs symphonia is built with in `Cargo.toml`.
@@ -73,6 +74,20 @@ type PacketSink<'a> = dyn FnMut(u32, usize, Option<u64>, &mut [f32]) -> Result<(
 /// Decodes `path` packet by packet, handing each packet's samples (interleaved) to `sink` with
 /// the sample rate, the channel count and the frame count the file declares. Returns what decoding noticed and the frames delivered.
 fn decode(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
+    // symphonia 0.5 can panic on damaged files (an overflow on an extensible WAV's channel mask,
+    // found by `cli/tests/fuzz.rs`): that is a damaged file to the user, not a crash
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_unguarded(path, sink)
+    }))
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "{}: the decoder failed on damaged data; the file is probably corrupt (re-export it)",
+            path.display()
+        ))
+    })
+}
+
+fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
     if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
@@ -147,6 +162,16 @@ fn decode(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), Stri
                 if spec.rate == 0 {
                     return Err(format!("{shown} does not say its sample rate"));
                 }
+                if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(spec.rate as f32)) {
+                    // a header that lies (or a format nobody mixes in): at 4 GHz one loudness
+                    // block would be 1.7 billion samples
+                    return Err(format!(
+                        "{shown} says its sample rate is {} Hz; automix reads {:.0} Hz to {:.0} kHz",
+                        spec.rate,
+                        MIN_SAMPLE_RATE,
+                        MAX_SAMPLE_RATE / 1000.0
+                    ));
+                }
                 if n == 0 {
                     return Err(format!("{shown} has no audio channels"));
                 }
@@ -206,16 +231,18 @@ pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
 /// Decodes `path` straight into an analysis [`Track`]: the channels are never held whole (a
 /// mono downmix and loudness blocks are kept), which is what keeps `automix analyze` small.
 pub fn read_track(path: &Path) -> Result<(Track, DecodeNotes), String> {
+    // no file holds more frames than bytes, short of compression (which then grows the downmix
+    // once or twice): a header that lies cannot make it reserve more than the file's size
+    let most = std::fs::metadata(path).map_or(0, |m| m.len());
     let mut capture: Option<TrackCapture> = None;
     let (notes, _) = decode(path, &mut |rate, n, declared, samples| {
         let cap = match capture.as_mut() {
             Some(c) => c,
-            // reserving the declared length avoids growing (and briefly doubling) the downmix;
-            // capped so that a lying header cannot ask for absurd memory
+            // reserving the declared length avoids growing (and briefly doubling) the downmix
             None => capture.insert(TrackCapture::new(
                 rate,
                 n,
-                declared.unwrap_or(0).min(1 << 28) as usize,
+                declared.unwrap_or(0).min(most) as usize,
             )?),
         };
         cap.push_interleaved(samples);
