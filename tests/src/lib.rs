@@ -7,6 +7,8 @@
 //! Where one is missing a test says so on stderr and skips; with `AUTOMIX_REQUIRE_IEM` set (CI
 //! sets it) it fails instead, so a green CI run never hides a skipped comparison.
 
+pub mod fuzz;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
