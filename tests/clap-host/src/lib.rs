@@ -4,6 +4,7 @@
 
 use std::ffi::CString;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
@@ -21,6 +22,8 @@ use clack_host::events::event_types::{ParamValueEvent, TransportEvent, Transport
 use clack_host::events::spaces::CoreEventSpace;
 use clack_host::prelude::*;
 use clack_host::utils::FixedPoint;
+
+pub use clack_host::utils::ClapId;
 
 /// CLAP calls a plug-in's main-thread functions from one thread, the host's; a test process runs
 /// tests on several. Each test holds this for its whole life, so the plug-ins it loads see one
@@ -319,6 +322,50 @@ impl Loaded {
             .map_err(|e| format!("load: {e:?}"))
     }
 
+    /// Calls the plug-in's `process()` straight through its C table, as a broken host would
+    /// without activating it first: `frames` of silence in and out (stereo, no sidechain).
+    /// Returns the plug-in's status code (`CLAP_PROCESS_ERROR` is 0).
+    pub fn process_without_activation(&mut self, frames: u32) -> i32 {
+        use clap_sys::audio_buffer::clap_audio_buffer;
+        use clap_sys::process::clap_process;
+        let mut left = vec![0.0f32; frames as usize];
+        let mut right = vec![0.0f32; frames as usize];
+        let mut out_l = vec![0.0f32; frames as usize];
+        let mut out_r = vec![0.0f32; frames as usize];
+        let mut ins = [left.as_mut_ptr(), right.as_mut_ptr()];
+        let mut outs = [out_l.as_mut_ptr(), out_r.as_mut_ptr()];
+        let input = clap_audio_buffer {
+            data32: ins.as_mut_ptr(),
+            data64: std::ptr::null_mut(),
+            channel_count: 2,
+            latency: 0,
+            constant_mask: 0,
+        };
+        let mut output = clap_audio_buffer {
+            data32: outs.as_mut_ptr(),
+            data64: std::ptr::null_mut(),
+            channel_count: 2,
+            latency: 0,
+            constant_mask: 0,
+        };
+        let process = clap_process {
+            steady_time: -1,
+            frames_count: frames,
+            transport: std::ptr::null(),
+            audio_inputs: &input,
+            audio_outputs: &mut output,
+            audio_inputs_count: 1,
+            audio_outputs_count: 1,
+            in_events: std::ptr::null(),
+            out_events: std::ptr::null(),
+        };
+        let plugin = self.instance.raw_instance();
+        let f = plugin.process.expect("a process function");
+        // SAFETY: the buffers and the process struct outlive the call; the plug-in is this
+        // instance's own.
+        unsafe { f(plugin, &process) }
+    }
+
     /// Runs the main-thread callback if the plug-in asked for one (a host does this from its
     /// event loop); true if it ran.
     pub fn main_thread_tick(&mut self) -> bool {
@@ -368,6 +415,30 @@ impl Loaded {
         let side = sidechain.map(|s| [&s[0][..], &s[1][..]]);
         stream.run([&main[0], &main[1]], side, set, None)
     }
+}
+
+/// What a block's sidechain port gets.
+#[derive(Clone, Copy, Debug)]
+pub enum Side<'a> {
+    Stereo(&'a [Vec<f32>; 2]),
+    /// One channel on the stereo port (a host routing a mono send).
+    Mono(&'a [f32]),
+    /// The port not connected: the host passes the main port only.
+    Absent,
+}
+
+/// One fn item for both ports' channel iterators (two closures would be two types); it takes what
+/// `iter_mut` over the channels yields.
+#[allow(clippy::ptr_arg)]
+fn variable(c: &mut Vec<f32>) -> InputChannel<'_, f32> {
+    InputChannel::variable(&mut c[..])
+}
+
+/// `x` cut or padded with silence to `n` samples.
+fn fit(x: &[f32], n: usize) -> Vec<f32> {
+    let mut v: Vec<f32> = x.iter().copied().take(n).collect();
+    v.resize(n, 0.0);
+    v
 }
 
 /// The transport as the host reports it with each block.
@@ -518,6 +589,89 @@ impl Stream<'_> {
         Ok(out)
     }
 
+    /// One block of any length (even past the maximum announced at activation): `main` (one
+    /// channel per main channel of the configuration) is processed in place, `side` is what the
+    /// sidechain port gets, `set` goes with it as parameter events. Then the main-thread callback
+    /// the plug-in asked for, if any.
+    pub fn block(
+        &mut self,
+        main: &mut [Vec<f32>],
+        side: Side<'_>,
+        set: &[(ClapId, f64)],
+        transport: Option<Transport>,
+    ) -> Result<(), String> {
+        let n = main.first().map_or(0, Vec::len);
+        let mut input: Vec<Vec<f32>> = main.iter().map(|c| c[..n].to_vec()).collect();
+        let mut side_in: Vec<Vec<f32>> = match side {
+            Side::Stereo(s) => s.iter().map(|c| fit(c, n)).collect(),
+            Side::Mono(m) => vec![fit(m, n)],
+            Side::Absent => Vec::new(),
+        };
+        let events: Vec<ParamValueEvent> = set
+            .iter()
+            .map(|&(id, v)| ParamValueEvent::new(0, id, Pckn::match_all(), v))
+            .collect();
+        let input_events = InputEvents::from_buffer(&events);
+        let mut output_events = EventBuffer::new();
+        let mut out_events = OutputEvents::from_buffer(&mut output_events);
+        let mut input_ports = AudioPorts::with_capacity(4, 2);
+        let mut output_ports = AudioPorts::with_capacity(2, 1);
+        let main_port = AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(input.iter_mut().map(variable)),
+        };
+        let side_port = AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(side_in.iter_mut().map(variable)),
+        };
+        let inputs = if matches!(side, Side::Absent) {
+            input_ports.with_input_buffers([main_port])
+        } else {
+            input_ports.with_input_buffers([main_port, side_port])
+        };
+        let mut output = output_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(main.iter_mut().map(|c| &mut c[..n])),
+        }]);
+        let transport = transport.map(|t| self.transport_event(t));
+        self.processor
+            .as_mut()
+            .ok_or("not processing")?
+            .process(
+                &inputs,
+                &mut output,
+                &input_events,
+                &mut out_events,
+                Some(self.steady),
+                transport.as_ref(),
+            )
+            .map_err(|e| format!("process: {e:?}"))?;
+        for e in output_events.iter() {
+            match e.as_core_event() {
+                Some(CoreEventSpace::ParamGestureBegin(g)) => {
+                    self.output.extend(g.param_id().map(Sent::Begin))
+                }
+                Some(CoreEventSpace::ParamGestureEnd(g)) => {
+                    self.output.extend(g.param_id().map(Sent::End))
+                }
+                Some(CoreEventSpace::ParamValue(v)) => self
+                    .output
+                    .extend(v.param_id().map(|id| Sent::Value(id, v.value()))),
+                _ => {}
+            }
+        }
+        self.steady += n as u64;
+        self.loaded.main_thread_tick();
+        Ok(())
+    }
+
+    /// The host's reset (a new playback pass): memory cleared, nothing else changed.
+    pub fn reset(&mut self) {
+        if let Some(p) = self.processor.as_mut() {
+            p.reset();
+        }
+    }
+
     fn transport_event(&self, t: Transport) -> TransportEvent {
         let seconds = self.steady as f64 / self.rate;
         let mut flags = TransportFlags::HAS_TEMPO
@@ -597,4 +751,68 @@ impl Loaded {
             })
             .collect()
     }
+}
+
+/// An X display: the session's, or an Xvfb of our own (stopped on drop).
+pub struct Display {
+    pub name: String,
+    xvfb: Option<Child>,
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        if let Some(x) = &mut self.xvfb {
+            let _ = x.kill();
+            let _ = x.wait();
+        }
+    }
+}
+
+/// `None` after saying why (loudly; `AUTOMIX_REQUIRE_PLUGIN` makes it a failure).
+pub fn display() -> Option<Display> {
+    let skip = |why: &str| {
+        eprintln!("SKIPPED: {why}");
+        if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
+            panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
+        }
+    };
+    if let Some(d) = std::env::var_os("DISPLAY").filter(|d| !d.is_empty()) {
+        return Some(Display {
+            name: d.to_string_lossy().into_owned(),
+            xvfb: None,
+        });
+    }
+    // a free display number: no lock file, and the server we start is the one that answers
+    for n in 70..110 {
+        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            continue;
+        }
+        let name = format!(":{n}");
+        let spawned = Command::new("Xvfb")
+            .args([&name, "-screen", "0", "2560x1600x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(xvfb) = spawned else {
+            skip("no DISPLAY and no Xvfb to start (scripts/setup.sh installs it)");
+            return None;
+        };
+        let mut display = Display {
+            name,
+            xvfb: Some(xvfb),
+        };
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(10) {
+            if x11rb::connect(Some(&display.name)).is_ok() {
+                return Some(display);
+            }
+            // another test took this number first
+            if let Some(Ok(Some(_))) = display.xvfb.as_mut().map(|x| x.try_wait()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    skip("Xvfb did not start");
+    None
 }

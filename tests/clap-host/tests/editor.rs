@@ -8,10 +8,10 @@
 //! so loudly and skips; `AUTOMIX_REQUIRE_PLUGIN` (CI) makes that a failure.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use automix_tests::TempDir;
+use clap_test_host::{Display, display};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -22,63 +22,6 @@ fn skip(why: &str) {
     if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
         panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
     }
-}
-
-/// An X display: the session's, or an Xvfb of our own (stopped on drop).
-struct Display {
-    name: String,
-    xvfb: Option<Child>,
-}
-
-impl Drop for Display {
-    fn drop(&mut self) {
-        if let Some(x) = &mut self.xvfb {
-            let _ = x.kill();
-            let _ = x.wait();
-        }
-    }
-}
-
-fn display() -> Option<Display> {
-    if let Some(d) = std::env::var_os("DISPLAY").filter(|d| !d.is_empty()) {
-        return Some(Display {
-            name: d.to_string_lossy().into_owned(),
-            xvfb: None,
-        });
-    }
-    // a free display number: no lock file, and the server we start is the one that answers
-    for n in 70..110 {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-            continue;
-        }
-        let name = format!(":{n}");
-        let spawned = Command::new("Xvfb")
-            .args([&name, "-screen", "0", "2560x1600x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(xvfb) = spawned else {
-            skip("no DISPLAY and no Xvfb to start (scripts/setup.sh installs it)");
-            return None;
-        };
-        let mut display = Display {
-            name,
-            xvfb: Some(xvfb),
-        };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if x11rb::connect(Some(&display.name)).is_ok() {
-                return Some(display);
-            }
-            // another test took this number first
-            if let Some(Ok(Some(_))) = display.xvfb.as_mut().map(|x| x.try_wait()) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    skip("Xvfb did not start");
-    None
 }
 
 fn run_editor(display: &Display, plugin: &Path, scale: &str, out: &Path) -> String {

@@ -234,25 +234,31 @@ fn a_state_saved_by_the_first_version_loads() {
     }
 }
 
-/// A project saved while Analyze & Mix was listening opens with it off: it must not start
-/// listening to whatever plays next. The rest of the state loads.
+/// A project comes back as it was saved, the plug-in's own controls included (CLAP asks that a
+/// state reproduce every parameter; `clap-validator` checks it): the assistant's engine, and
+/// Analyze & Mix listening if it was listening (a new pass: the audio heard before the save is
+/// not in the project). See docs/plugin.md.
 #[test]
-fn a_project_saved_while_listening_opens_quietly() {
+fn a_project_saved_while_listening_with_the_cnn_engine_comes_back_so() {
     let _main = host_main_thread();
     let Some(path) = bundle() else { return };
     let mut a = Loaded::load(&path).unwrap();
-    a.set_by_text(&[("Analyze & Mix", "Listening"), ("Reverb Time", "2.50 s")])
-        .unwrap();
+    a.set_by_text(&[
+        ("Analyze & Mix", "Listening"),
+        ("Assistant Engine", "CNN"),
+        ("Reverb Time", "2.50 s"),
+    ])
+    .unwrap();
     let text =
         |p: &mut Loaded, name: &str| p.texts().into_iter().find(|(n, _)| n == name).unwrap().1;
     assert_eq!(text(&mut a, "Analyze & Mix"), "Listening");
     let state = a.save_state().unwrap();
-    assert!(
-        String::from_utf8_lossy(&state).contains(r#""analyze_mix":{"bool":true}"#),
-        "the state holds the trigger (and the plug-in drops it on loading)"
-    );
     let mut b = Loaded::load(&path).unwrap();
+    assert_eq!(text(&mut b, "Assistant Engine"), "Rules");
     b.load_state(&state).unwrap();
-    assert_eq!(text(&mut b, "Analyze & Mix"), "Off");
+    assert_eq!(text(&mut b, "Analyze & Mix"), "Listening");
+    assert_eq!(text(&mut b, "Assistant Engine"), "CNN");
     assert_eq!(text(&mut b, "Reverb Time"), "2.50 s");
+    // and saved again, byte for byte the same
+    assert_eq!(b.save_state().unwrap(), state);
 }
