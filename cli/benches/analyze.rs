@@ -57,7 +57,7 @@ fn make_dynamic(x: &mut [Vec<f32>]) {
 }
 
 fn pair(dir: &Path) -> (PathBuf, PathBuf, PathBuf, &'static str) {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/audio");
+    let shared = automix_tests::workspace().join("../shared/audio");
     let (v, b) = (
         shared.join("clips/vocadito_1_vocal.wav"),
         shared.join("backings/vibe_ace_instrumental.ogg"),
@@ -105,13 +105,21 @@ fn pin_to_one_core() -> bool {
     }
 }
 
+/// The `automix` binary: Cargo's own when this bench is built in its package, else the release
+/// build's (`benches/all.rs` in `clap-test-host` runs this bench beside the others).
+fn automix_binary() -> PathBuf {
+    option_env!("CARGO_BIN_EXE_automix")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| automix_tests::workspace().join("target/release/automix"))
+}
+
 /// Wall time and peak resident memory (bytes) of a child process. Measured from a small helper
 /// process (this binary again, freshly started): a child's peak memory counts its parent's pages
 /// until it execs, and this process holds the audio of the in-process runs.
 fn run_measured(args: &[&std::ffi::OsStr]) -> (f64, u64) {
     let out = Command::new(std::env::current_exe().unwrap())
         .arg("--rss-of")
-        .arg(env!("CARGO_BIN_EXE_automix"))
+        .arg(automix_binary())
         .args(args)
         .output()
         .expect("the helper runs");
@@ -165,7 +173,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn main() {
+pub fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--rss-of") {
         helper(&args[at + 1..]);

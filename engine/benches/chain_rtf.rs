@@ -6,7 +6,7 @@
 //! README: `IEM_PYTHON`), the same settings run through `../shared/reference/iem_chain.py` in the
 //! same run and the ratio is printed. `cargo bench -p engine --bench chain_rtf`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -59,13 +59,13 @@ fn ours(lines: f32, input: &[f32]) -> f64 {
 }
 
 fn reference_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference")
+    automix_tests::workspace().join("../shared/reference")
 }
 
 fn iem_python() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("IEM_PYTHON").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/iem-venv/bin/python")),
+        Some(automix_tests::workspace().join("target/iem-venv/bin/python")),
     ];
     candidates.into_iter().flatten().find(|p| p.exists())
 }
@@ -73,7 +73,7 @@ fn iem_python() -> Option<PathBuf> {
 /// Seconds the IEM chain takes for the same job, timed inside Python around the processing only.
 fn iem(lines: f32) -> Result<f64, String> {
     let py = iem_python().ok_or("no Python with the IEM host (set IEM_PYTHON or run .ci/run)")?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/iem/bench_iem_chain.py");
+    let script = automix_tests::workspace().join("tests/iem/bench_iem_chain.py");
     let p = settings(lines);
     let json = format!(
         r#"{{"eq_peaks": [[250, {}, 1.0], [1000, {}, 1.0], [4000, {}, 1.0], [8000, {}, 1.0]],
@@ -116,7 +116,7 @@ fn iem(lines: f32) -> Result<f64, String> {
         .ok_or(format!("unexpected output: {text}"))
 }
 
-fn main() {
+pub fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` would pass nothing: run quickly then.
     let quick = !std::env::args().any(|a| a == "--bench");
     let seconds = if quick { 2.0 } else { SECONDS };

@@ -181,7 +181,7 @@ fn onnxruntime_library() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(ONNXRUNTIME_ENV).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/training-venv/lib");
+    let venv = automix_tests::workspace().join("target/training-venv/lib");
     std::fs::read_dir(&venv).ok()?.flatten().find_map(|python| {
         let capi = python.path().join("site-packages/onnxruntime/capi");
         std::fs::read_dir(capi)
@@ -195,7 +195,7 @@ fn onnxruntime_library() -> Option<PathBuf> {
     })
 }
 
-fn main() {
+pub fn main() {
     if std::env::args().any(|a| a == CHILD) {
         figures("ONNX Runtime");
         return;

@@ -12,7 +12,6 @@
 //! plays in real time, as while a user listens: faster, the worker's share of the machine (and
 //! so its pull on the memory system both instances share) would be overstated that many times.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap_test_host::{Loaded, Transport};
@@ -35,12 +34,11 @@ fn settings() -> Vec<(ParamId, f32)> {
     ]
 }
 
-fn main() {
+pub fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
+    let path = automix_tests::workspace().join("target/bundled/Vocal Automix.clap");
     if !path.exists() {
         println!(
             "plugin_cpu: SKIPPED, {} is not built (cargo xtask bundle vocal_automix --release)",

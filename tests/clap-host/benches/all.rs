@@ -1,0 +1,24 @@
+//! The four benchmarks in one binary, for CI: each bench binary is a thin-LTO link of the whole
+//! engine with tract, minutes each on a two-core machine, so CI builds one instead of four. Each
+//! bench still builds and runs on its own (`cargo bench -p engine --bench chain_rtf`, …), and
+//! prints the same here as there.
+
+#[path = "../../../cli/benches/analyze.rs"]
+mod analyze;
+#[path = "../../../engine/benches/chain_rtf.rs"]
+mod chain_rtf;
+#[path = "../../../engine/benches/cnn_inference.rs"]
+mod cnn_inference;
+#[path = "plugin_cpu.rs"]
+mod plugin_cpu;
+
+fn main() {
+    // the analyze bench re-runs this binary to measure a child process's memory
+    if std::env::args().any(|a| a == "--rss-of") {
+        return analyze::main();
+    }
+    analyze::main();
+    plugin_cpu::main();
+    chain_rtf::main();
+    cnn_inference::main();
+}
