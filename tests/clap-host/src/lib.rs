@@ -417,6 +417,24 @@ impl Loaded {
     }
 }
 
+/// The release bundle (`target/bundled/Vocal Automix.clap`), or `None` after saying loudly that it
+/// is not built; with `AUTOMIX_REQUIRE_PLUGIN` set (CI sets it) a missing bundle fails the test.
+pub fn release_bundle() -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
+    if p.exists() {
+        return Some(p);
+    }
+    let why = format!(
+        "{} is not built (cargo xtask bundle vocal_automix --release)",
+        p.display()
+    );
+    eprintln!("SKIPPED: {why}");
+    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
+        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
+    }
+    None
+}
+
 /// What a block's sidechain port gets.
 #[derive(Clone, Copy, Debug)]
 pub enum Side<'a> {
@@ -568,20 +586,7 @@ impl Stream<'_> {
                 let from = if mono { 0 } else { c };
                 o[start..start + n].copy_from_slice(&main_out[from][..n]);
             }
-            for e in output_events.iter() {
-                match e.as_core_event() {
-                    Some(CoreEventSpace::ParamGestureBegin(g)) => {
-                        self.output.extend(g.param_id().map(Sent::Begin))
-                    }
-                    Some(CoreEventSpace::ParamGestureEnd(g)) => {
-                        self.output.extend(g.param_id().map(Sent::End))
-                    }
-                    Some(CoreEventSpace::ParamValue(v)) => self
-                        .output
-                        .extend(v.param_id().map(|id| Sent::Value(id, v.value()))),
-                    _ => {}
-                }
-            }
+            self.record(&output_events);
             start += n;
             self.steady += n as u64;
             self.loaded.main_thread_tick();
@@ -646,7 +651,15 @@ impl Stream<'_> {
                 transport.as_ref(),
             )
             .map_err(|e| format!("process: {e:?}"))?;
-        for e in output_events.iter() {
+        self.record(&output_events);
+        self.steady += n as u64;
+        self.loaded.main_thread_tick();
+        Ok(())
+    }
+
+    /// Keeps the parameter changes the plug-in sent in a block, in order.
+    fn record(&mut self, events: &EventBuffer) {
+        for e in events.iter() {
             match e.as_core_event() {
                 Some(CoreEventSpace::ParamGestureBegin(g)) => {
                     self.output.extend(g.param_id().map(Sent::Begin))
@@ -660,9 +673,6 @@ impl Stream<'_> {
                 _ => {}
             }
         }
-        self.steady += n as u64;
-        self.loaded.main_thread_tick();
-        Ok(())
     }
 
     /// The host's reset (a new playback pass): memory cleared, nothing else changed.

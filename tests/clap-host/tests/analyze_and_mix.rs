@@ -10,31 +10,14 @@
 //! sides of a stereo track, which the analysis counts as the CLI counts a mono file). Values are
 //! compared as both display them.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use automix::analyze::{AnalyzeJob, suggest};
 use automix::audio_io;
 use automix_tests::{TempDir, engine_render_stereo, shared_audio, write_wav};
-use clap_test_host::{Loaded, Sent, Transport, host_main_thread};
+use clap_test_host::{Loaded, Sent, Transport, host_main_thread, release_bundle};
 use engine::analysis::Engine;
 use engine::{MixParams, PARAMS};
-
-fn bundle() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
-    if p.exists() {
-        return Some(p);
-    }
-    let why = format!(
-        "{} is not built (cargo xtask bundle vocal_automix --release)",
-        p.display()
-    );
-    eprintln!("SKIPPED: {why}");
-    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
-        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
-    }
-    None
-}
 
 const TEMPO: f64 = 130.0;
 
@@ -58,7 +41,7 @@ fn analyze_and_mix_with_the_cnn_engine_ends_with_what_automix_analyze_engine_cnn
 
 fn analyze_and_mix(engine: Engine) {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let (Some(vocal_file), Some(backing_file)) = (
         shared_audio("clips/vocadito_1_vocal.wav"),
         shared_audio("backings/vibe_ace_instrumental.ogg"),

@@ -6,33 +6,16 @@
 //! processing finite audio. A crash inside the plug-in aborts this binary: the failure then is
 //! the test's exit status, and the input is the last file in `target/fuzz-failures/`.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use automix_tests::fuzz::{self, Target};
-use clap_test_host::{Loaded, Side, host_main_thread};
+use clap_test_host::{Loaded, Side, host_main_thread, release_bundle};
 
 const STATE: Target = Target {
     name: "plugin-state",
     time_limit: Duration::from_secs(2),
     memory_limit: 64 << 20,
 };
-
-fn bundle() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
-    if p.exists() {
-        return Some(p);
-    }
-    let why = format!(
-        "{} is not built (cargo xtask bundle vocal_automix --release)",
-        p.display()
-    );
-    eprintln!("SKIPPED: {why}");
-    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
-        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
-    }
-    None
-}
 
 /// Every parameter within its range, and a block of audio out finite.
 fn sound(p: &mut Loaded) -> Result<(), String> {
@@ -61,7 +44,7 @@ fn process_ok(p: &mut Loaded) -> Result<(), String> {
 #[test]
 fn any_saved_state_loads_what_is_valid_and_never_crashes() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     // seeds: the defaults, every parameter moved, the first version's state, and as JSON values
     let defaults = p.save_state().unwrap();
@@ -122,7 +105,7 @@ fn any_saved_state_loads_what_is_valid_and_never_crashes() {
 #[test]
 fn states_that_once_failed_now_load_or_are_refused() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     for (name, bytes) in fuzz::regressions("plugin-state") {
         let mut p = Loaded::load(&path).unwrap();
         let _ = p.load_state(&bytes);

@@ -5,27 +5,10 @@
 //! Each through the real bundle (`target/bundled/Vocal Automix.clap`; skipped loudly without it,
 //! a failure with `AUTOMIX_REQUIRE_PLUGIN`).
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use clap_test_host::{ClapId, Loaded, Side, Transport, host_main_thread};
+use clap_test_host::{ClapId, Loaded, Side, Transport, host_main_thread, release_bundle};
 use engine::synth::{backing_track, vocal_line};
-
-fn bundle() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
-    if p.exists() {
-        return Some(p);
-    }
-    let why = format!(
-        "{} is not built (cargo xtask bundle vocal_automix --release)",
-        p.display()
-    );
-    eprintln!("SKIPPED: {why}");
-    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
-        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
-    }
-    None
-}
 
 const PLAYING: Option<Transport> = Some(Transport {
     playing: true,
@@ -51,7 +34,7 @@ fn id_of(p: &mut Loaded, name: &str) -> ClapId {
 #[test]
 fn no_frames_and_blocks_longer_than_announced_are_processed_as_usual() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let rate = 48_000.0;
     let vocal = vocal_line(rate as f32, 1.0, 0.5, 3);
     let backing = backing_track(rate as f32, 1.0, 100.0, 0.5, 4);
@@ -93,7 +76,7 @@ fn no_frames_and_blocks_longer_than_announced_are_processed_as_usual() {
 #[test]
 fn a_host_that_never_activates_gets_an_error_not_a_crash() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     // CLAP_PROCESS_ERROR
     assert_eq!(p.process_without_activation(512), 0);
@@ -110,7 +93,7 @@ fn a_host_that_never_activates_gets_an_error_not_a_crash() {
 #[test]
 fn mono_track_with_stereo_sidechain_and_stereo_track_with_mono_sidechain() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let rate = 44_100.0;
     let vocal = vocal_line(rate as f32, 0.5, 0.5, 5);
     let backing = backing_track(rate as f32, 0.5, 100.0, 0.5, 6);
@@ -137,7 +120,7 @@ fn mono_track_with_stereo_sidechain_and_stereo_track_with_mono_sidechain() {
 #[test]
 fn the_ends_of_the_sample_rate_range_activate_and_process() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     for rate in [1_000.0, 8_000.0, 384_000.0, 768_000.0] {
         let vocal = vocal_line(rate as f32, 0.25, 0.5, 7);
@@ -205,7 +188,7 @@ fn until_applied(s: &mut clap_test_host::Stream<'_>) -> Duration {
 #[test]
 fn a_sidechain_connected_for_part_of_a_pass_still_mixes() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let trigger = id_of(&mut p, "Analyze & Mix");
     let mut s = p.stream(48_000.0, 4800).unwrap();
@@ -218,7 +201,7 @@ fn a_sidechain_connected_for_part_of_a_pass_still_mixes() {
 #[test]
 fn a_project_saved_during_the_analysis_saves_at_once_and_the_analysis_still_applies() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let trigger = id_of(&mut p, "Analyze & Mix");
     let mut s = p.stream(48_000.0, 4800).unwrap();

@@ -6,33 +6,15 @@
 //! `scripts/setup.sh` runs); without it the test says so and skips, or fails when
 //! `AUTOMIX_REQUIRE_PLUGIN` is set (CI sets it).
 
-use std::path::{Path, PathBuf};
-
 use automix_tests::{difference_db, engine_render_stereo};
-use clap_test_host::{FIXTURE_SETTINGS, Loaded, Port, host_main_thread};
+use clap_test_host::{FIXTURE_SETTINGS, Loaded, Port, host_main_thread, release_bundle};
 use engine::synth::{backing_track, vocal_line};
 use engine::{MixParams, PARAMS, ParamId};
-
-fn bundle() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
-    if p.exists() {
-        return Some(p);
-    }
-    let why = format!(
-        "{} is not built (cargo xtask bundle vocal_automix --release)",
-        p.display()
-    );
-    eprintln!("SKIPPED: {why}");
-    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
-        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
-    }
-    None
-}
 
 #[test]
 fn ports_are_a_stereo_vocal_and_a_stereo_backing_sidechain() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     assert_eq!(p.name, "Vocal Automix");
     let inputs = p.ports(true);
@@ -56,7 +38,7 @@ fn ports_are_a_stereo_vocal_and_a_stereo_backing_sidechain() {
 #[test]
 fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let params = p.params();
     // the table's, then the plug-in's own trigger
@@ -102,7 +84,7 @@ fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
 #[test]
 fn processing_with_the_sidechain_fed_equals_the_engine() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let params = p.params();
     let rate = 48_000.0;
@@ -142,7 +124,7 @@ fn processing_with_the_sidechain_fed_equals_the_engine() {
 #[test]
 fn a_mono_track_gets_the_chain_folded_to_mono() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let names = p.select_ports_config("Mono").unwrap();
     assert_eq!(names, ["Stereo", "Mono"]);
@@ -184,7 +166,7 @@ fn a_mono_track_gets_the_chain_folded_to_mono() {
 #[test]
 fn state_saved_from_one_instance_loads_into_another() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut a = Loaded::load(&path).unwrap();
     let params = a.params();
     let k = PARAMS
@@ -219,7 +201,7 @@ fn state_saved_from_one_instance_loads_into_another() {
 #[test]
 fn a_state_saved_by_the_first_version_loads() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let state = include_bytes!("fixtures/state-0.1.0-03f0f72");
     let mut p = Loaded::load(&path).unwrap();
     let defaults = p.texts();
@@ -241,7 +223,7 @@ fn a_state_saved_by_the_first_version_loads() {
 #[test]
 fn a_project_saved_while_listening_with_the_cnn_engine_comes_back_so() {
     let _main = host_main_thread();
-    let Some(path) = bundle() else { return };
+    let Some(path) = release_bundle() else { return };
     let mut a = Loaded::load(&path).unwrap();
     a.set_by_text(&[
         ("Analyze & Mix", "Listening"),
