@@ -202,10 +202,29 @@ fn the_decoder_answers_broken_files_with_an_error_or_finite_audio() {
     fuzz::assert_clean(&outcome);
 }
 
+/// A FLAC of metadata only whose comment block says its vendor string is 2 GB long: made here,
+/// like the mutated file it stands for (whose audio came from a recording, so it is not kept).
+fn flac_claiming_a_2_gb_comment() -> Vec<u8> {
+    let mut b = b"fLaC".to_vec();
+    // STREAMINFO: blocks of 4096, 44.1 kHz, 2 channels, 16 bits, 44100 samples, no MD5
+    b.extend([
+        0x00, 0x00, 0x00, 34, 0x10, 0x00, 0x10, 0x00, 0, 0, 0, 0, 0, 0,
+    ]);
+    b.extend([0x0A, 0xC4, 0x42, 0xF0, 0x00, 0x00, 0xAC, 0x44]);
+    b.extend([0u8; 16]);
+    // the last block, VORBIS_COMMENT, 255 bytes long, whose vendor length is 0x7FFFFFFF
+    b.extend([0x84, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]);
+    b
+}
+
 #[test]
 fn decoder_inputs_that_once_failed_now_decode_or_say_why() {
     let dir = TempDir::new("fuzz-decoder-regressions");
-    for (name, bytes) in fuzz::regressions("decoder") {
+    let made = [(
+        "flac-comment-length-2-gb.flac".to_string(),
+        flac_claiming_a_2_gb_comment(),
+    )];
+    for (name, bytes) in fuzz::regressions("decoder").into_iter().chain(made) {
         // the file's own extension is the one it failed under (`<anything>.<ext>`)
         let path = dir.path(&name);
         std::fs::write(&path, bytes).unwrap();
