@@ -6,11 +6,11 @@
 //! is absent, a synthetic pair of the same length (said loudly). `cargo bench -p automix --bench analyze`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use automix::analyze::{AnalyzeJob, suggest};
 use automix::audio_io;
+use automix_tests::measure::{RSS_OF, best, helper, median, pin_to_one_core, run_measured};
 use engine::analysis::Engine;
 
 const SECONDS: usize = 180;
@@ -95,87 +95,9 @@ fn pair(dir: &Path) -> (PathBuf, PathBuf, PathBuf, &'static str) {
     (vp, bp, dp, what)
 }
 
-/// Runs the rest of the process (and the children it starts) on one core.
-fn pin_to_one_core() -> bool {
-    // SAFETY: a plain syscall on a zeroed, then filled, CPU set of this process.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(0, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
-    }
-}
-
-/// The `automix` binary: Cargo's own when this bench is built in its package, else the release
-/// build's (`benches/all.rs` in `clap-test-host` runs this bench beside the others).
-fn automix_binary() -> PathBuf {
-    option_env!("CARGO_BIN_EXE_automix")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| automix_tests::workspace().join("target/release/automix"))
-}
-
-/// Wall time and peak resident memory (bytes) of a child process. Measured from a small helper
-/// process (this binary again, freshly started): a child's peak memory counts its parent's pages
-/// until it execs, and this process holds the audio of the in-process runs.
-fn run_measured(args: &[&std::ffi::OsStr]) -> (f64, u64) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .arg("--rss-of")
-        .arg(automix_binary())
-        .args(args)
-        .output()
-        .expect("the helper runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text.split_whitespace();
-    let wall: f64 = it.next().unwrap().parse().unwrap();
-    let rss: u64 = it.next().unwrap().parse().unwrap();
-    (wall, rss)
-}
-
-/// The helper: runs the command given after `--rss-of` and prints its wall time and peak memory.
-fn helper(args: &[String]) -> ! {
-    let (wall, rss) = measure_child(Command::new(&args[0]).args(&args[1..]));
-    println!("{wall} {rss}");
-    std::process::exit(0);
-}
-
-// The child is reaped by wait4 (which std's wait cannot do: it does not return the rusage).
-#[allow(clippy::zombie_processes)]
-fn measure_child(cmd: &mut Command) -> (f64, u64) {
-    let t = Instant::now();
-    let child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("automix starts");
-    let mut status = 0;
-    // SAFETY: waits for our own child and fills a zeroed rusage.
-    let rusage = unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        let pid = libc::wait4(child.id() as i32, &mut status, 0, &mut ru);
-        assert_eq!(pid, child.id() as i32, "wait4");
-        ru
-    };
-    let wall = t.elapsed().as_secs_f64();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "automix analyze failed"
-    );
-    // ru_maxrss is in kilobytes on Linux
-    (wall, rusage.ru_maxrss as u64 * 1024)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(at) = args.iter().position(|a| a == "--rss-of") {
+    if let Some(at) = args.iter().position(|a| a == RSS_OF) {
         helper(&args[at + 1..]);
     }
     if args.iter().any(|a| a == "--list") {
@@ -203,6 +125,14 @@ pub fn main() {
     }
 }
 
+/// The `automix` binary: Cargo's own when this bench is built in its package, else the release
+/// build's (`benches/all.rs` in `clap-test-host` runs this bench beside the others).
+pub fn automix_binary() -> PathBuf {
+    option_env!("CARGO_BIN_EXE_automix")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| automix_tests::workspace().join("target/release/automix"))
+}
+
 fn bench_pair(label: &str, vocal: &Path, backing: &Path) {
     let mut decode = Vec::new();
     let mut analyze = Vec::new();
@@ -227,18 +157,20 @@ fn bench_pair(label: &str, vocal: &Path, backing: &Path) {
     let mut binary = Vec::new();
     let mut peak = 0u64;
     for _ in 0..3 {
-        let (wall, rss) = run_measured(&[
-            "analyze".as_ref(),
-            "--vocal".as_ref(),
-            vocal.as_os_str(),
-            "--backing".as_ref(),
-            backing.as_os_str(),
-            "--json".as_ref(),
-        ]);
+        let (wall, rss) = run_measured(
+            &automix_binary(),
+            &[
+                "analyze".as_ref(),
+                "--vocal".as_ref(),
+                vocal.as_os_str(),
+                "--backing".as_ref(),
+                backing.as_os_str(),
+                "--json".as_ref(),
+            ],
+        );
         binary.push(wall);
         peak = peak.max(rss);
     }
-    let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     println!("vocal {label} ({passes} compressor passes in the search):");
     println!(
         "  decoding both files only (the floor): best {:6.0} ms, median {:6.0} ms",

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+use automix_tests::measure::onnxruntime_library;
 use engine::analysis::cnn::{BATCH, CnnModels};
 use engine::analysis::cnn_backend::ONNXRUNTIME_ENV;
 use engine::analysis::cnn_features::{BLOCK_LEN, FeatureBlocks, feature_blocks};
@@ -174,25 +175,6 @@ fn figures(label: &str) {
         }
         println!("{line}");
     }
-}
-
-/// ONNX Runtime's library: the environment's, else the training venv's wheel.
-fn onnxruntime_library() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(ONNXRUNTIME_ENV).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let venv = automix_tests::workspace().join("target/training-venv/lib");
-    std::fs::read_dir(&venv).ok()?.flatten().find_map(|python| {
-        let capi = python.path().join("site-packages/onnxruntime/capi");
-        std::fs::read_dir(capi)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
-            })
-    })
 }
 
 pub fn main() {

@@ -8,6 +8,7 @@
 //! sets it) it fails instead, so a green CI run never hides a skipped comparison.
 
 pub mod fuzz;
+pub mod measure;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
