@@ -5,7 +5,9 @@ pub mod dsp;
 pub mod evaluation;
 pub mod params;
 pub mod resample;
+pub mod separation;
 pub mod synth;
+pub mod vad;
 
 pub use dsp::VocalChain;
 pub use params::{MixParams, PARAMS, ParamId, ParamSpec};

@@ -1,0 +1,287 @@
+//! The separator and the VAD as ONNX models: built in with their entry (`separation`) in
+//! `models/models.json`, or a retrained pair in the user's models folder (the one the mixing
+//! CNNs use, [`crate::analysis::cnn::MODELS_ENV`]). Each is checked when it loads — it must parse,
+//! take its input shape and answer finite values in [0, 1] — and one that fails is left out with a
+//! warning: separation refuses with a message, and the activity falls back as its callers say.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::Tensor;
+use serde::Deserialize;
+
+use super::frames::{BINS, PATCH, VAD_BINS};
+use crate::analysis::cnn::{BUILT_IN_MANIFEST, MODELS_ENV, ModelSource, user_models_folder};
+use crate::analysis::cnn_backend::{self, Backend, BackendKind};
+
+const BUILT_IN_SEPARATOR: &[u8] = include_bytes!("../../../models/separator.onnx");
+const BUILT_IN_VAD: &[u8] = include_bytes!("../../../models/vad.onnx");
+/// Separator patches per inference call.
+pub const SEPARATOR_BATCH: usize = 4;
+/// The elements of one separator patch: (2, 512, 128).
+pub const PATCH_LEN: usize = 2 * BINS * PATCH;
+
+#[derive(Debug, Deserialize)]
+struct Section {
+    separator: Option<SeparatorEntry>,
+    vad: Option<VadEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeparatorEntry {
+    file: String,
+    informed: bool,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    held_out: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct VadEntry {
+    file: String,
+    threshold: f32,
+    #[serde(default)]
+    held_out: serde_json::Value,
+}
+
+pub struct SeparatorModel {
+    /// Whether the network takes each frame's vocal activity (seed 004) as its second channel.
+    pub informed: bool,
+    pub architecture: String,
+    /// Its figures on MIR-1K's test split, as `models.json` gives them.
+    pub held_out: serde_json::Value,
+    session: Mutex<Session>,
+}
+
+pub struct VadModel {
+    /// Probability from which a frame counts as vocal.
+    pub threshold: f32,
+    pub held_out: serde_json::Value,
+    session: Mutex<Session>,
+}
+
+fn run(
+    session: &Mutex<Session>,
+    what: &str,
+    shape: [usize; 4],
+    data: Vec<f32>,
+    want: usize,
+) -> Result<Vec<f32>, String> {
+    let input =
+        Tensor::from_array((shape, data)).map_err(|e| format!("the {what}'s input: {e}"))?;
+    let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
+    let outputs = session
+        .run(ort::inputs![input])
+        .map_err(|e| format!("the {what} failed: {e}"))?;
+    let (_, values) = outputs[0]
+        .try_extract_tensor::<f32>()
+        .map_err(|e| format!("the {what}'s output: {e}"))?;
+    if values.len() != want {
+        return Err(format!(
+            "the {what} gave {} values where {want} were expected",
+            values.len()
+        ));
+    }
+    // a sigmoid's output: anything else is a broken model
+    if values.iter().any(|v| !(0.0..=1.0).contains(v)) {
+        return Err(format!("the {what} gave values outside [0, 1] or NaN"));
+    }
+    Ok(values.to_vec())
+}
+
+impl SeparatorModel {
+    /// Vocal masks for `count` patches of (2, 512, 128): count × 512 × 128 values in [0, 1].
+    pub fn run(&self, count: usize, patches: Vec<f32>) -> Result<Vec<f32>, String> {
+        run(
+            &self.session,
+            "separator",
+            [count, 2, BINS, PATCH],
+            patches,
+            count * BINS * PATCH,
+        )
+    }
+}
+
+impl VadModel {
+    /// Vocal probabilities of `frames` frames of power spectra (513 bins each, bin-major).
+    pub fn run(&self, frames: usize, power: Vec<f32>) -> Result<Vec<f32>, String> {
+        run(
+            &self.session,
+            "VAD",
+            [1, 1, VAD_BINS, frames],
+            power,
+            frames,
+        )
+    }
+}
+
+pub struct SeparationModels {
+    pub source: ModelSource,
+    pub backend: &'static str,
+    pub backend_kind: BackendKind,
+    pub separator: Option<SeparatorModel>,
+    pub vad: Option<VadModel>,
+    /// What could not be used, and what happens instead.
+    pub warnings: Vec<String>,
+}
+
+impl SeparationModels {
+    /// [`SeparationModels::load`], once per process.
+    pub fn shared() -> &'static SeparationModels {
+        static SHARED: OnceLock<SeparationModels> = OnceLock::new();
+        SHARED.get_or_init(SeparationModels::load)
+    }
+
+    /// The user's folder (as for the mixing CNNs) when its `models.json` has a `separation`
+    /// entry, otherwise the built-in models.
+    pub fn load() -> SeparationModels {
+        let folder = std::env::var_os(MODELS_ENV)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| user_models_folder().filter(|d| d.join("models.json").is_file()));
+        match folder {
+            Some(dir) => Self::from_folder(&dir),
+            None => Self::built_in(),
+        }
+    }
+
+    pub fn built_in() -> SeparationModels {
+        Self::assemble(
+            ModelSource::BuiltIn,
+            Ok(BUILT_IN_MANIFEST.into()),
+            &|file| match file {
+                "separator.onnx" => Ok(BUILT_IN_SEPARATOR.to_vec()),
+                "vad.onnx" => Ok(BUILT_IN_VAD.to_vec()),
+                _ => Err(format!("{file} is not built in")),
+            },
+        )
+    }
+
+    /// The models a folder's `models.json` lists under `separation`; a folder without that
+    /// entry (retrained mixing CNNs only) leaves separation to the built-in models.
+    pub fn from_folder(dir: &Path) -> SeparationModels {
+        let manifest = std::fs::read_to_string(dir.join("models.json"))
+            .map_err(|e| format!("{}: {e}", dir.join("models.json").display()));
+        if let Ok(text) = &manifest {
+            let has = serde_json::from_str::<serde_json::Value>(text)
+                .is_ok_and(|v| v.get("separation").is_some());
+            if !has {
+                let mut built_in = Self::built_in();
+                built_in.warnings.insert(
+                    0,
+                    format!(
+                        "{} has no `separation` entry: the built-in separator and VAD are used",
+                        dir.join("models.json").display()
+                    ),
+                );
+                return built_in;
+            }
+        }
+        Self::assemble(ModelSource::Folder(dir.to_path_buf()), manifest, &|file| {
+            std::fs::read(dir.join(file)).map_err(|e| format!("{}: {e}", dir.join(file).display()))
+        })
+    }
+
+    fn assemble(
+        source: ModelSource,
+        manifest: Result<String, String>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> SeparationModels {
+        let mut out = SeparationModels {
+            source: source.clone(),
+            backend: "none",
+            backend_kind: BackendKind::Tract,
+            separator: None,
+            vad: None,
+            warnings: Vec::new(),
+        };
+        let backend = match cnn_backend::backend() {
+            Ok(b) => b,
+            Err(e) => {
+                out.warnings.push(format!("{e}: no separation or VAD"));
+                return out;
+            }
+        };
+        out.backend = &backend.description;
+        out.backend_kind = backend.kind;
+        let section = manifest.and_then(|text| {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("models.json is not readable ({e})"))?;
+            let s = v
+                .get("separation")
+                .ok_or("models.json has no `separation` entry")?;
+            Section::deserialize(s).map_err(|e| format!("its `separation` entry: {e}"))
+        });
+        let section = match section {
+            Ok(s) => s,
+            Err(e) => {
+                out.warnings.push(format!(
+                    "the separation models ({source}) cannot be used: {e}"
+                ));
+                return out;
+            }
+        };
+        match section.separator {
+            None => out
+                .warnings
+                .push(format!("models.json ({source}) lists no separator")),
+            Some(entry) => match read(&entry.file).and_then(|b| open(backend, &b)) {
+                Ok(session) => {
+                    let model = SeparatorModel {
+                        informed: entry.informed,
+                        architecture: entry.architecture,
+                        held_out: entry.held_out,
+                        session: Mutex::new(session),
+                    };
+                    // the warm-up doubles as the shape and range check
+                    match model.run(1, vec![0.0; PATCH_LEN]) {
+                        Ok(_) => out.separator = Some(model),
+                        Err(e) => out
+                            .warnings
+                            .push(format!("the separator ({source}) cannot be used: {e}")),
+                    }
+                }
+                Err(e) => out
+                    .warnings
+                    .push(format!("the separator ({source}) cannot be used: {e}")),
+            },
+        }
+        match section.vad {
+            None => out
+                .warnings
+                .push(format!("models.json ({source}) lists no VAD")),
+            Some(entry) => match read(&entry.file).and_then(|b| open(backend, &b)) {
+                Ok(session) => {
+                    let model = VadModel {
+                        threshold: entry.threshold.clamp(0.0, 1.0),
+                        held_out: entry.held_out,
+                        session: Mutex::new(session),
+                    };
+                    match model.run(64, vec![0.0; VAD_BINS * 64]) {
+                        Ok(_) => out.vad = Some(model),
+                        Err(e) => out
+                            .warnings
+                            .push(format!("the VAD ({source}) cannot be used: {e}")),
+                    }
+                }
+                Err(e) => out
+                    .warnings
+                    .push(format!("the VAD ({source}) cannot be used: {e}")),
+            },
+        }
+        out
+    }
+}
+
+fn open(backend: &Backend, bytes: &[u8]) -> Result<Session, String> {
+    Session::builder(&backend.environment)
+        .and_then(|mut b| {
+            b = b.with_intra_threads(1)?;
+            b = b.with_optimization_level(GraphOptimizationLevel::All)?;
+            b.commit_from_memory(bytes)
+        })
+        .map_err(|e| format!("not a usable ONNX model ({e})"))
+}
