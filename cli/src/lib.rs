@@ -15,3 +15,5 @@ pub mod params;
 pub mod progress;
 pub mod render;
 pub mod same_file;
+pub mod separate;
+pub mod vad;

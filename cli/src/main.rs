@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use automix::{analyze, batch, dataset, demo, eval, mix, models, params, render};
+use automix::{analyze, batch, dataset, demo, eval, mix, models, params, render, separate, vad};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -43,6 +43,11 @@ enum Command {
     Eval(eval::Args),
     /// Print the parameter table: keys, units, ranges, defaults
     Params(params::Args),
+    /// Split a mixed song into its vocal and its accompaniment (a U-Net informed by the VAD), at
+    /// the song's rate and channel count
+    Separate(separate::Args),
+    /// Where a recording has a singing voice in it: the stretches, and their share of it
+    Vad(vad::Args),
 }
 
 fn run(command: Command) -> Result<(), String> {
@@ -58,6 +63,8 @@ fn run(command: Command) -> Result<(), String> {
         Command::Demo(a) => a.run(&mut warn, &mut say),
         Command::Eval(a) => a.run(&mut say),
         Command::Params(a) => a.run(),
+        Command::Separate(a) => a.run(&mut warn, &mut say),
+        Command::Vad(a) => a.run(&mut warn),
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use engine::analysis::cnn::{BATCH, CnnModels};
 use engine::analysis::cnn_features::BLOCK_LEN;
 use engine::params::Stage;
+use engine::separation::SeparationModels;
+use engine::separation::frames::{BINS, PATCH, VAD_BINS};
 
 use crate::cli_args::ModelChoice;
 
@@ -25,13 +27,38 @@ pub struct Args {
     /// The feature blocks for --predict
     #[arg(long, requires = "predict")]
     pub features: Option<PathBuf>,
-    /// Where --predict writes the outputs
-    #[arg(long, requires = "predict")]
+    /// Where --predict or --run-separation writes the outputs
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run the separator (on patches of 2 × 512 × 128 float32 values) or the VAD (on one
+    /// 513 × frames block of power spectra) from --input, and write its raw outputs to --out
+    #[arg(long, value_enum, requires_all = ["input", "out"], conflicts_with = "predict")]
+    pub run_separation: Option<SeparationModel>,
+    /// The input for --run-separation (float32, little-endian)
+    #[arg(long, requires = "run_separation")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeparationModel {
+    Separator,
+    Vad,
 }
 
 impl Args {
     pub fn run(self, say: &mut dyn FnMut(String)) -> Result<(), String> {
+        if let (Some(which), Some(input), Some(out)) = (self.run_separation, &self.input, &self.out)
+        {
+            let models = match &self.folder {
+                Some(dir) => SeparationModels::from_folder(dir),
+                None => SeparationModels::load(),
+            };
+            crate::same_file::check(
+                &[crate::same_file::Named::new("the input (--input)", input)],
+                &[crate::same_file::Named::new("the outputs (--out)", out)],
+            )?;
+            return run_separation(&models, which, input, out);
+        }
         let predict = match (self.predict, self.features, self.out) {
             (Some(model), Some(features), Some(out)) => Some((model.0, features, out)),
             (None, None, None) => None,
@@ -90,7 +117,87 @@ pub fn run(job: &ModelsJob, say: &mut dyn FnMut(String)) -> Result<(), String> {
     for w in &models.warnings {
         say(format!("warning: {w}"));
     }
+    let sep = match &job.folder {
+        Some(dir) => SeparationModels::from_folder(dir),
+        None => SeparationModels::load(),
+    };
+    let figure = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_f64());
+    match &sep.separator {
+        Some(m) => println!(
+            "{:<12} {}{}; MIR-1K test GNSDR {} dB",
+            "separator",
+            m.architecture,
+            if m.informed {
+                ", informed by the VAD"
+            } else {
+                ""
+            },
+            figure(&m.held_out, "gnsdr_db").map_or("?".into(), |v| format!("{v:.2}"))
+        ),
+        None => println!("{:<12} not usable: `automix separate` refuses", "separator"),
+    }
+    match &sep.vad {
+        Some(m) => println!(
+            "{:<12} threshold {}; MIR-1K test accuracy {}",
+            "vad",
+            m.threshold,
+            figure(&m.held_out, "accuracy").map_or("?".into(), |v| format!("{:.1} %", 100.0 * v))
+        ),
+        None => println!("{:<12} not usable: `automix vad` refuses", "vad"),
+    }
+    for w in &sep.warnings {
+        say(format!("warning: {w}"));
+    }
     Ok(())
+}
+
+fn read_f32(path: &Path) -> Result<Vec<f32>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() % 4 != 0 {
+        return Err(format!("{}: not float32 values", path.display()));
+    }
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
+}
+
+fn run_separation(
+    models: &SeparationModels,
+    which: SeparationModel,
+    input: &Path,
+    out: &Path,
+) -> Result<(), String> {
+    let values = read_f32(input)?;
+    let why = || models.warnings.join("; ");
+    let raw = match which {
+        SeparationModel::Separator => {
+            let model = models
+                .separator
+                .as_ref()
+                .ok_or_else(|| format!("the separator is not usable: {}", why()))?;
+            let len = 2 * BINS * PATCH;
+            if values.is_empty() || values.len() % len != 0 {
+                return Err(format!(
+                    "{}: not whole patches of 2 × 512 × 128 values",
+                    input.display()
+                ));
+            }
+            model.run(values.len() / len, values)?
+        }
+        SeparationModel::Vad => {
+            let model = models
+                .vad
+                .as_ref()
+                .ok_or_else(|| format!("the VAD is not usable: {}", why()))?;
+            if values.is_empty() || values.len() % VAD_BINS != 0 {
+                return Err(format!("{}: not 513 × frames values", input.display()));
+            }
+            model.run(values.len() / VAD_BINS, values)?
+        }
+    };
+    let bytes: Vec<u8> = raw.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 fn predict(models: &CnnModels, stage: Stage, features: &Path, out: &Path) -> Result<(), String> {

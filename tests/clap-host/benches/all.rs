@@ -1,5 +1,5 @@
-//! The four benchmarks in one binary, for CI: each bench binary is a thin-LTO link of the whole
-//! engine with tract, minutes each on a two-core machine, so CI builds one instead of four. Each
+//! The five benchmarks in one binary, for CI: each bench binary is a thin-LTO link of the whole
+//! engine with tract, minutes each on a two-core machine, so CI builds one instead of five. Each
 //! bench still builds and runs on its own (`cargo bench -p engine --bench chain_rtf`, …), and
 //! prints the same here as there.
 
@@ -11,14 +11,24 @@ mod chain_rtf;
 mod cnn_inference;
 #[path = "plugin_cpu.rs"]
 mod plugin_cpu;
+#[path = "../../../cli/benches/separation.rs"]
+mod separation;
 
 fn main() {
-    // the analyze bench re-runs this binary to measure a child process's memory
-    if std::env::args().any(|a| a == "--rss-of") {
+    // the analyze and separation benches re-run this binary to measure a child process's
+    // memory, and the separation bench to time ONNX Runtime
+    if std::env::args().any(|a| a == automix_tests::measure::RSS_OF) {
         return analyze::main();
+    }
+    if std::env::args().any(|a| a.starts_with("--separation-")) {
+        return separation::main();
+    }
+    if std::env::args().any(|a| a == "--onnxruntime-child") {
+        return cnn_inference::main();
     }
     analyze::main();
     plugin_cpu::main();
     chain_rtf::main();
     cnn_inference::main();
+    separation::main();
 }
