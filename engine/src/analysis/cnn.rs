@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 use serde::Deserialize;
 
@@ -378,16 +377,7 @@ fn open(backend: &Backend, stage: Stage, entry: &Entry, bytes: &[u8]) -> Result<
     {
         return Err("its outputs in models.json have no usable ranges".into());
     }
-    let session = Session::builder(&backend.environment)
-        .and_then(|mut b| {
-            // one thread: the analysis runs beside the audio thread on machines with few cores
-            b = b.with_intra_threads(1)?;
-            // ONNX Runtime enables every optimisation by default; ort-tract optimises only
-            // when asked (its default runs the graph as parsed, several times slower)
-            b = b.with_optimization_level(GraphOptimizationLevel::All)?;
-            b.commit_from_memory(bytes)
-        })
-        .map_err(|e| format!("not a usable ONNX model ({e})"))?;
+    let session = cnn_backend::session(backend, bytes)?;
     let model = Model {
         stage,
         outputs: entry.outputs.clone(),

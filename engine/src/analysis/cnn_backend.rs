@@ -8,6 +8,8 @@ use std::ffi::{CStr, OsString};
 use std::sync::OnceLock;
 
 use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
 
 /// Path of an ONNX Runtime shared library (1.24 or newer) to run the CNNs with instead of tract.
 pub const ONNXRUNTIME_ENV: &str = "VOCAL_AUTOMIX_ONNXRUNTIME";
@@ -67,6 +69,21 @@ fn choose(onnxruntime: Option<OsString>) -> Result<Backend, String> {
         warning,
         environment,
     })
+}
+
+/// A session for one model's `bytes` on `backend`: what every model of the product (the mixing
+/// CNNs, the separator, the VAD) is opened with.
+pub(crate) fn session(backend: &Backend, bytes: &[u8]) -> Result<Session, String> {
+    Session::builder(&backend.environment)
+        .and_then(|mut b| {
+            // one thread: the analysis runs beside the audio thread on machines with few cores
+            b = b.with_intra_threads(1)?;
+            // ONNX Runtime enables every optimisation by default; ort-tract optimises only
+            // when asked (its default runs the graph as parsed, several times slower)
+            b = b.with_optimization_level(GraphOptimizationLevel::All)?;
+            b.commit_from_memory(bytes)
+        })
+        .map_err(|e| format!("not a usable ONNX model ({e})"))
 }
 
 fn tract() -> String {

@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 use serde::Deserialize;
 
 use super::frames::{BINS, PATCH, VAD_BINS};
 use crate::analysis::cnn::{BUILT_IN_MANIFEST, MODELS_ENV, ModelSource, user_models_folder};
-use crate::analysis::cnn_backend::{self, Backend, BackendKind};
+use crate::analysis::cnn_backend::{self, BackendKind};
 
 const BUILT_IN_SEPARATOR: &[u8] = include_bytes!("../../../models/separator.onnx");
 const BUILT_IN_VAD: &[u8] = include_bytes!("../../../models/vad.onnx");
@@ -224,64 +223,48 @@ impl SeparationModels {
                 return out;
             }
         };
-        match section.separator {
-            None => out
-                .warnings
-                .push(format!("models.json ({source}) lists no separator")),
-            Some(entry) => match read(&entry.file).and_then(|b| open(backend, &b)) {
-                Ok(session) => {
-                    let model = SeparatorModel {
-                        informed: entry.informed,
-                        architecture: entry.architecture,
-                        held_out: entry.held_out,
-                        session: Mutex::new(session),
-                    };
-                    // the warm-up doubles as the shape and range check
-                    match model.run(1, vec![0.0; PATCH_LEN]) {
-                        Ok(_) => out.separator = Some(model),
-                        Err(e) => out
-                            .warnings
-                            .push(format!("the separator ({source}) cannot be used: {e}")),
-                    }
-                }
-                Err(e) => out
-                    .warnings
-                    .push(format!("the separator ({source}) cannot be used: {e}")),
-            },
-        }
-        match section.vad {
-            None => out
-                .warnings
-                .push(format!("models.json ({source}) lists no VAD")),
-            Some(entry) => match read(&entry.file).and_then(|b| open(backend, &b)) {
-                Ok(session) => {
-                    let model = VadModel {
-                        threshold: entry.threshold.clamp(0.0, 1.0),
-                        held_out: entry.held_out,
-                        session: Mutex::new(session),
-                    };
-                    match model.run(64, vec![0.0; VAD_BINS * 64]) {
-                        Ok(_) => out.vad = Some(model),
-                        Err(e) => out
-                            .warnings
-                            .push(format!("the VAD ({source}) cannot be used: {e}")),
-                    }
-                }
-                Err(e) => out
-                    .warnings
-                    .push(format!("the VAD ({source}) cannot be used: {e}")),
-            },
-        }
+        let separator = section.separator.map(|entry| {
+            let session = read(&entry.file).and_then(|b| cnn_backend::session(backend, &b))?;
+            let model = SeparatorModel {
+                informed: entry.informed,
+                architecture: entry.architecture,
+                held_out: entry.held_out,
+                session: Mutex::new(session),
+            };
+            // the warm-up doubles as the shape and range check
+            model.run(1, vec![0.0; PATCH_LEN]).map(|_| model)
+        });
+        let vad = section.vad.map(|entry| {
+            let session = read(&entry.file).and_then(|b| cnn_backend::session(backend, &b))?;
+            let model = VadModel {
+                threshold: entry.threshold.clamp(0.0, 1.0),
+                held_out: entry.held_out,
+                session: Mutex::new(session),
+            };
+            model.run(64, vec![0.0; VAD_BINS * 64]).map(|_| model)
+        });
+        out.separator = kept("separator", &source, separator, &mut out.warnings);
+        out.vad = kept("VAD", &source, vad, &mut out.warnings);
         out
     }
 }
 
-fn open(backend: &Backend, bytes: &[u8]) -> Result<Session, String> {
-    Session::builder(&backend.environment)
-        .and_then(|mut b| {
-            b = b.with_intra_threads(1)?;
-            b = b.with_optimization_level(GraphOptimizationLevel::All)?;
-            b.commit_from_memory(bytes)
-        })
-        .map_err(|e| format!("not a usable ONNX model ({e})"))
+/// A model that loaded, or the warning that says why not (no entry, or a file that failed).
+fn kept<T>(
+    what: &str,
+    source: &ModelSource,
+    loaded: Option<Result<T, String>>,
+    warnings: &mut Vec<String>,
+) -> Option<T> {
+    match loaded {
+        Some(Ok(model)) => Some(model),
+        Some(Err(e)) => {
+            warnings.push(format!("the {what} ({source}) cannot be used: {e}"));
+            None
+        }
+        None => {
+            warnings.push(format!("models.json ({source}) lists no {what}"));
+            None
+        }
+    }
 }
