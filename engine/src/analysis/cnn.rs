@@ -268,12 +268,9 @@ impl CnnModels {
     /// otherwise the built-in ones. Never fails: what cannot be used is in `warnings` (an empty
     /// set of models leaves every stage to the rules).
     pub fn load() -> CnnModels {
-        match std::env::var_os(MODELS_ENV).filter(|p| !p.is_empty()) {
-            Some(dir) => Self::from_folder(Path::new(&dir)),
-            None => match user_models_folder().filter(|d| d.join("models.json").is_file()) {
-                Some(dir) => Self::from_folder(&dir),
-                None => Self::built_in(),
-            },
+        match chosen_models_folder() {
+            Some(dir) => Self::from_folder(&dir),
+            None => Self::built_in(),
         }
     }
 
@@ -387,6 +384,15 @@ fn open(backend: &Backend, stage: Stage, entry: &Entry, bytes: &[u8]) -> Result<
     // the warm-up doubles as the shape check: one block of zeros
     model.run(1, vec![0.0; BLOCK_LEN])?;
     Ok(model)
+}
+
+/// The folder of models to use instead of the built-in ones: [`MODELS_ENV`] when set, else the
+/// [`user_models_folder`] when it holds a `models.json`.
+pub fn chosen_models_folder() -> Option<PathBuf> {
+    std::env::var_os(MODELS_ENV)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| user_models_folder().filter(|d| d.join("models.json").is_file()))
 }
 
 /// Where a user's retrained models go: `$XDG_DATA_HOME/vocal-automix/models` (or

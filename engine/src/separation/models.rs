@@ -4,7 +4,7 @@
 //! take its input shape and answer finite values in [0, 1] — and one that fails is left out with a
 //! warning: separation refuses with a message, and the activity falls back as its callers say.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use ort::session::Session;
@@ -12,7 +12,7 @@ use ort::value::Tensor;
 use serde::Deserialize;
 
 use super::frames::{BINS, PATCH, VAD_BINS};
-use crate::analysis::cnn::{BUILT_IN_MANIFEST, MODELS_ENV, ModelSource, user_models_folder};
+use crate::analysis::cnn::{BUILT_IN_MANIFEST, ModelSource, chosen_models_folder};
 use crate::analysis::cnn_backend::{self, BackendKind};
 
 const BUILT_IN_SEPARATOR: &[u8] = include_bytes!("../../../models/separator.onnx");
@@ -137,11 +137,7 @@ impl SeparationModels {
     /// The user's folder (as for the mixing CNNs) when its `models.json` has a `separation`
     /// entry, otherwise the built-in models.
     pub fn load() -> SeparationModels {
-        let folder = std::env::var_os(MODELS_ENV)
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| user_models_folder().filter(|d| d.join("models.json").is_file()));
-        match folder {
+        match chosen_models_folder() {
             Some(dir) => Self::from_folder(&dir),
             None => Self::built_in(),
         }
