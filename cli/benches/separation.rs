@@ -4,14 +4,14 @@
 //! tract, ≤ 5 s on ONNX Runtime, VAD ≤ 1 s, peak memory < 400 MB.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use automix::audio_io::{self, Audio};
 use automix_tests::measure::{
-    RSS_OF, best, helper, onnxruntime_library, pin_to_one_core, run_measured,
+    RSS_OF, best, helper, pin_to_one_core, rerun_on_onnxruntime, run_measured,
+    take_onnxruntime_library,
 };
-use engine::analysis::cnn_backend::{ONNXRUNTIME_ENV, backend};
+use engine::analysis::cnn_backend::backend;
 use engine::separation::{SeparationModels, downmix, separate};
 use engine::vad;
 
@@ -127,23 +127,9 @@ pub fn main() {
             "NOT pinned to one core"
         }
     );
-    // SAFETY: single-threaded here, before anything reads the environment.
-    unsafe { std::env::remove_var(ONNXRUNTIME_ENV) };
-    let library = onnxruntime_library();
+    let library = take_onnxruntime_library();
     figures("tract", &channels);
-    match library {
-        Some(lib) => {
-            let status = Command::new(std::env::current_exe().unwrap())
-                .arg(CHILD)
-                .env(ONNXRUNTIME_ENV, &lib)
-                .status()
-                .expect("the bench runs itself again");
-            assert!(status.success());
-        }
-        None => println!(
-            "ONNX Runtime: not measured (no library: set {ONNXRUNTIME_ENV}, or run scripts/training-venv.sh)"
-        ),
-    }
+    rerun_on_onnxruntime(CHILD, library);
     let dir = std::env::temp_dir().join(format!("automix-separation-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     peak_memory(channels, &dir);

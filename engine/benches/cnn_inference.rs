@@ -9,12 +9,10 @@
 //! process). `cargo bench -p engine --bench cnn_inference`.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
-use automix_tests::measure::onnxruntime_library;
+use automix_tests::measure::{rerun_on_onnxruntime, take_onnxruntime_library};
 use engine::analysis::cnn::{BATCH, CnnModels};
-use engine::analysis::cnn_backend::ONNXRUNTIME_ENV;
 use engine::analysis::cnn_features::{BLOCK_LEN, FeatureBlocks, feature_blocks};
 use engine::analysis::{ANALYSIS_RATE, AnalysisInput, Engine, Track, analyze};
 use engine::params::Stage;
@@ -182,21 +180,7 @@ pub fn main() {
         figures("ONNX Runtime");
         return;
     }
-    // SAFETY: single-threaded here, before anything reads the environment.
-    unsafe { std::env::remove_var(ONNXRUNTIME_ENV) };
-    let library = onnxruntime_library();
+    let library = take_onnxruntime_library();
     figures("tract");
-    match library {
-        Some(lib) => {
-            let status = Command::new(std::env::current_exe().unwrap())
-                .arg(CHILD)
-                .env(ONNXRUNTIME_ENV, &lib)
-                .status()
-                .expect("the bench runs itself again");
-            assert!(status.success());
-        }
-        None => println!(
-            "ONNX Runtime: not measured (no library: set {ONNXRUNTIME_ENV}, or run scripts/training-venv.sh)"
-        ),
-    }
+    rerun_on_onnxruntime(CHILD, library);
 }

@@ -101,3 +101,31 @@ pub fn onnxruntime_library() -> Option<PathBuf> {
             })
     })
 }
+
+/// ONNX Runtime's library for a bench's second pass, taken out of the environment so the first
+/// pass runs on tract. Read before it is removed: a library the user named is the one used.
+pub fn take_onnxruntime_library() -> Option<PathBuf> {
+    let library = onnxruntime_library();
+    // SAFETY: called first thing in a bench's main, single-threaded, before anything else
+    // reads the environment.
+    unsafe { std::env::remove_var(engine::analysis::cnn_backend::ONNXRUNTIME_ENV) };
+    library
+}
+
+/// Runs this bench again with `flag`, on ONNX Runtime's `library`, or says why it cannot.
+pub fn rerun_on_onnxruntime(flag: &str, library: Option<PathBuf>) {
+    let env = engine::analysis::cnn_backend::ONNXRUNTIME_ENV;
+    match library {
+        Some(lib) => {
+            let status = Command::new(std::env::current_exe().unwrap())
+                .arg(flag)
+                .env(env, &lib)
+                .status()
+                .expect("the bench runs itself again");
+            assert!(status.success());
+        }
+        None => println!(
+            "ONNX Runtime: not measured (no library: set {env}, or run scripts/training-venv.sh)"
+        ),
+    }
+}
