@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use engine::analysis::cnn::CnnModels;
 
 use engine::ParamId;
-use engine::analysis::suggestion::{Decider, SearchOutcome, TempoSource};
+use engine::analysis::suggestion::{Decider, GateKind, SearchOutcome, TempoSource, Warning};
 use engine::analysis::{AnalysisInput, Engine, MixSuggestion, Step, Track, analyze};
 
 use crate::audio_io;
 use crate::cli_args::AssistantArgs;
 use crate::progress::Progress;
+use crate::reference::{Prepared, ReferenceArgs};
 
 /// `automix analyze`: analyze a vocal against its backing track and print the suggested mix (every
 /// parameter, and why).
@@ -25,6 +26,8 @@ pub struct Args {
     pub backing: Option<PathBuf>,
     #[command(flatten)]
     pub assistant: AssistantArgs,
+    #[command(flatten)]
+    pub reference: ReferenceArgs,
     /// Print the suggestion as JSON
     #[arg(long)]
     pub json: bool,
@@ -37,6 +40,8 @@ impl Args {
             backing: self.backing,
             tempo_bpm: self.assistant.tempo,
             engine: self.assistant.engine.0,
+            gate: self.assistant.gate.kind(),
+            reference: self.reference.prepare(warn)?,
         };
         run(&job, self.json, warn)
     }
@@ -49,6 +54,10 @@ pub struct AnalyzeJob {
     pub backing: Option<PathBuf>,
     pub tempo_bpm: Option<f64>,
     pub engine: Engine,
+    /// Which of the vocal's frames the analysis reads.
+    pub gate: GateKind,
+    /// The reference's targets and the locked stages (`Prepared::default()`: none).
+    pub reference: Prepared,
 }
 
 /// Decodes one input straight into an analysis track, passing on what the decoder noticed.
@@ -72,14 +81,29 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
         None => None,
     };
     bar.set(10);
+    let vad_gate = match job.gate {
+        GateKind::Vad => {
+            let models = engine::separation::SeparationModels::shared();
+            if models.vad.is_none() {
+                warn(format!(
+                    "no usable vocal-activity detector ({}): the loudness gate is used",
+                    models.warnings.join("; ")
+                ));
+            }
+            models.vad.as_ref()
+        }
+        GateKind::Loudness => None,
+    };
     let result = analyze(
         &AnalysisInput {
+            keep: job.reference.keep.as_ref(),
+            vad_gate,
             vocal: &vocal,
             backing: backing.as_ref(),
             tempo_bpm: job.tempo_bpm,
             engine: job.engine,
             models: (job.engine != Engine::Rules).then(CnnModels::shared),
-            targets: None,
+            targets: job.reference.targets.as_ref(),
         },
         &mut |step: Step, fraction| {
             bar.set_message(step.label());
@@ -88,6 +112,12 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
         },
     );
     bar.finish();
+    let result = result.map(|mut s| {
+        for n in &job.reference.notes {
+            s.warnings.push(Warning::new("reference", n.clone()));
+        }
+        s
+    });
     result.map_err(|e| {
         format!(
             "{}: {e}",
@@ -158,6 +188,30 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
             .threshold_lufs
             .map_or("–".to_string(), |t| format!("{t:.1} LUFS")),
     );
+    if let Some(r) = &s.reference {
+        let _ = writeln!(
+            o,
+            "reference {}: vocal {} LU against its backing, loudness range {} LU, tail {} dB; amounts {}",
+            r.source,
+            r.measures
+                .vocal_minus_backing_lu
+                .map_or("–".into(), |v| format!("{v:+.1}")),
+            r.measures
+                .vocal_loudness_range_lu
+                .map_or("–".into(), |v| format!("{v:.1}")),
+            r.measures
+                .reverb_tail_db
+                .map_or("–".into(), |v| format!("{v:.1}")),
+            r.amounts
+                .iter()
+                .map(|(k, a)| format!("{k} {:.0} %", a * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !s.locked.is_empty() {
+        let _ = writeln!(o, "locked   {} (kept as set)", s.locked.join(", "));
+    }
     let _ = writeln!(o);
 
     let _ = writeln!(o, "EQ          {}", s.eq.reason);

@@ -20,6 +20,7 @@ use crate::audio_io;
 use crate::cli_args::AssistantArgs;
 use crate::mix::{self, MixJob};
 use crate::progress::Progress;
+use crate::reference::{Prepared, ReferenceArgs};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pair {
@@ -109,6 +110,8 @@ pub struct Args {
     pub jobs: Option<u16>,
     #[command(flatten)]
     pub assistant: AssistantArgs,
+    #[command(flatten)]
+    pub reference: ReferenceArgs,
 }
 
 impl Args {
@@ -123,6 +126,8 @@ impl Args {
             jobs: self.jobs.map(usize::from),
             tempo_bpm: self.assistant.tempo,
             engine: self.assistant.engine.0,
+            gate: self.assistant.gate.kind(),
+            reference: self.reference.prepare(warn)?,
         };
         run(&job, warn, say)
     }
@@ -134,6 +139,9 @@ pub struct BatchJob {
     pub jobs: Option<usize>,
     pub tempo_bpm: Option<f64>,
     pub engine: Engine,
+    pub gate: engine::analysis::suggestion::GateKind,
+    /// Measured once, for every song.
+    pub reference: Prepared,
 }
 
 pub fn run(
@@ -190,6 +198,8 @@ pub fn run(
                             backing: Some(pair.backing.clone()),
                             tempo_bpm: job.tempo_bpm,
                             engine: job.engine,
+                            gate: job.gate,
+                            reference: job.reference.clone(),
                         },
                         mix_out: out_dir.join(format!("{}.mix.wav", pair.name)),
                         vocal_out: Some(out_dir.join(format!("{}.vocal.wav", pair.name))),

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
 use engine::analysis::Engine;
+use engine::analysis::suggestion::GateKind;
 use engine::params::Stage;
 
 /// `--engine`: who decides each stage.
@@ -59,6 +60,26 @@ pub struct AssistantArgs {
     /// Who decides each stage
     #[arg(long, value_enum, default_value_t = EngineChoice(Engine::Rules))]
     pub engine: EngineChoice,
+    /// Which of the vocal's frames the analysis reads: those the vocal-activity detector hears
+    /// singing in, or those within 20 LU of its loudness (docs/assistant.md compares them)
+    #[arg(long, value_enum, default_value_t = GateChoice::Vad)]
+    pub gate: GateChoice,
+}
+
+/// `--gate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateChoice {
+    Vad,
+    Loudness,
+}
+
+impl GateChoice {
+    pub fn kind(self) -> GateKind {
+        match self {
+            GateChoice::Vad => GateKind::Vad,
+            GateChoice::Loudness => GateKind::Loudness,
+        }
+    }
 }
 
 fn tempo_bpm(s: &str) -> Result<f64, String> {

@@ -25,7 +25,9 @@ use engine::ParamId;
 use engine::analysis::Track;
 use engine::analysis::cnn_features::{BLOCK_FRAMES, BLOCK_LEN, feature_blocks};
 use engine::analysis::mel::MELS;
+use engine::analysis::reference::{self, ReferenceMeasures};
 use engine::params::{EQ_BANDS, Stage};
+use engine::separation::{self, SeparationModels};
 use engine::synth::Rng;
 use engine::{MixParams, VocalChain};
 use serde_json::json;
@@ -93,6 +95,11 @@ pub struct Args {
     /// Level and compression: also sources whose balance is not a mixing decision (MIR-1K)
     #[arg(long)]
     pub include_unmixed: bool,
+    /// Level and compression from mixed songs: every audio file that is neither a MIR-1K clip
+    /// nor in a stem folder is a song, separated into its vocal and backing (the research's own
+    /// method, on your library); the targets are the separated song's measures
+    #[arg(long)]
+    pub separate: bool,
     /// Random EQs or reverbs per source
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub draws: u32,
@@ -112,11 +119,18 @@ impl Args {
         if self.validation + self.test >= 1.0 {
             return Err("--validation and --test leave nothing to train on".into());
         }
+        if self.separate && !needs_mixing_decisions(self.task.0) {
+            return Err(format!(
+                "--separate makes level and compression data; the {} task is self-supervised on clean vocals",
+                self.task.0.model_name()
+            ));
+        }
         let job = DatasetJob {
             input: self.input,
             out: self.out,
             task: self.task.0,
             include_unmixed: self.include_unmixed,
+            separate: self.separate,
             draws: self.draws as usize,
             seed: self.seed,
             validation: self.validation,
@@ -143,6 +157,8 @@ pub struct DatasetJob {
     pub draws: usize,
     /// Level and compression: also sources whose balance is not a mixing decision (MIR-1K).
     pub include_unmixed: bool,
+    /// Mixed songs are sources too, separated.
+    pub separate: bool,
     pub seed: u64,
     /// Shares of the split groups (singers, songs) held out for validation and test.
     pub validation: f64,
@@ -153,6 +169,8 @@ pub struct DatasetJob {
 pub enum Layout {
     Musdb,
     Mir1k,
+    /// A mixed song, separated (`--separate`).
+    Mixed,
 }
 
 #[derive(Clone, Debug)]
@@ -207,8 +225,8 @@ fn mir1k_singer(stem: &str) -> Option<&str> {
     (parts.next().is_none() && !singer.is_empty() && digits(song) && digits(n)).then_some(singer)
 }
 
-/// Every source under `dir`, in path order.
-pub fn find_sources(dir: &Path) -> Result<Vec<Source>, String> {
+/// Every source under `dir`, in path order; with `mixed`, mixed songs too.
+pub fn find_sources(dir: &Path, mixed: bool) -> Result<Vec<Source>, String> {
     if !dir.is_dir() {
         return Err(format!("{}: not a folder", dir.display()));
     }
@@ -243,6 +261,14 @@ pub fn find_sources(dir: &Path) -> Result<Vec<Source>, String> {
                         layout: Layout::Mir1k,
                         path: p.clone(),
                     });
+                } else if mixed {
+                    let rel = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+                    out.push(Source {
+                        id: format!("mixed/{rel}"),
+                        group: format!("mixed/{rel}"),
+                        layout: Layout::Mixed,
+                        path: p.clone(),
+                    });
                 }
             }
         }
@@ -251,9 +277,45 @@ pub fn find_sources(dir: &Path) -> Result<Vec<Source>, String> {
     Ok(out)
 }
 
-/// The vocal and the backing (mono at the analysis rate, and as they play in the mix).
-fn load(source: &Source) -> Result<(Track, Track), String> {
+/// The vocal and the backing (mono at the analysis rate, and as they play in the mix), and for a
+/// separated song its measures (the targets: the separator's mask splits each cell's energy, see
+/// `engine::analysis::reference`).
+fn load(source: &Source) -> Result<(Track, Track, Option<ReferenceMeasures>), String> {
+    if source.layout == Layout::Mixed {
+        let (audio, _) = audio_io::read(&source.path)?;
+        let rate = audio.sample_rate;
+        let models = SeparationModels::shared();
+        let mono = separation::downmix(&audio.channels);
+        let mask = separation::vocal_mask(models, &mono, rate, &mut |_, _| {}, None)?;
+        let measures = reference::measure_split(
+            &audio.channels,
+            &mono,
+            rate,
+            &mask,
+            mono.len() as f64 / rate as f64,
+        );
+        let vocal: Vec<Vec<f32>> = audio
+            .channels
+            .iter()
+            .map(|c| separation::apply_mask(c, &mask.mask, &mask.geometry))
+            .collect();
+        let backing: Vec<Vec<f32>> = audio
+            .channels
+            .iter()
+            .zip(&vocal)
+            .map(|(c, v)| c.iter().zip(v).map(|(x, y)| x - y).collect())
+            .collect();
+        let v = Track::from_channels(&vocal, rate)?;
+        let b = Track::from_channels(&backing, rate)?;
+        return Ok((v, b, Some(measures)));
+    }
+    let (v, b) = load_stems(source)?;
+    Ok((v, b, None))
+}
+
+fn load_stems(source: &Source) -> Result<(Track, Track), String> {
     match source.layout {
+        Layout::Mixed => Err("a mixed song is separated, not read as stems".into()),
         Layout::Mir1k => {
             let (audio, _) = audio_io::read(&source.path)?;
             let [backing, vocal] = audio.channels.as_slice() else {
@@ -427,8 +489,18 @@ fn examples(
     source: &Source,
     vocal: &Track,
     backing: &Track,
+    separated: Option<&ReferenceMeasures>,
 ) -> Result<Vec<Example>, String> {
     let mut rng = Rng::new(hash(&source.id, job.seed));
+    if let Some(m) = separated {
+        let target = match task {
+            Stage::Level => m.vocal_minus_backing_lu,
+            _ => m.vocal_loudness_range_lu,
+        };
+        return target
+            .map(|t| vec![(vocal.mono.clone(), vec![t as f32])])
+            .ok_or_else(|| "the separated vocal or backing is silent or too short".into());
+    }
     Ok(match task {
         Stage::Eq => (0..job.draws)
             .map(|_| {
@@ -461,7 +533,7 @@ fn examples(
 }
 
 pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, String> {
-    let sources = find_sources(&job.input)?;
+    let sources = find_sources(&job.input, job.separate)?;
     if sources.is_empty() {
         return Err(format!(
             "{}: no sources (MUSDB folders with vocals.wav and stems, or MIR-1K clips named singer_song_n)",
@@ -527,7 +599,7 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
     let mut example = 0usize;
     let mut layouts = Vec::new();
     for (k, source) in sources.iter().enumerate() {
-        let (vocal, backing) = match load(source) {
+        let (vocal, backing, separated) = match load(source) {
             Ok(x) => x,
             Err(e) => {
                 say(format!("skipped {}: {e}", source.id));
@@ -540,7 +612,7 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
             layouts.push(source.layout);
         }
         let split = split_of(&source.group);
-        let made = match examples(job.task, job, source, &vocal, &backing) {
+        let made = match examples(job.task, job, source, &vocal, &backing, separated.as_ref()) {
             Ok(x) => x,
             Err(e) => {
                 summary.skipped.push(format!("{}: {e}", source.id));
@@ -562,7 +634,7 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
                     source.id,
                     source.group,
                     split.name(),
-                    source.layout == Layout::Musdb
+                    source.layout != Layout::Mir1k
                 )
                 .map_err(io)?;
                 summary.examples[split as usize] += 1;
@@ -589,6 +661,12 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
                 "licence": "MIR-1K (Jang et al.): research use",
                 "real_mixing_decisions": false,
                 "note": "the two channels were normalised to about the same RMS, so their level relation is not a mixing decision",
+            }),
+            Layout::Mixed => json!({
+                "layout": "mixed songs, separated by the engine's separator",
+                "licence": "the user's own songs",
+                "real_mixing_decisions": true,
+                "note": "targets measured from the separator's mask (its measures of professional songs are within a few LU of their stems', docs/reference.md)",
             }),
             Layout::Musdb => json!({
                 "layout": "MUSDB18(-HQ) stems",

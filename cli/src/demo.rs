@@ -65,6 +65,8 @@ pub fn run(
     ));
     let job = MixJob {
         analyze: AnalyzeJob {
+            gate: Default::default(),
+            reference: Default::default(),
             vocal: path("vocal_dry.wav"),
             backing: Some(path("backing.wav")),
             tempo_bpm: None,

@@ -157,7 +157,7 @@ pub fn find_songs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The audio file in `dir` named `stem` with any extension the decoder takes.
-fn stem_file(dir: &Path, stem: &str) -> Option<PathBuf> {
+pub fn stem_file(dir: &Path, stem: &str) -> Option<PathBuf> {
     audio_io::AUDIO_EXTENSIONS
         .iter()
         .map(|ext| dir.join(format!("{stem}.{ext}")))

@@ -2,17 +2,21 @@
 //! the binary runs. One module per subcommand, each owning its arguments (`Args`) and its work.
 
 pub mod analyze;
-pub mod audio_io;
+/// Audio files are read and written by the engine (the plug-in reads its reference with it).
+pub use engine::audio_file as audio_io;
 pub mod batch;
 pub mod cli_args;
 pub mod dataset;
 pub mod demo;
 pub mod eval;
+pub mod gate_study;
+pub mod learn;
 pub mod mix;
 pub mod models;
 pub mod param_file;
 pub mod params;
 pub mod progress;
+pub mod reference;
 pub mod render;
 pub mod same_file;
 pub mod separate;

@@ -3,7 +3,10 @@
 
 use std::process::ExitCode;
 
-use automix::{analyze, batch, dataset, demo, eval, mix, models, params, render, separate, vad};
+use automix::{
+    analyze, batch, dataset, demo, eval, learn, mix, models, params, reference, render, separate,
+    vad,
+};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -41,11 +44,17 @@ enum Command {
     /// Measure how close each engine's mixes come to professional ones: songs with their vocal
     /// stem and accompaniment, the vocal as it is, with a random gain and with a random EQ
     Eval(eval::Args),
+    /// Separate and measure every song in a folder and write a profile (`--profile`) that mixes
+    /// like them
+    Learn(learn::Args),
     /// Print the parameter table: keys, units, ranges, defaults
     Params(params::Args),
     /// Split a mixed song into its vocal and its accompaniment (a U-Net informed by the VAD), at
     /// the song's rate and channel count
     Separate(separate::Args),
+    /// What a song measures as a reference (`--reference`): its vocal separated, then its
+    /// balance against the backing, loudness range, tone and tail
+    Reference(reference::Args),
     /// Where a recording has a singing voice in it: the stretches, and their share of it
     Vad(vad::Args),
 }
@@ -62,9 +71,11 @@ fn run(command: Command) -> Result<(), String> {
         Command::Render(a) => a.run(&mut warn, &mut say),
         Command::Demo(a) => a.run(&mut warn, &mut say),
         Command::Eval(a) => a.run(&mut say),
+        Command::Learn(a) => a.run(&mut warn, &mut say),
         Command::Params(a) => a.run(),
         Command::Separate(a) => a.run(&mut warn, &mut say),
         Command::Vad(a) => a.run(&mut warn),
+        Command::Reference(a) => a.run(&mut warn),
     }
 }
 

@@ -8,6 +8,7 @@ use engine::analysis::MixSuggestion;
 use crate::analyze::{self, AnalyzeJob};
 use crate::audio_io;
 use crate::cli_args::AssistantArgs;
+use crate::reference::ReferenceArgs;
 use crate::render::{self, RenderJob};
 use crate::same_file::{self, Named};
 
@@ -31,6 +32,8 @@ pub struct Args {
     pub suggestion_out: Option<PathBuf>,
     #[command(flatten)]
     pub assistant: AssistantArgs,
+    #[command(flatten)]
+    pub reference: ReferenceArgs,
 }
 
 impl Args {
@@ -46,6 +49,8 @@ impl Args {
                 backing: Some(self.backing),
                 tempo_bpm: self.assistant.tempo,
                 engine: self.assistant.engine.0,
+                gate: self.assistant.gate.kind(),
+                reference: self.reference.prepare(warn)?,
             },
             mix_out: self.out,
             vocal_out: self.vocal_out,

@@ -12,15 +12,28 @@ use crate::render::load;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The recording (a mixed song or a vocal; WAV, FLAC, MP3 or Ogg)
-    pub audio: PathBuf,
+    #[arg(required_unless_present = "compare_gates")]
+    pub audio: Option<PathBuf>,
     /// Print JSON (stretches, share, and every frame's probability) instead of text
     #[arg(long)]
     pub json: bool,
+    /// Compare the analysis's two vocal gates (loudness, VAD) with MIR-1K's frame labels on its
+    /// test clips (every singer but abjones and amy): the vocal as recorded, and with its backing
+    /// bleeding in at −20 and −10 dB. MIR1K: the folder with flac/ and labels/
+    #[arg(long, value_name = "MIR1K", conflicts_with = "audio")]
+    pub compare_gates: Option<PathBuf>,
+    /// With --compare-gates: the first N test clips only
+    #[arg(long, requires = "compare_gates")]
+    pub limit: Option<usize>,
 }
 
 impl Args {
     pub fn run(self, warn: &mut dyn FnMut(String)) -> Result<(), String> {
-        let audio = load(&self.audio, "recording", warn)?;
+        if let Some(dir) = &self.compare_gates {
+            return crate::gate_study::run(dir, self.limit, self.json, warn);
+        }
+        let path = self.audio.expect("clap requires it");
+        let audio = load(&path, "recording", warn)?;
         let models = SeparationModels::shared();
         let model = models.vad.as_ref().ok_or_else(|| {
             format!(
@@ -35,18 +48,18 @@ impl Args {
             bar.set((f * 1000.0) as u64)
         });
         bar.finish();
-        let activity = activity.map_err(|e| format!("{}: {e}", self.audio.display()))?;
+        let activity = activity.map_err(|e| format!("{}: {e}", path.display()))?;
         let seconds = mono.len() as f64 / audio.sample_rate as f64;
         if activity.probability.is_empty() {
             warn(format!(
                 "{}: {seconds:.3} s is shorter than one 40 ms frame: nothing to detect",
-                self.audio.display()
+                path.display()
             ));
         }
         let stretches = activity.stretches();
         if self.json {
             let v = serde_json::json!({
-                "file": self.audio.display().to_string(),
+                "file": path.display().to_string(),
                 "seconds": seconds,
                 "threshold": activity.threshold,
                 "hop_seconds": activity.hop_seconds,
@@ -60,7 +73,7 @@ impl Args {
         } else {
             println!(
                 "{}: a voice sings in {:.1} % of {:.1} s ({} stretches)",
-                self.audio.display(),
+                path.display(),
                 100.0 * activity.active_share(),
                 seconds,
                 stretches.len()

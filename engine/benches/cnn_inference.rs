@@ -105,6 +105,8 @@ fn figures(label: &str) {
     let run = |engine, models: &CnnModels| {
         analyze(
             &AnalysisInput {
+                keep: None,
+                vad_gate: None,
                 vocal: &vocal,
                 backing: Some(&backing),
                 tempo_bpm: Some(120.0),

@@ -1,6 +1,7 @@
 //! Vocal Automix engine: the vocal chain and the parameter table, with no plug-in framework in it.
 
 pub mod analysis;
+pub mod audio_file;
 pub mod dsp;
 pub mod evaluation;
 pub mod params;

@@ -24,6 +24,8 @@ fn track(channels: &[Vec<f32>], rate: u32) -> Track {
 fn run(vocal: &Track, backing: Option<&Track>, tempo: Option<f64>) -> MixSuggestion {
     analyze(
         &AnalysisInput {
+            keep: None,
+            vad_gate: None,
             vocal,
             backing,
             tempo_bpm: tempo,
@@ -353,6 +355,8 @@ fn bad_and_odd_inputs_give_a_result_or_one_clear_error() {
     let silent = track(&[vec![0.0; rate as usize * 5]], rate);
     let err = analyze(
         &AnalysisInput {
+            keep: None,
+            vad_gate: None,
             vocal: &silent,
             backing: None,
             tempo_bpm: None,
@@ -370,6 +374,8 @@ fn bad_and_odd_inputs_give_a_result_or_one_clear_error() {
     assert!(matches!(
         analyze(
             &AnalysisInput {
+                keep: None,
+                vad_gate: None,
                 vocal: &tiny,
                 backing: None,
                 tempo_bpm: None,
@@ -451,6 +457,8 @@ fn a_cancelled_analysis_stops_with_cancelled() {
     ] {
         let r = analyze(
             &AnalysisInput {
+                keep: None,
+                vad_gate: None,
                 vocal: &vocal,
                 backing: None,
                 tempo_bpm: None,

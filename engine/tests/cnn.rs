@@ -26,6 +26,8 @@ fn song(seconds: f32) -> (Track, Track) {
 fn run(engine: Engine, models: &CnnModels, vocal: &Track, backing: &Track) -> MixSuggestion {
     analyze(
         &AnalysisInput {
+            keep: None,
+            vad_gate: None,
             vocal,
             backing: Some(backing),
             tempo_bpm: None,

@@ -249,6 +249,8 @@ fn run_analysis(case: &AnalysisCase) -> Result<(), String> {
         None => None,
     };
     let input = AnalysisInput {
+        keep: None,
+        vad_gate: None,
         vocal: &vocal,
         backing: backing.as_ref(),
         tempo_bpm: case.tempo,

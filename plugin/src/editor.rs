@@ -25,6 +25,7 @@ use nice_plug_egui::{
     create_egui_editor,
 };
 
+use crate::editor_reference;
 use crate::editor_widgets::{band_view, gain_reduction_meter};
 use crate::host_params::{AutomixParams, HostParamRef};
 use crate::session::{MainTask, Phase, Shared, Status};
@@ -56,6 +57,7 @@ pub fn create(
             shared,
             context: None,
             gain_reduction_db: 0.0,
+            browser: None,
         },
     )
 }
@@ -66,6 +68,8 @@ pub struct AutomixEditor {
     context: Option<GuiContext>,
     /// The meter as drawn: jumps to new reduction, falls back slowly.
     gain_reduction_db: f32,
+    /// The reference browser, while open.
+    browser: Option<editor_reference::Browser>,
 }
 
 impl NiceEguiApp for AutomixEditor {
@@ -107,6 +111,13 @@ impl NiceEguiApp for AutomixEditor {
             .show(ui, |ui| self.meters(ui, &status));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
+                editor_reference::panel(
+                    ui,
+                    &self.params.settings,
+                    &mut self.browser,
+                    status.reference_progress,
+                );
+                ui.add_space(6.0);
                 for stage in Stage::ALL {
                     self.stage(ui, &setter, &status, stage);
                 }
@@ -170,6 +181,7 @@ impl AutomixEditor {
                 })
                 .response
                 .on_hover_text("Who decides each stage at the next Analyze & Mix");
+            editor_reference::gate_choice(ui, &self.params.settings);
 
             let can_revert = self.shared.before.lock().is_some();
             if ui

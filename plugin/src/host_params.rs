@@ -13,6 +13,10 @@ use engine::analysis::Engine;
 use engine::params::{Kind, PARAMS, ParamSpec, Scale};
 use engine::{MixParams, ParamId};
 use nice_plug::prelude::*;
+use parking_lot::RwLock;
+use std::collections::BTreeMap;
+
+use crate::assistant_settings::{AssistantSettings, FIELD_KEY};
 
 /// One host parameter, of the kind its table entry asks for.
 enum HostParam {
@@ -32,6 +36,9 @@ pub struct AutomixParams {
     /// Who decides each stage when Analyze & Mix runs: Rules, CNN or Auto
     /// (`engine::analysis::Engine`). Saved with the project like any parameter.
     engine: IntParam,
+    /// The reference, the amounts, the locks and the gate: saved with the project as a state
+    /// field, not host parameters (nothing to automate).
+    pub settings: Arc<RwLock<AssistantSettings>>,
 }
 
 /// The plug-in's own controls beside the mix parameters: (stable key, name, group).
@@ -126,6 +133,7 @@ impl Default for AutomixParams {
                     .position(|e| e.name() == s)
                     .map(|i| i as i32)
             })),
+            settings: Arc::new(RwLock::new(AssistantSettings::default())),
         }
     }
 }
@@ -268,6 +276,18 @@ unsafe impl Params for AutomixParams {
                 ),
             ])
             .collect()
+    }
+
+    fn serialize_fields(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([(FIELD_KEY.to_string(), self.settings.read().to_json())])
+    }
+
+    fn deserialize_fields(&self, serialized: &BTreeMap<String, String>) {
+        // a state without the field (saved before it existed) keeps the defaults
+        *self.settings.write() = serialized
+            .get(FIELD_KEY)
+            .map(|t| AssistantSettings::from_json(t))
+            .unwrap_or_default();
     }
 }
 

@@ -2,11 +2,14 @@
 //! main input, the backing track on a stereo sidechain input. A thin wrapper: the sound comes from
 //! `engine::VocalChain`, the host's parameters from `engine::params` (see [`host_params`]).
 
+mod assistant_settings;
 pub mod capture;
 mod editor;
+mod editor_reference;
 mod editor_widgets;
 pub mod host_params;
 mod main_thread;
+mod reference_thread;
 mod saved_state;
 pub mod session;
 mod worker;

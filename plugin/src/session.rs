@@ -45,6 +45,8 @@ pub struct Status {
     pub suggestion: Option<Arc<MixSuggestion>>,
     /// Warnings of the last pass, for the user.
     pub warnings: Vec<String>,
+    /// While a reference is being measured, how far along (0..1).
+    pub reference_progress: Option<f32>,
 }
 
 impl Default for Status {
@@ -57,6 +59,7 @@ impl Default for Status {
             progress: 0.0,
             suggestion: None,
             warnings: Vec::new(),
+            reference_progress: None,
         }
     }
 }

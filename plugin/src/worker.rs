@@ -12,11 +12,14 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use engine::analysis::cnn::CnnModels;
+use engine::analysis::suggestion::GateKind;
 use engine::analysis::track::TrackCapture;
 use engine::analysis::{AnalysisError, AnalysisInput, Engine, analyze};
+use engine::separation::SeparationModels;
 
 use crate::capture::{Chunk, Mark, Receiver};
 use crate::host_params::AutomixParams;
+use crate::reference_thread;
 use crate::session::{LIMIT_SECONDS, MainTask, NEEDED_SECONDS, Phase, Shared};
 
 const TICK: Duration = Duration::from_millis(10);
@@ -36,6 +39,7 @@ impl Worker {
             pass: None,
             vocal: Vec::new(),
             backing: Vec::new(),
+            measuring: None,
         };
         let thread = std::thread::Builder::new()
             .name("vocal-automix analysis".into())
@@ -99,6 +103,9 @@ struct Listener {
     /// Scratch for splitting a chunk into its two stereo halves.
     vocal: Vec<f32>,
     backing: Vec<f32>,
+    /// The reference being measured (its path), on its own thread: a separation takes seconds,
+    /// and this thread must keep draining the capture meanwhile.
+    measuring: Option<(String, JoinHandle<()>)>,
 }
 
 impl Listener {
@@ -114,6 +121,7 @@ impl Listener {
                 ticks = ticks.wrapping_add(1);
                 if ticks.is_multiple_of(10) {
                     self.report();
+                    self.reference_job();
                 }
             }));
             if let Err(panic) = tick {
@@ -124,6 +132,49 @@ impl Listener {
                 ));
             }
             std::thread::sleep(TICK);
+        }
+        // the measuring thread sees the shutdown between two batches and stops
+        if let Some((_, t)) = self.measuring.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Starts measuring a newly chosen reference, and collects a finished measurement.
+    fn reference_job(&mut self) {
+        if let Some((_, t)) = self.measuring.take_if(|(_, t)| t.is_finished()) {
+            let _ = t.join();
+        }
+        let wanted = self
+            .params
+            .settings
+            .read()
+            .reference
+            .as_ref()
+            .filter(|r| r.waiting())
+            .map(|r| r.path.clone());
+        let Some(path) = wanted else { return };
+        if self.measuring.as_ref().is_some_and(|(p, _)| *p == path) {
+            return;
+        }
+        if self.measuring.is_some() {
+            // another file is being measured: its result will be dropped (the choice changed);
+            // this one starts when it is done
+            return;
+        }
+        let shared = self.shared.clone();
+        let settings = self.params.settings.clone();
+        let job = path.clone();
+        let spawned = std::thread::Builder::new()
+            .name("vocal-automix reference".into())
+            .spawn(move || reference_thread::measure(&job, &shared, &settings));
+        match spawned {
+            Ok(t) => self.measuring = Some((path, t)),
+            Err(e) => {
+                let mut s = self.params.settings.write();
+                if let Some(r) = s.reference.as_mut().filter(|r| r.path == path) {
+                    r.problem = Some(format!("could not start measuring it: {e}"));
+                }
+            }
         }
     }
 
@@ -301,24 +352,42 @@ impl Listener {
             panic!("a deliberate panic in the analysis (test)");
         }
         let engine = self.params.engine();
+        let settings = self.params.settings.read().clone();
+        let (targets, mut notes) = reference_thread::targets(&settings);
+        let keep = reference_thread::kept(&settings, &self.params);
+        let vad_gate = match settings.gate {
+            GateKind::Vad => {
+                let models = SeparationModels::shared();
+                if models.vad.is_none() {
+                    notes.push(format!(
+                        "No vocal-activity detector ({}): the loudness gate was used",
+                        models.warnings.join("; ")
+                    ));
+                }
+                models.vad.as_ref()
+            }
+            GateKind::Loudness => None,
+        };
         let input = AnalysisInput {
+            keep: keep.as_ref(),
+            vad_gate,
             vocal: &vocal,
             backing: Some(&backing),
             tempo_bpm: tempo,
             engine,
             models: (engine != Engine::Rules).then(CnnModels::shared),
-            targets: None,
+            targets: targets.as_ref(),
         };
         match analyze(&input, &mut progress) {
             Ok(suggestion) => {
-                let mut warnings: Vec<String> = suggestion
+                let mut warnings: Vec<String> = notes;
+                warnings.extend(suggestion
                     .warnings
                     .iter()
                     .map(|w| match w.code.as_str() {
                         "backing_silent" => "Nothing came in on the sidechain: route the backing track to the plug-in's \"Backing (sidechain)\" input and analyze again (meanwhile the EQ stays flat and the level at 0 dB)".to_string(),
                         _ => w.message.clone(),
-                    })
-                    .collect();
+                    }));
                 if lost > 0 {
                     warnings.push(format!(
                         "The computer fell behind and {:.1} s of the song were not analysed",

@@ -163,6 +163,32 @@ fn too_short(signal: &[f32], sample_rate: u32, base: &MixParams, target: f64) ->
     }
 }
 
+/// The compressor as the user locked it (`params` holds its settings): no search, one pass to
+/// measure what it does to the EQ'd vocal `signal`, for the stages after it.
+pub fn kept(signal: &[f32], sample_rate: u32, params: &MixParams, reason: String) -> SearchResult {
+    let blocks = compressed_blocks(signal, sample_rate, params);
+    let before = Blocks::of_mono(signal, sample_rate).loudness_range();
+    let decision = CompressionDecision {
+        target_lu: TARGET_LU,
+        threshold_db: params.get(ParamId::CompThreshold),
+        ratio: params.get(ParamId::CompRatio),
+        attack_ms: params.get(ParamId::CompAttack),
+        release_ms: params.get(ParamId::CompRelease),
+        knee_db: params.get(ParamId::CompKnee),
+        loudness_range_before_lu: before.map(round2),
+        loudness_range_after_lu: blocks.loudness_range().map(round2),
+        outcome: SearchOutcome::Kept,
+        steps: Vec::new(),
+        passes: 1,
+        reason,
+    };
+    SearchResult {
+        decision,
+        step: 0,
+        blocks,
+    }
+}
+
 /// The steps measured so far: each one's blocks and loudness range, in the order they were.
 struct Steps<'a> {
     signal: &'a [f32],

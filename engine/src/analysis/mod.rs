@@ -11,10 +11,13 @@ mod cnn_assistant;
 pub mod cnn_backend;
 pub mod cnn_features;
 pub mod compression_search;
+pub mod gate;
 pub mod level_balance;
+pub mod library_profile;
 pub mod loudness;
 pub mod masking_eq;
 pub mod mel;
+pub mod reference;
 pub mod spectrum;
 pub mod suggestion;
 pub mod targets;
@@ -103,6 +106,11 @@ pub struct AnalysisInput<'a> {
     pub models: Option<&'a cnn::CnnModels>,
     /// What the level and the tone aim at; `None`: the built-in [`targets::Targets`].
     pub targets: Option<&'a targets::Targets>,
+    /// Stages the user locked, kept as they are (`None`: every stage is decided).
+    pub keep: Option<&'a targets::Kept>,
+    /// Gate the vocal's frames by this vocal-activity detector instead of by loudness (`None`:
+    /// the loudness gate, [`GATE_RELATIVE_LU`]).
+    pub vad_gate: Option<&'a crate::separation::VadModel>,
 }
 
 /// Runs the assistant: each stage decided by the rules or, as `input.engine` asks, by its CNN, in
@@ -116,7 +124,7 @@ pub fn analyze(
     let mut warnings = Vec::new();
     check(progress, Step::Measuring, 0.0)?;
     let levels = measure_inputs(input, &mut warnings)?;
-    let features = measure_features(input, &levels, progress)?;
+    let features = measure_features(input, &levels, &mut warnings, progress)?;
 
     check(progress, Step::Stage(Stage::Eq), 0.25)?;
     let mut params = MixParams::default();
@@ -131,11 +139,37 @@ pub fn analyze(
     let eq = decide_eq_by_rules(&levels, &features, targets, &mut warnings);
     // the CNNs read the backing's frames the rules analysed (with mel when they may run)
     let mut cnn = CnnRun::new(input.engine, input.models, features.backing, &mut warnings);
-    let eq = decide_eq_by_cnn(eq, &mut cnn, &levels, &features.vocal, &mut warnings);
+    let mut eq = decide_eq_by_cnn(eq, &mut cnn, &levels, &features.vocal, &mut warnings);
     set_eq(&mut params, &eq);
+    if let Some(kept) = input.keep.filter(|k| k.has(Stage::Eq)) {
+        keep_stage(&mut params, kept, Stage::Eq);
+        for (band, (_, gain_id, _)) in eq.bands.iter_mut().zip(EQ_BANDS.iter()) {
+            band.gain_db = params.get(*gain_id);
+        }
+        eq.filters.clear();
+        eq.reason = locked_reason(Stage::Eq);
+    }
 
     let eq_vocal = eq_only(&input.vocal.mono, &params, ANALYSIS_RATE);
-    let found = decide_compression(&eq_vocal, &mut params, &mut cnn, &mut warnings, progress)?;
+    let found = match input.keep.filter(|k| k.has(Stage::Compressor)) {
+        Some(kept) => {
+            keep_stage(&mut params, kept, Stage::Compressor);
+            compression_search::kept(
+                &eq_vocal,
+                ANALYSIS_RATE,
+                &params,
+                locked_reason(Stage::Compressor),
+            )
+        }
+        None => decide_compression(
+            &eq_vocal,
+            &mut params,
+            &mut cnn,
+            targets.reference.as_ref(),
+            &mut warnings,
+            progress,
+        )?,
+    };
 
     check(progress, Step::Stage(Stage::Reverb), 0.85)?;
     let tempo = decide_tempo(input.tempo_bpm, levels.backing.as_ref(), &mut warnings);
@@ -156,6 +190,19 @@ pub fn analyze(
             &cnn.keyed(Stage::Reverb, &predicted),
         );
     }
+    if let Some(r) = targets
+        .reference
+        .as_ref()
+        .filter(|r| r.measures.reverb_tail_db.is_some() && r.amount(Stage::Reverb) > 0.0)
+    {
+        let into_reverb = compressed(&params);
+        reverb_toward_reference(&mut params, &mut reverb, r, into_reverb);
+    }
+    if let Some(kept) = input.keep.filter(|k| k.has(Stage::Reverb)) {
+        keep_stage(&mut params, kept, Stage::Reverb);
+        reverb.reverb_time_s = params.get(ParamId::ReverbTime);
+        reverb.reason = locked_reason(Stage::Reverb);
+    }
 
     check(progress, Step::Stage(Stage::Level), 0.9)?;
     // without a backing there is no balance to predict (the level stays at 0 dB)
@@ -169,15 +216,20 @@ pub fn analyze(
             .map(|p| p[0] as f64),
         None => None,
     };
-    let level = decide_level(
+    let mut level = decide_level(
         &levels,
         &found.blocks,
         &params,
-        targets.below_backing_lu,
+        targets,
         cnn_balance,
         &mut warnings,
     );
     params.set(ParamId::LevelGain, level.gain_db);
+    if let Some(kept) = input.keep.filter(|k| k.has(Stage::Level)) {
+        keep_stage(&mut params, kept, Stage::Level);
+        level.gain_db = params.get(ParamId::LevelGain);
+        level.reason = locked_reason(Stage::Level);
+    }
     check(progress, Step::Stage(Stage::Level), 1.0)?;
 
     let mut suggestion = MixSuggestion {
@@ -196,6 +248,24 @@ pub fn analyze(
         compression: found.decision,
         reverb,
         level,
+        reference: targets.reference.as_ref().map(|r| ReferenceReport {
+            source: r.source.clone(),
+            measures: r.measures.clone(),
+            amounts: Stage::ALL
+                .iter()
+                .map(|&s| (s.key().to_string(), masking_eq::round2(r.amount(s))))
+                .collect(),
+        }),
+        locked: input
+            .keep
+            .map(|k| {
+                Stage::ALL
+                    .into_iter()
+                    .filter(|s| k.has(*s))
+                    .map(|s| s.key().to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
         warnings,
     };
     suggestion.explain_declined_cnn();
@@ -330,9 +400,22 @@ struct Features {
     vocal_bands: Option<[f64; 9]>,
 }
 
+fn loudness_gate(threshold: f64, total: usize, kept: usize) -> Gate {
+    Gate {
+        kind: GateKind::Loudness,
+        rule: "frames more than 20 LU under the vocal's own integrated loudness are left out"
+            .into(),
+        relative_lu: GATE_RELATIVE_LU,
+        threshold_lufs: Some(masking_eq::round2(threshold)),
+        frames_kept: kept,
+        frames_total: total,
+    }
+}
+
 fn measure_features(
     input: &AnalysisInput,
     levels: &Levels,
+    warnings: &mut Vec<Warning>,
     progress: &mut dyn FnMut(Step, f32) -> bool,
 ) -> Result<Features, AnalysisError> {
     let mut analyser = spectrum::Analyser::new(ANALYSIS_RATE);
@@ -346,16 +429,38 @@ fn measure_features(
         .map(|b| analyser.frames(&b.track.mono, mel));
     check(progress, Step::Measuring, 0.2)?;
     let threshold = levels.vocal.lufs + GATE_RELATIVE_LU;
-    let kept: Vec<usize> = (0..vocal.len())
-        .filter(|&i| vocal.loudness[i] as f64 >= threshold)
-        .collect();
+    let by_loudness = || gate::loudness_kept(&vocal, levels.vocal.lufs);
+    let (kept, gate) = match input.vad_gate {
+        Some(model) => match gate::vad_kept(model, &input.vocal.mono, vocal.len()) {
+            Ok(kept) if !kept.is_empty() => {
+                let g = Gate {
+                    kind: GateKind::Vad,
+                    rule:
+                        "only the frames the vocal-activity detector hears singing in are analysed"
+                            .into(),
+                    relative_lu: GATE_RELATIVE_LU,
+                    threshold_lufs: None,
+                    frames_kept: kept.len(),
+                    frames_total: vocal.len(),
+                };
+                (kept, g)
+            }
+            result => {
+                warnings.push(Warning::new(
+                    "vad_gate_unusable",
+                    match result {
+                        Err(e) => format!("the vocal-activity gate failed ({e}): the loudness gate is used"),
+                        Ok(_) => "the vocal-activity detector hears no singing in the vocal: the loudness gate is used".into(),
+                    },
+                ));
+                (by_loudness(), loudness_gate(threshold, vocal.len(), 0))
+            }
+        },
+        None => (by_loudness(), loudness_gate(threshold, vocal.len(), 0)),
+    };
     let gate = Gate {
-        rule: "frames more than 20 LU under the vocal's own integrated loudness are left out"
-            .into(),
-        relative_lu: GATE_RELATIVE_LU,
-        threshold_lufs: Some(masking_eq::round2(threshold)),
         frames_kept: kept.len(),
-        frames_total: vocal.len(),
+        ..gate
     };
     let vocal_bands = mean_bands(&vocal, &kept);
     Ok(Features {
@@ -398,8 +503,8 @@ fn decide_eq_by_rules(
         );
     };
     let tone = vocal.map(|b| b - levels.vocal.lufs);
-    let correction = targets
-        .tone
+    let tone_target = targets.tone_target();
+    let correction = tone_target
         .as_ref()
         .map(|t| (t, tone_eq::correct(&tone, t)));
     // the masking rule hears the vocal as the tone correction leaves it
@@ -413,7 +518,7 @@ fn decide_eq_by_rules(
     let masking = match (&levels.backing, &features.backing) {
         (Some(backing), Some(frames)) => match mean_bands(frames, &features.kept) {
             Some(b) => {
-                let shift = backing.mono_lufs - targets.below_backing_lu - levels.vocal.lufs;
+                let shift = backing.mono_lufs - rule_below(targets) - levels.vocal.lufs;
                 masking_eq::decide(&shifted, &b, shift)
             }
             None => {
@@ -484,6 +589,7 @@ fn decide_compression(
     eq_vocal: &[f32],
     params: &mut MixParams,
     cnn: &mut CnnRun,
+    reference: Option<&targets::ReferenceTarget>,
     warnings: &mut Vec<Warning>,
     progress: &mut dyn FnMut(Step, f32) -> bool,
 ) -> Result<compression_search::SearchResult, AnalysisError> {
@@ -493,7 +599,23 @@ fn decide_compression(
     let cnn_range = cnn
         .predict(Stage::Compressor, eq_vocal, warnings)
         .map(|p| p[0] as f64);
-    let target = cnn_range.unwrap_or(compression_search::TARGET_LU);
+    let default = cnn_range.unwrap_or(compression_search::TARGET_LU);
+    let from_reference = reference.and_then(|r| {
+        let lra = r.measures.vocal_loudness_range_lu?;
+        (r.amount(Stage::Compressor) > 0.0).then(|| {
+            let t = r.toward(Stage::Compressor, default, lra);
+            (
+                t,
+                r.says(
+                    Stage::Compressor,
+                    &format!(
+                        "its vocal's loudness range is {lra:.1} LU, so the target is {t:.1} LU"
+                    ),
+                ),
+            )
+        })
+    });
+    let target = from_reference.as_ref().map_or(default, |(t, _)| *t);
     let mut found = compression_search::search(
         eq_vocal,
         ANALYSIS_RATE,
@@ -508,6 +630,9 @@ fn decide_compression(
             "the compression CNN asks for a loudness range of {t:.1} LU: {}",
             found.decision.reason
         );
+    }
+    if let Some((_, says)) = from_reference {
+        found.decision.reason = format!("{says}; {}", found.decision.reason);
     }
     *params = compression_search::params_for(params, found.step, params.get(ParamId::CompKnee));
     Ok(found)
@@ -594,11 +719,30 @@ fn decide_level(
     levels: &Levels,
     compressed_blocks: &Blocks,
     params: &MixParams,
-    rule_below: f64,
+    targets: &targets::Targets,
     cnn_balance: Option<f64>,
     warnings: &mut Vec<Warning>,
 ) -> LevelDecision {
-    let target_below = cnn_balance.map_or(rule_below, |d| -d);
+    let rule_below = rule_below(targets);
+    let default_below = cnn_balance.map_or(targets.below_backing_lu, |d| -d);
+    let from_reference = targets.reference.as_ref().and_then(|r| {
+        let vmb = r.measures.vocal_minus_backing_lu?;
+        (r.amount(Stage::Level) > 0.0).then(|| {
+            let below = r.toward(Stage::Level, default_below, -vmb);
+            (
+                below,
+                r.says(
+                    Stage::Level,
+                    &format!(
+                        "its vocal plays {:.1} LU {} its backing",
+                        vmb.abs(),
+                        if vmb <= 0.0 { "under" } else { "over" }
+                    ),
+                ),
+            )
+        })
+    });
+    let target_below = from_reference.as_ref().map_or(default_below, |(b, _)| *b);
     let Some(backing) = &levels.backing else {
         return LevelDecision {
             target_below_backing_lu: rule_below,
@@ -618,10 +762,14 @@ fn decide_level(
         "{gain_set:+.1} dB puts the processed vocal ({:.1} LUFS) {target_below:.2} LU under the backing ({backing_played:.1} LUFS)",
         processed.unwrap_or(f64::NEG_INFINITY)
     );
-    if cnn_balance.is_some() {
+    if let Some(d) = cnn_balance {
         reason = format!(
-            "the level CNN asks for the vocal {target_below:.2} LU under the backing: {reason}"
+            "the level CNN asks for the vocal {:.2} LU under the backing: {reason}",
+            -d
         );
+    }
+    if let Some((_, says)) = &from_reference {
+        reason = format!("{says}; {reason}");
     }
     if gain_set != gain {
         reason = format!(
@@ -728,4 +876,72 @@ fn reverb_rule(params: &mut MixParams, tempo: &Tempo) -> ReverbDecision {
         reverb_time_s: rt,
         reason,
     }
+}
+
+/// The level target without a CNN: the built-in (or fitted) one moved toward the reference's.
+fn rule_below(targets: &targets::Targets) -> f64 {
+    match &targets.reference {
+        Some(r) => match r.measures.vocal_minus_backing_lu {
+            Some(vmb) => r.toward(Stage::Level, targets.below_backing_lu, -vmb),
+            None => targets.below_backing_lu,
+        },
+        None => targets.below_backing_lu,
+    }
+}
+
+/// Every parameter of `stage` as the user left it.
+fn keep_stage(params: &mut MixParams, kept: &targets::Kept, stage: Stage) {
+    for spec in stage.params() {
+        params.set(spec.id, kept.params.get(spec.id));
+    }
+}
+
+fn locked_reason(stage: Stage) -> String {
+    format!(
+        "locked: the {} stays as it was set (the later stages are decided with it)",
+        stage.label()
+    )
+}
+
+/// The dry/wet moved toward the reference's: the one at which this reverb gives the vocal (as it
+/// enters the reverb) the reference vocal's tail ([`reference::match_dry_wet`]).
+fn reverb_toward_reference(
+    params: &mut MixParams,
+    reverb: &mut ReverbDecision,
+    r: &targets::ReferenceTarget,
+    into_reverb: &[f32],
+) {
+    let Some(tail) = r.measures.reverb_tail_db else {
+        return;
+    };
+    if r.amount(Stage::Reverb) <= 0.0 {
+        return;
+    }
+    let mut full = params.clone();
+    full.set(ParamId::ReverbDryWet, 1.0);
+    full.set(ParamId::ReverbBypass, 0.0);
+    let kernel = reference::tail_kernel(
+        &level_balance::wet_impulse_response(&full, ANALYSIS_RATE),
+        ANALYSIS_RATE,
+    );
+    let dry = reference::frame_energies(into_reverb, ANALYSIS_RATE);
+    let m = reference::match_dry_wet(&dry, &kernel, tail);
+    let default = params.get(ParamId::ReverbDryWet) as f64;
+    let w = r.toward(Stage::Reverb, default, m.dry_wet as f64);
+    let w = ((w * 1000.0).round() / 1000.0) as f32;
+    params.set(ParamId::ReverbDryWet, w);
+    let dry_tail = m
+        .dry_tail_db
+        .map_or("too few phrase ends to read".to_string(), |d| {
+            format!("{d:.1} dB")
+        });
+    let says = r.says(
+        Stage::Reverb,
+        &format!(
+            "its vocal's tail sits {tail:.1} dB under the singing (yours, dry: {dry_tail}); dry/wet {:.0} % gives yours the same, so dry/wet {:.0} %",
+            m.dry_wet * 100.0,
+            w * 100.0
+        ),
+    );
+    reverb.reason = format!("{says}; {}", reverb.reason);
 }

@@ -102,6 +102,18 @@ impl Analyser {
 
     /// Analyses every whole frame of `signal`; `mel` adds the mel spectra.
     pub fn frames(&mut self, signal: &[f32], mel: bool) -> Frames {
+        self.frames_with(signal, mel, &mut |_, _| {})
+    }
+
+    /// As [`Analyser::frames`], each frame's power spectrum (one-sided, [`BINS`] bins of
+    /// `sample_rate / FFT` Hz) first scaled by `weight(frame, power)`: a soft mask's share of
+    /// the signal, measured without resynthesising it.
+    pub fn frames_with(
+        &mut self,
+        signal: &[f32],
+        mel: bool,
+        weight: &mut dyn FnMut(usize, &mut [f32]),
+    ) -> Frames {
         let n = frame_count(signal.len());
         let mut out = Frames {
             bands: Vec::with_capacity(n),
@@ -123,6 +135,7 @@ impl Analyser {
             }
             self.power[0] *= 0.5;
             self.power[BINS - 1] *= 0.5;
+            weight(i, &mut self.power);
             let bands = self
                 .band_bins
                 .clone()

@@ -32,7 +32,22 @@ pub struct MixSuggestion {
     pub compression: CompressionDecision,
     pub reverb: ReverbDecision,
     pub level: LevelDecision,
+    /// The reference the stages moved toward, if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceReport>,
+    /// The stages the user locked (kept as they were), by key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locked: Vec<String>,
     pub warnings: Vec<Warning>,
+}
+
+/// The reference behind a suggestion: what it measured and how far each stage moved toward it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ReferenceReport {
+    pub source: String,
+    pub measures: super::reference::ReferenceMeasures,
+    /// Per stage key, 0 … 1.
+    pub amounts: std::collections::BTreeMap<String, f64>,
 }
 
 /// The assistant's engines (Li & Lerch offer the rules and the CNNs; Auto picks per stage).
@@ -158,9 +173,22 @@ pub struct InputReport {
     pub clipped_passages: usize,
 }
 
+/// How the vocal's frames are gated.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GateKind {
+    /// Frames within 20 LU of the vocal's integrated loudness.
+    #[default]
+    Loudness,
+    /// Frames the vocal-activity detector hears singing in.
+    Vad,
+}
+
 /// The vocal-activity gate: which analysis frames the EQ rule (and the CNN) look at.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Gate {
+    #[serde(default)]
+    pub kind: GateKind,
     /// How the threshold was set.
     pub rule: String,
     /// Relative to the vocal's integrated loudness (mono analysis signal), LU.
@@ -224,6 +252,8 @@ pub enum SearchOutcome {
     StoppedAtFloor,
     /// Under 3 s of vocal: no loudness range to measure; the first setting stays.
     TooShort,
+    /// The user locked the compressor: its settings stay as they were.
+    Kept,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

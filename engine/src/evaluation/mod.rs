@@ -12,7 +12,9 @@
 //! takes the *other* songs' professional vocals (leave one song out), never the song itself.
 
 pub mod degrade;
+pub mod gate_study;
 pub mod metrics;
+pub mod reference_accuracy;
 
 use crate::analysis::cnn::CnnModels;
 use crate::analysis::targets::Targets;
@@ -178,6 +180,8 @@ pub fn evaluate(song: &Song, opt: &Options) -> Result<SongResult, String> {
                 Method::Engine(engine) => {
                     let s = analyze(
                         &AnalysisInput {
+                            keep: None,
+                            vad_gate: None,
                             vocal: &input_track,
                             backing: Some(&backing),
                             tempo_bpm: None,

@@ -79,11 +79,12 @@ pub fn magnitudes(mono: &[f32], g: &Geometry) -> Vec<f32> {
 }
 
 /// The vocal mask (512 × frames, bin-major) for magnitudes `mag` and per-frame `activity`.
+/// `progress(share)` returning false stops it with [`CANCELLED`].
 pub fn mask(
     model: &SeparatorModel,
     mag: &[f32],
     activity: &[f32],
-    progress: &mut dyn FnMut(f32),
+    progress: &mut dyn FnMut(f32) -> bool,
 ) -> Result<Vec<f32>, String> {
     let frames = activity.len();
     let starts = patch_starts(frames);
@@ -115,9 +116,11 @@ pub fn mask(
                 norm[s + t] += weights[t];
             }
         }
-        progress(
+        if !progress(
             ((done + 1) * models::SEPARATOR_BATCH).min(starts.len()) as f32 / starts.len() as f32,
-        );
+        ) {
+            return Err(CANCELLED.into());
+        }
     }
     for k in 0..BINS {
         for t in 0..frames {
@@ -161,41 +164,80 @@ pub fn apply_mask(signal: &[f32], mask: &[f32], g: &Geometry) -> Vec<f32> {
         .collect()
 }
 
-/// Separates `channels` (equal lengths) at `rate` into vocal and accompaniment. The channels'
-/// buffers become the accompaniment (a long song is not held three times over).
-pub fn separate(
+/// The separator's vocal mask of a mono signal, and what it was made with.
+pub struct VocalMask {
+    /// 512 bins × frames, bin-major (bin k ≈ k × 15.625 Hz at any rate).
+    pub mask: Vec<f32>,
+    pub geometry: Geometry,
+    pub frames: usize,
+    /// The activity the separator was informed of (with an informed separator and a VAD).
+    pub activity: Option<VocalActivity>,
+    pub notes: Vec<String>,
+}
+
+impl VocalMask {
+    /// Frame `t`'s mean mask over 4–8 kHz: the mask above 8 kHz, where the model never looked.
+    pub fn upper(&self, t: usize) -> f32 {
+        (BINS / 2..BINS)
+            .map(|k| self.mask[k * self.frames + t])
+            .sum::<f32>()
+            / (BINS / 2) as f32
+    }
+
+    /// The mask at a time (s) and frequency (Hz): the nearest frame and bin, above 8 kHz the
+    /// frame's [`VocalMask::upper`] (`upper` holds it for every frame).
+    pub fn at(&self, seconds: f64, hz: f64, upper: &[f32]) -> f32 {
+        if self.frames == 0 {
+            return 0.0;
+        }
+        let t = ((seconds / self.geometry.frame_seconds()).round().max(0.0) as usize)
+            .min(self.frames - 1);
+        let k = (hz / (frames::MODEL_RATE / frames::FFT_16K as f64)).round() as usize;
+        if k < BINS {
+            self.mask[k * self.frames + t]
+        } else {
+            upper[t]
+        }
+    }
+}
+
+fn check_rate(rate: u32) -> Result<(), String> {
+    if (crate::dsp::chain::MIN_SAMPLE_RATE..=crate::dsp::chain::MAX_SAMPLE_RATE)
+        .contains(&(rate as f32))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "{rate} Hz is outside the 1 kHz – 768 kHz this separator runs at"
+        ))
+    }
+}
+
+/// What a cancelled separation answers.
+pub const CANCELLED: &str = "cancelled";
+
+/// The vocal mask of `mono` at `rate` (the VAD first, for an informed separator). Setting
+/// `cancel` stops it between two batches of patches, with [`CANCELLED`].
+pub fn vocal_mask(
     models: &SeparationModels,
-    mut channels: Vec<Vec<f32>>,
+    mono: &[f32],
     rate: u32,
     progress: Progress,
-) -> Result<Separated, String> {
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<VocalMask, String> {
     let separator = models.separator.as_ref().ok_or_else(|| {
         let why = models.warnings.join("; ");
         format!("no usable separator ({why}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding separator.onnx")
     })?;
-    if channels.is_empty() {
-        return Err("no audio channels to separate".into());
-    }
-    let len = channels[0].len();
-    if channels.iter().any(|c| c.len() != len) {
-        return Err("the channels differ in length".into());
-    }
-    if !(crate::dsp::chain::MIN_SAMPLE_RATE..=crate::dsp::chain::MAX_SAMPLE_RATE)
-        .contains(&(rate as f32))
-    {
-        return Err(format!(
-            "{rate} Hz is outside the 1 kHz – 768 kHz this separator runs at"
-        ));
-    }
+    check_rate(rate)?;
     let g = Geometry::at(rate);
-    let mono = downmix(&channels);
-    let frames = g.frames(len);
+    let frames = g.frames(mono.len());
     let mut notes = Vec::new();
     let mut activity = None;
     let act: Vec<f32> = if separator.informed {
         match &models.vad {
             Some(vad_model) => {
-                let a = vad::detect(vad_model, &mono, rate, &mut |f| {
+                let a = vad::detect(vad_model, mono, rate, &mut |f| {
                     progress("vocal activity", f)
                 })?;
                 // the separator learnt from 0/1 labels: it gets the VAD's decisions
@@ -214,14 +256,50 @@ pub fn separate(
         vec![0.0; frames]
     };
     progress("spectrum", 0.0);
-    let mag = magnitudes(&mono, &g);
+    let mag = magnitudes(mono, &g);
+    let cancelled = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+    let mask = mask(separator, &mag, &act, &mut |f| {
+        progress("separating", f);
+        !cancelled()
+    })?;
+    Ok(VocalMask {
+        mask,
+        geometry: g,
+        frames,
+        activity,
+        notes,
+    })
+}
+
+/// Separates `channels` (equal lengths) at `rate` into vocal and accompaniment. The channels'
+/// buffers become the accompaniment (a long song is not held three times over).
+pub fn separate(
+    models: &SeparationModels,
+    mut channels: Vec<Vec<f32>>,
+    rate: u32,
+    progress: Progress,
+) -> Result<Separated, String> {
+    if models.separator.is_none() {
+        let why = models.warnings.join("; ");
+        return Err(format!(
+            "no usable separator ({why}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding separator.onnx"
+        ));
+    }
+    if channels.is_empty() {
+        return Err("no audio channels to separate".into());
+    }
+    let len = channels[0].len();
+    if channels.iter().any(|c| c.len() != len) {
+        return Err("the channels differ in length".into());
+    }
+    check_rate(rate)?;
+    let mono = downmix(&channels);
+    let m = vocal_mask(models, &mono, rate, progress, None)?;
     drop(mono);
-    let m = mask(separator, &mag, &act, &mut |f| progress("separating", f))?;
-    drop(mag);
     let mut vocal = Vec::with_capacity(channels.len());
     let count = channels.len();
     for (i, c) in channels.iter_mut().enumerate() {
-        let v = apply_mask(c, &m, &g);
+        let v = apply_mask(c, &m.mask, &m.geometry);
         for (x, v) in c.iter_mut().zip(&v) {
             *x = if x.is_finite() { *x - v } else { -v };
         }
@@ -231,8 +309,8 @@ pub fn separate(
     Ok(Separated {
         vocal,
         accompaniment: channels,
-        activity,
-        notes,
+        activity: m.activity,
+        notes: m.notes,
     })
 }
 

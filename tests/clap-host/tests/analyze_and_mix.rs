@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 
 use automix::analyze::{AnalyzeJob, suggest};
 use automix::audio_io;
+use automix::reference::ReferenceArgs;
 use automix_tests::{TempDir, engine_render_stereo, shared_audio, write_wav};
 use clap_test_host::{Loaded, Sent, Transport, host_main_thread, release_bundle};
 use engine::analysis::Engine;
+use engine::analysis::suggestion::GateKind;
 use engine::{MixParams, PARAMS};
 
 const TEMPO: f64 = 130.0;
@@ -31,15 +33,97 @@ fn max_step(x: &[f32], range: std::ops::Range<usize>) -> f32 {
 
 #[test]
 fn analyze_and_mix_from_the_host_parameter_ends_with_what_automix_analyze_suggests() {
-    analyze_and_mix(Engine::Rules);
+    analyze_and_mix(Engine::Rules, None);
 }
 
 #[test]
 fn analyze_and_mix_with_the_cnn_engine_ends_with_what_automix_analyze_engine_cnn_suggests() {
-    analyze_and_mix(Engine::Cnn);
+    analyze_and_mix(Engine::Cnn, None);
 }
 
-fn analyze_and_mix(engine: Engine) {
+/// A reference chosen in the plug-in (as the editor's browser stores it: the saved settings'
+/// path), measured on the plug-in's own thread, kept in the saved state so a reopened project
+/// has it at once, and mixed toward as `automix analyze --reference` mixes.
+#[test]
+fn analyze_and_mix_toward_a_reference_ends_with_what_automix_analyze_reference_suggests() {
+    let Some(reference) =
+        shared_audio("musdb-excerpts/Al James - Schoolboy Facination/mixture.flac")
+    else {
+        return;
+    };
+    analyze_and_mix(Engine::Rules, Some(&reference));
+}
+
+/// A CLAP state as nice-plug writes it: the JSON's length (8 bytes, little-endian), the JSON.
+fn state_json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(&bytes[8..]).expect("a JSON state after its length")
+}
+
+fn state_bytes(v: &serde_json::Value) -> Vec<u8> {
+    let json = serde_json::to_vec(v).unwrap();
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend(json);
+    out
+}
+
+/// Sets the reference in `p`'s saved settings, waits for its measures to appear in the state,
+/// and checks that a new instance given that state has them without measuring.
+fn choose_reference(p: &mut Loaded, bundle: &std::path::Path, reference: &std::path::Path) {
+    let settings_of = |state: &serde_json::Value| -> serde_json::Value {
+        let text = state["fields"]["assistant_settings"]
+            .as_str()
+            .expect("the state holds the assistant's settings");
+        serde_json::from_str(text).unwrap()
+    };
+    // the plug-in measures on its analysis thread, which runs once it has been activated (a host
+    // whose audio engine runs)
+    p.process(44_100.0, 64, &[vec![0.0; 64], vec![0.0; 64]], None, &[])
+        .unwrap();
+    let mut state = state_json(&p.save_state().unwrap());
+    let mut settings = settings_of(&state);
+    settings["reference"] = serde_json::json!({"path": reference.display().to_string()});
+    state["fields"]["assistant_settings"] = settings.to_string().into();
+    p.load_state(&state_bytes(&state)).unwrap();
+    let started = Instant::now();
+    let saved = loop {
+        let state: serde_json::Value = state_json(&p.save_state().unwrap());
+        let s = settings_of(&state);
+        assert!(
+            s["reference"]["problem"].is_null(),
+            "{}",
+            s["reference"]["problem"]
+        );
+        if !s["reference"]["measures"].is_null() {
+            break state;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the reference was never measured"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    println!(
+        "reference measured by the plug-in in {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        settings_of(&saved)["reference"]["measures"]
+    );
+    // a reopened project: the measures come back with the state, nothing is measured again
+    let mut reopened = Loaded::load(bundle).unwrap();
+    let t = Instant::now();
+    reopened.load_state(&state_bytes(&saved)).unwrap();
+    let again = state_json(&reopened.save_state().unwrap());
+    assert_eq!(
+        settings_of(&again)["reference"],
+        settings_of(&saved)["reference"]
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+fn analyze_and_mix(engine: Engine, reference: Option<&std::path::Path>) {
     let _main = host_main_thread();
     let Some(path) = release_bundle() else { return };
     let (Some(vocal_file), Some(backing_file)) = (
@@ -70,6 +154,15 @@ fn analyze_and_mix(engine: Engine) {
     write_wav(&dir.path("backing.wav"), rate, &song_backing);
     let cli = suggest(
         &AnalyzeJob {
+            // the plug-in's default gate, as the CLI's
+            gate: GateKind::Vad,
+            reference: ReferenceArgs {
+                references: reference.iter().map(|r| r.to_path_buf()).collect(),
+                cache: Some(dir.path("cache")),
+                ..Default::default()
+            }
+            .prepare(&mut |_| {})
+            .unwrap(),
             vocal: dir.path("vocal.wav"),
             backing: Some(dir.path("backing.wav")),
             tempo_bpm: Some(TEMPO),
@@ -87,7 +180,14 @@ fn analyze_and_mix(engine: Engine) {
         );
     }
 
+    if reference.is_some() {
+        let level = &cli.level.reason;
+        assert!(level.starts_with("from the reference"), "{level}");
+    }
     let mut p = Loaded::load(&path).unwrap();
+    if let Some(r) = reference {
+        choose_reference(&mut p, &path, r);
+    }
     let params = p.params();
     let trigger = params
         .iter()

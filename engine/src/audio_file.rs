@@ -11,8 +11,8 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use engine::analysis::{Track, TrackCapture};
-use engine::dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use crate::analysis::{Track, TrackCapture};
+use crate::dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
 /// The file extensions of the formats the decoder reads (lower case; names are matched without
 /// regard to case): the containers and codecs symphonia is built with in `Cargo.toml`.

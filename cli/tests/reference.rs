@@ -1,0 +1,434 @@
+//! `--reference`, `--profile`, `--lock`, `automix learn`, `automix reference` and the vocal gate,
+//! end to end: the real binary on the shared songs and on broken references.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use automix_tests::{TempDir, read_wav, shared_audio, stderr, write_wav};
+use serde_json::Value;
+
+const SONG: &str = "musdb-excerpts/Al James - Schoolboy Facination";
+
+/// The binary with its own reference cache in `cache`.
+fn automix(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_automix"))
+        .args(args)
+        .env_remove("VOCAL_AUTOMIX_MODELS")
+        .env("VOCAL_AUTOMIX_CACHE", cache)
+        .output()
+        .expect("automix runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn song_file(name: &str) -> Option<String> {
+    shared_audio(&format!("{SONG}/{name}")).map(|p| p.display().to_string())
+}
+
+#[test]
+fn a_reference_becomes_the_targets_and_its_measures_are_cached() {
+    let (Some(vocal), Some(backing), Some(mixture)) = (
+        song_file("vocals.flac"),
+        song_file("accompaniment.flac"),
+        song_file("mixture.flac"),
+    ) else {
+        return;
+    };
+    let dir = TempDir::new("reference-cache");
+    let cache = dir.path("cache");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "analyze",
+            "--vocal",
+            &vocal,
+            "--backing",
+            &backing,
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        json(&automix(
+            &cache,
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        ))
+    };
+    let plain = run(&[]);
+    let matched = run(&["--reference", &mixture]);
+    let r = &matched["reference"];
+    let vmb = r["measures"]["vocal_minus_backing_lu"].as_f64().unwrap();
+    assert_eq!(r["source"], "mixture.flac");
+    let level = matched["level"]["reason"].as_str().unwrap();
+    assert!(
+        level.starts_with("from the reference (mixture.flac)"),
+        "{level}"
+    );
+    assert!(
+        (matched["level"]["target_below_backing_lu"]
+            .as_f64()
+            .unwrap()
+            + vmb)
+            .abs()
+            < 0.01,
+        "the level aims at the reference's balance: {vmb}"
+    );
+    assert!(plain.get("reference").is_none());
+    assert_ne!(plain["params"], matched["params"]);
+
+    // the measures were cached: a doctored entry is what the next run uses
+    let entries: Vec<_> = std::fs::read_dir(cache.join("references"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(entries.len(), 1);
+    let file = entries[0].path();
+    let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    entry["measures"]["vocal_minus_backing_lu"] = (-9.5).into();
+    std::fs::write(&file, entry.to_string()).unwrap();
+    let doctored = run(&["--reference", &mixture, "--amount", "level=50"]);
+    let want = -1.77 + 0.5 * (-9.5 + 1.77);
+    let got = -doctored["level"]["target_below_backing_lu"]
+        .as_f64()
+        .unwrap();
+    assert!((got - want).abs() < 0.01, "{got} for {want}");
+    assert!(
+        doctored["level"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at 50 %")
+    );
+    // a damaged entry is measured again, not trusted
+    std::fs::write(&file, "{ not json").unwrap();
+    let again = run(&["--reference", &mixture]);
+    assert_eq!(
+        again["reference"]["measures"],
+        matched["reference"]["measures"]
+    );
+}
+
+#[test]
+fn bad_references_say_what_is_wrong() {
+    let dir = TempDir::new("reference-bad");
+    let cache = dir.path("cache");
+    let rate = 44_100;
+    let n = rate as usize * 12;
+    // a vocal-like line and a backing, both synthetic
+    let vocal: Vec<f32> = engine::synth::vocal_line(rate as f32, 12.0, 0.4, 3);
+    let [bl, br] = engine::synth::backing_track(rate as f32, 12.0, 100.0, 0.6, 4);
+    write_wav(&dir.path("vocal.wav"), rate, std::slice::from_ref(&vocal));
+    write_wav(&dir.path("backing.wav"), rate, &[bl.clone(), br.clone()]);
+    let analyze = |reference: &str| {
+        automix(
+            &cache,
+            &[
+                "analyze",
+                "--vocal",
+                &dir.s("vocal.wav"),
+                "--backing",
+                &dir.s("backing.wav"),
+                "--reference",
+                reference,
+                "--json",
+            ],
+        )
+    };
+    // an instrumental: no singing, said, and the defaults mix
+    write_wav(
+        &dir.path("instrumental.wav"),
+        rate,
+        &[bl[..n].to_vec(), br[..n].to_vec()],
+    );
+    let out = analyze(&dir.s("instrumental.wav"));
+    let s = json(&out);
+    assert!(
+        stderr(&out).contains("no singing found"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(s.get("reference").is_none());
+    assert!(
+        s["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["message"].as_str().unwrap().contains("no singing found"))
+    );
+    // too short, corrupt, empty, missing: an error that names the file and what to do
+    write_wav(
+        &dir.path("short.wav"),
+        rate,
+        &[vocal[..rate as usize * 2].to_vec()],
+    );
+    std::fs::write(dir.path("corrupt.wav"), b"RIFF\x10\0\0\0WAVEfmt garbage").unwrap();
+    std::fs::write(dir.path("empty.flac"), b"").unwrap();
+    for (file, says) in [
+        ("short.wav", "at least 5 s"),
+        ("corrupt.wav", "corrupt.wav"),
+        ("empty.flac", "empty.flac"),
+        ("missing.wav", "missing.wav"),
+    ] {
+        let out = analyze(&dir.s(file));
+        assert!(!out.status.success(), "{file}");
+        let e = stderr(&out);
+        assert!(e.contains("reference") && e.contains(says), "{file}: {e}");
+    }
+    // a mono reference at another rate is measured (with a note), not refused
+    let Some(mixture) = song_file("mixture.flac") else {
+        return;
+    };
+    let (song, _) = automix::audio_io::read(Path::new(&mixture)).unwrap();
+    let mono = engine::separation::downmix(&song.channels);
+    let mono_22k = engine::resample::resample(&[mono], song.sample_rate, 22_050).unwrap();
+    write_wav(&dir.path("mono22k.wav"), 22_050, &mono_22k);
+    let out = analyze(&dir.s("mono22k.wav"));
+    let s = json(&out);
+    assert!(stderr(&out).contains("mono"), "{}", stderr(&out));
+    assert!(s["reference"]["measures"]["vocal_minus_backing_lu"].is_number());
+}
+
+#[test]
+fn locked_stages_keep_the_settings_given() {
+    let dir = TempDir::new("reference-lock");
+    let rate = 44_100;
+    let vocal = engine::synth::vocal_line(rate as f32, 15.0, 0.4, 5);
+    let [bl, br] = engine::synth::backing_track(rate as f32, 15.0, 100.0, 0.6, 6);
+    write_wav(&dir.path("vocal.wav"), rate, &[vocal]);
+    write_wav(&dir.path("backing.wav"), rate, &[bl, br]);
+    std::fs::write(
+        dir.path("current.json"),
+        r#"{"comp_threshold_db": -31, "comp_ratio": 7.5, "level_gain_db": -4}"#,
+    )
+    .unwrap();
+    let s = json(&automix(
+        &dir.path("cache"),
+        &[
+            "analyze",
+            "--vocal",
+            &dir.s("vocal.wav"),
+            "--backing",
+            &dir.s("backing.wav"),
+            "--lock",
+            "compressor,level",
+            "--current",
+            &dir.s("current.json"),
+            "--json",
+        ],
+    ));
+    assert_eq!(s["params"]["comp_threshold_db"], -31.0);
+    assert_eq!(s["params"]["comp_ratio"], 7.5);
+    assert_eq!(s["params"]["level_gain_db"], -4.0);
+    assert_eq!(s["locked"], serde_json::json!(["compressor", "level"]));
+    assert!(
+        s["compression"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("locked")
+    );
+    let bad = automix(
+        &dir.path("cache"),
+        &["analyze", "--vocal", "v.wav", "--lock", "chorus"],
+    );
+    assert!(stderr(&bad).contains("not a stage"), "{}", stderr(&bad));
+}
+
+#[test]
+fn learn_measures_a_folder_once_and_its_profile_mixes() {
+    let (Some(vocal), Some(backing)) = (song_file("vocals.flac"), song_file("accompaniment.flac"))
+    else {
+        return;
+    };
+    let songs: Vec<_> = [
+        "musdb-excerpts/Al James - Schoolboy Facination/mixture.flac",
+        "musdb-excerpts/Angels In Amplifiers - I'm Alright/mixture.flac",
+    ]
+    .iter()
+    .filter_map(|s| shared_audio(s))
+    .collect();
+    if songs.len() < 2 {
+        return;
+    }
+    let dir = TempDir::new("learn");
+    let library = dir.path("library");
+    std::fs::create_dir_all(library.join("more")).unwrap();
+    std::fs::copy(&songs[0], library.join("a.flac")).unwrap();
+    std::fs::copy(&songs[1], library.join("more/b.flac")).unwrap();
+    std::fs::write(library.join("broken.wav"), b"not audio").unwrap();
+    let cache = dir.path("cache");
+    let profile = dir.s("profile.json");
+    let out = automix(
+        &cache,
+        &["learn", &library.display().to_string(), "-o", &profile],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 measured before"),
+        "{}",
+        stderr(&out)
+    );
+    let p: Value = serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    assert_eq!(p["format"], "vocal-automix/profile");
+    assert_eq!(p["songs"], 2);
+    assert_eq!(
+        p["skipped"][0]["file"].as_str().unwrap(),
+        library.join("broken.wav").display().to_string()
+    );
+    let vmbs: Vec<f64> = p["measured"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["measures"]["vocal_minus_backing_lu"].as_f64().unwrap())
+        .collect();
+    let median = p["median"]["vocal_minus_backing_lu"].as_f64().unwrap();
+    assert!(
+        (median - (vmbs[0] + vmbs[1]) / 2.0).abs() < 0.01,
+        "{median} {vmbs:?}"
+    );
+    // resumable: the second run measures nothing again
+    let again = automix(
+        &cache,
+        &["learn", &library.display().to_string(), "-o", &profile],
+    );
+    assert!(
+        stderr(&again).contains("2 measured before"),
+        "{}",
+        stderr(&again)
+    );
+    // the profile mixes end to end
+    let mix = dir.s("mix.wav");
+    let out = automix(
+        &cache,
+        &[
+            "mix",
+            "--vocal",
+            &vocal,
+            "--backing",
+            &backing,
+            "--profile",
+            &profile,
+            "-o",
+            &mix,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("from the reference (the profile profile.json of 2 songs)")
+    );
+    let (rate, m) = read_wav(Path::new(&mix));
+    assert_eq!((rate, m.len()), (44_100, 2));
+    assert!(m.iter().flatten().all(|x| x.is_finite()));
+    // a file that is not a profile
+    let bad = automix(&cache, &["analyze", "--vocal", &vocal, "--profile", &vocal]);
+    assert!(stderr(&bad).contains("not a profile"), "{}", stderr(&bad));
+}
+
+/// The VAD gate keeps the frames where someone sings better than the loudness gate once the
+/// backing bleeds into the vocal, and no worse on a clean vocal (MIR-1K's labels).
+#[test]
+fn the_vad_gate_keeps_singing_and_drops_bleed_better_than_the_loudness_gate() {
+    let Some(mir1k) = shared_audio("mir1k") else {
+        return;
+    };
+    let out = automix(
+        Path::new("/nonexistent"),
+        &[
+            "vad",
+            "--compare-gates",
+            &mir1k.display().to_string(),
+            "--limit",
+            "60",
+            "--json",
+        ],
+    );
+    let s = json(&out);
+    let rows = s["conditions"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for r in rows {
+        let (l, v) = (
+            r["loudness"]["f1"].as_f64().unwrap(),
+            r["vad"]["f1"].as_f64().unwrap(),
+        );
+        println!(
+            "bleed {:?}: loudness F1 {l:.3}, VAD F1 {v:.3}",
+            r["bleed_db"]
+        );
+        match r["bleed_db"].as_f64() {
+            None => assert!(v > l - 0.01, "{l} {v}"),
+            Some(_) => assert!(v > l, "{l} {v}"),
+        }
+    }
+}
+
+/// `automix dataset --separate`: mixed songs separated into level (and compression) examples,
+/// their targets the separated song's measures.
+#[test]
+fn dataset_separate_makes_level_data_from_mixed_songs() {
+    let Some(mixture) = song_file("mixture.flac") else {
+        return;
+    };
+    let dir = TempDir::new("dataset-separate");
+    let songs = dir.path("songs");
+    std::fs::create_dir_all(&songs).unwrap();
+    std::fs::copy(&mixture, songs.join("song.flac")).unwrap();
+    let out = automix(
+        &dir.path("cache"),
+        &[
+            "dataset",
+            &songs.display().to_string(),
+            "--out",
+            &dir.s("data"),
+            "--task",
+            "level",
+            "--separate",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("data/level/meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["sources"], 1);
+    let examples: u64 = ["train", "validation", "test"]
+        .iter()
+        .map(|s| meta["examples"][s].as_u64().unwrap())
+        .sum();
+    assert!(examples > 0, "{meta}");
+    // every example's target is the song's separated balance, as `automix reference` measures it
+    let targets = std::fs::read(dir.path("data/level/targets.f32")).unwrap();
+    let t: Vec<f32> = targets
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let measured = json(&automix(
+        &dir.path("cache"),
+        &["reference", &mixture, "--json"],
+    ));
+    let want = measured[0]["measures"]["vocal_minus_backing_lu"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(t.len() as u64, examples);
+    assert!(
+        t.iter().all(|v| (*v as f64 - want).abs() < 0.01),
+        "{t:?} for {want}"
+    );
+    // the self-supervised tasks are not made from separated songs
+    let eq = automix(
+        &dir.path("cache"),
+        &[
+            "dataset",
+            &songs.display().to_string(),
+            "--out",
+            &dir.s("d2"),
+            "--separate",
+        ],
+    );
+    assert!(!eq.status.success());
+    assert!(stderr(&eq).contains("self-supervised"), "{}", stderr(&eq));
+}

@@ -1,0 +1,111 @@
+//! How well a reference's measures survive separation: a professional song measured from its
+//! true stems and from what the separator makes of its mixture, and the song's own vocal mixed
+//! with the mixture as its reference (does the level land on the professional's balance?).
+
+use serde::Serialize;
+
+use super::metrics::Stereo;
+use super::{Song, degrade, track};
+use crate::analysis::reference::{self, ReferenceMeasures};
+use crate::analysis::targets::{ReferenceTarget, Targets};
+use crate::analysis::{AnalysisInput, Engine, analyze};
+use crate::separation::SeparationModels;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReferenceAccuracy {
+    pub song: String,
+    pub seconds: f64,
+    /// Measured on the true vocal stem and accompaniment.
+    pub stems: ReferenceMeasures,
+    /// Measured on the separator's vocal and accompaniment of the mixture.
+    pub separated: ReferenceMeasures,
+    /// The professional's balance: vocal stem minus accompaniment as both play, LU.
+    pub professional_balance_lu: f64,
+    /// The song's vocal stem mixed over its accompaniment by the rules with the mixture as the
+    /// reference (every amount 100 %): the processed vocal minus the accompaniment, LU.
+    pub matched_balance_lu: Option<f64>,
+    /// The same without a reference (the built-in 1.77 LU under the backing).
+    pub default_balance_lu: Option<f64>,
+}
+
+/// `mixture`: the song's mix (the stems' sum when the song has none).
+pub fn evaluate(
+    song: &Song,
+    mixture: Option<Stereo>,
+    models: &SeparationModels,
+) -> Result<ReferenceAccuracy, String> {
+    let rate = song.sample_rate;
+    let vocal = track(&song.vocal, rate)?;
+    let backing = track(&song.accompaniment, rate)?;
+    let stems = reference::measure(&vocal, Some(&backing), vocal.info.seconds);
+    let mixture = mixture.unwrap_or_else(|| Stereo {
+        left: song
+            .vocal
+            .left
+            .iter()
+            .zip(&song.accompaniment.left)
+            .map(|(a, b)| a + b)
+            .collect(),
+        right: song
+            .vocal
+            .right
+            .iter()
+            .zip(&song.accompaniment.right)
+            .map(|(a, b)| a + b)
+            .collect(),
+    });
+    let measured = reference::measure_song(
+        models,
+        vec![mixture.left, mixture.right],
+        rate,
+        &mut |_, _| {},
+        None,
+    )
+    .map_err(|e| format!("{}: {e}", song.name))?;
+    let separated = measured.measures;
+    let acc = song
+        .accompaniment
+        .blocks(rate)
+        .integrated()
+        .ok_or_else(|| format!("{}: the accompaniment is silent", song.name))?;
+    let pro = song
+        .vocal
+        .blocks(rate)
+        .integrated()
+        .ok_or_else(|| format!("{}: the vocal is silent", song.name))?;
+    let balance = |targets: &Targets| -> Result<Option<f64>, String> {
+        let s = analyze(
+            &AnalysisInput {
+                vocal: &vocal,
+                backing: Some(&backing),
+                tempo_bpm: None,
+                engine: Engine::Rules,
+                models: None,
+                targets: Some(targets),
+                keep: None,
+                vad_gate: None,
+            },
+            &mut |_, _| true,
+        )
+        .map_err(|e| format!("{}: {e}", song.name))?;
+        let out = degrade::render(&song.vocal, rate, &s.params)?;
+        Ok(out.blocks(rate).integrated().map(|v| v - acc))
+    };
+    let matched = Targets {
+        reference: Some(ReferenceTarget {
+            measures: separated.clone(),
+            source: "the mixture".into(),
+            amounts: [1.0; 4],
+        }),
+        ..Targets::built_in()
+    };
+    Ok(ReferenceAccuracy {
+        song: song.name.clone(),
+        seconds: song.vocal.len() as f64 / rate as f64,
+        stems,
+        separated,
+        professional_balance_lu: pro - acc,
+        matched_balance_lu: balance(&matched)?,
+        default_balance_lu: balance(&Targets::built_in())?,
+    })
+}
