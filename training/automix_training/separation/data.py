@@ -102,6 +102,7 @@ class Augment:
     remix_db: float = 9.0  # vocal gain uniform in ±remix_db (seed 002's Remix)
     wet_share: float = 0.5  # how often the vocal is one of its chain-processed versions
     pitch: float = 0.0  # spectral pitch shift up to ±pitch (seed 002's Shift: 0.3)
+    layers: float = 0.0  # how often a second accompaniment is layered under the first (denser mixes)
 
 
 def example(clips: list[Clip], rng: random.Random, length: int, aug: Augment | None):
@@ -122,6 +123,11 @@ def example(clips: list[Clip], rng: random.Random, length: int, aug: Augment | N
         backing = crop(b.backing, bstart, length)
     else:
         backing = crop(c.backing, start, length)
+    if aug and aug.layers > 0 and rng.random() < aug.layers:
+        # a produced song is denser than a karaoke backing: another arrangement under this one
+        o = rng.choice(clips)
+        ostart = rng.randrange(max(1, len(o.backing) - length + 1))
+        backing = backing + crop(o.backing, ostart, length) * np.float32(10 ** (rng.uniform(-9, 0) / 20))
     if aug and aug.remix_db > 0:
         vocal = vocal * np.float32(10 ** (rng.uniform(-aug.remix_db, aug.remix_db) / 20))
     return vocal.astype(np.float32), backing.astype(np.float32), labels
