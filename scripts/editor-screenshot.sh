@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Takes docs/editor.png, README's picture of the editor: the built CLAP bundle's editor in a real
-# host window (tests/clap-host's clap-editor), after an Analyze & Mix pass on a synthesised song.
+# host window (tests/clap-host's clap-editor), after an Analyze & Mix pass on a synthesised song,
+# with a professional song from ../shared/audio chosen as the reference when it is there.
 # Uses $DISPLAY when set, otherwise a private Xvfb (scripts/setup.sh installs it).
 #   scripts/editor-screenshot.sh [SCALE] [OUT.png]
 set -euo pipefail
@@ -22,4 +23,10 @@ if [ -z "${DISPLAY:-}" ]; then
   export DISPLAY=":$n"
 fi
 mkdir -p "$(dirname "$out")"
-target/debug/clap-editor "target/bundled/Vocal Automix.clap" "$out" "$scale"
+reference="../shared/audio/musdb-excerpts/Al James - Schoolboy Facination/mixture.flac"
+if [ -f "$reference" ]; then
+  target/debug/clap-editor "target/bundled/Vocal Automix.clap" "$out" "$scale" "$reference"
+else
+  echo "NOTE: $reference is absent: the picture shows no reference" >&2
+  target/debug/clap-editor "target/bundled/Vocal Automix.clap" "$out" "$scale"
+fi

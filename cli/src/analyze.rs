@@ -83,7 +83,7 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
     bar.set(10);
     let vad_gate = match job.gate {
         GateKind::Vad => {
-            let models = engine::separation::SeparationModels::shared();
+            let models = engine::separation::SeparationModels::shared_vad();
             if models.vad.is_none() {
                 warn(format!(
                     "no usable vocal-activity detector ({}): the loudness gate is used",

@@ -492,7 +492,7 @@ fn accuracy(dirs: &[PathBuf], json: bool, warn: &mut dyn FnMut(String)) -> Resul
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "| song | s | vocal − backing: stems / separated (Δ) | vocal LRA: stems / separated (Δ) | tone: mean |Δ| | tail: stems / separated | professional balance | mixed with its mixture as reference (Δ) | without a reference (Δ) |"
+        "| song | s | vocal − backing: stems / separated (Δ) | vocal LRA: stems / separated (Δ) | tone: mean abs. Δ, 125 Hz–8 kHz | tail: stems / separated | professional balance | mixed with its mixture as reference (Δ) | without a reference (Δ) |"
     );
     let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
     let d = |a: Option<f64>, b: Option<f64>| match (a, b) {

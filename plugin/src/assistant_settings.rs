@@ -96,8 +96,12 @@ impl AssistantSettings {
         if let Some(r) = &mut s.reference {
             if r.path.trim().is_empty() {
                 s.reference = None;
-            } else if r.measures.is_some() && r.stamp != stamp_of(&r.path) {
-                // moved, edited or gone: measure what is there now (or say it is gone)
+            } else if let Some(now) = stamp_of(&r.path)
+                && r.measures.is_some()
+                && r.stamp != Some(now)
+            {
+                // edited or replaced since: measure what is there now. A file that is gone keeps
+                // its measures: they are still what the user chose to mix like
                 *r = ReferenceChoice::new(r.path.clone());
             }
         }

@@ -15,6 +15,7 @@ use engine::params::Stage;
 use parking_lot::RwLock;
 
 use crate::assistant_settings::{AssistantSettings, ReferenceChoice};
+use crate::reference_thread::is_profile;
 
 /// The browser's state while it is open.
 pub struct Browser {
@@ -55,7 +56,7 @@ impl Browser {
                     let path = e.path();
                     if path.is_dir() {
                         self.entries.push((name, true));
-                    } else if is_audio_file_name(&path) {
+                    } else if is_audio_file_name(&path) || is_profile(&name) {
                         self.entries.push((name, false));
                     }
                 }
@@ -115,6 +116,8 @@ fn browse(ui: &mut egui::Ui, b: &mut Browser) -> Choice {
             for (name, dir) in &b.entries {
                 let label = if *dir {
                     format!("📁 {name}")
+                } else if is_profile(name) {
+                    format!("📋 {name}")
                 } else {
                     format!("🎵 {name}")
                 };
@@ -151,15 +154,20 @@ pub fn panel(
         .default_open(current.reference.is_some())
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                let name = current
-                    .reference
-                    .as_ref()
-                    .map(|r| r.path.clone())
-                    .unwrap_or_else(|| "none (the research's targets)".into());
-                ui.label(format!("Song: {name}"));
+                match &current.reference {
+                    Some(r) => {
+                        let name = Path::new(&r.path)
+                            .file_name()
+                            .map_or(r.path.clone(), |n| n.to_string_lossy().into_owned());
+                        ui.label(format!("Song: {name}")).on_hover_text(&r.path);
+                    }
+                    None => {
+                        ui.label("Song: none (the research's targets)");
+                    }
+                }
                 if ui
                     .button("Choose…")
-                    .on_hover_text("A mixed song whose vocal balance, dynamics, tone and reverb to aim at")
+                    .on_hover_text("A mixed song whose vocal balance, dynamics, tone and reverb to aim at, or a profile of your records (automix learn)")
                     .clicked()
                 {
                     *browser = Some(Browser::open(

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use engine::MixParams;
+use engine::analysis::library_profile::LibraryProfile;
 use engine::analysis::reference::{self, ReferenceError};
 use engine::analysis::targets::{Kept, ReferenceTarget, Targets};
 use engine::params::Stage;
@@ -16,13 +17,38 @@ use crate::assistant_settings::{AssistantSettings, stamp_of};
 use crate::host_params::AutomixParams;
 use crate::session::Shared;
 
-/// Measures the reference at `path` and writes the result into `settings`, if the user has not
-/// chosen another one meanwhile.
+/// A profile written by `automix learn`: its medians are the reference's measures.
+fn profile(path: &str) -> Result<reference::Measured, ReferenceError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ReferenceError::Unusable(format!("cannot read it: {e}")))?;
+    let p = LibraryProfile::from_json(&text).map_err(ReferenceError::Unusable)?;
+    Ok(reference::Measured {
+        notes: vec![format!(
+            "a profile of {} songs ({} skipped): their medians are the targets",
+            p.songs,
+            p.skipped.len()
+        )],
+        measures: p.median,
+    })
+}
+
+/// Whether `path` names a profile (`automix learn`'s JSON) rather than a song.
+pub fn is_profile(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Measures the reference at `path` (or reads a profile) and writes the result into `settings`,
+/// if the user has not chosen another one meanwhile.
 pub fn measure(path: &str, shared: &Shared, settings: &RwLock<AssistantSettings>) {
     shared.update(|s| s.reference_progress = Some(0.0));
     let models = SeparationModels::shared();
     let stamp = stamp_of(path);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if is_profile(path) {
+            return profile(path);
+        }
         reference::measure_file(
             models,
             Path::new(path),

@@ -357,7 +357,7 @@ impl Listener {
         let keep = reference_thread::kept(&settings, &self.params);
         let vad_gate = match settings.gate {
             GateKind::Vad => {
-                let models = SeparationModels::shared();
+                let models = SeparationModels::shared_vad();
                 if models.vad.is_none() {
                     notes.push(format!(
                         "No vocal-activity detector ({}): the loudness gate was used",

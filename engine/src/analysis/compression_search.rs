@@ -60,16 +60,44 @@ pub fn params_for(base: &MixParams, k: usize, knee_db: f32) -> MixParams {
 /// engine's own compressor, driven on the chain's control grid as the chain drives it (the chain's
 /// other work — switching, sanitising, the level stage — has nothing to do here).
 pub fn compressed_blocks(signal: &[f32], sample_rate: u32, params: &MixParams) -> Blocks {
+    compressed_measures(signal, sample_rate, params).0
+}
+
+/// [`compressed_blocks`], and the compressed signal's mean square in frames of
+/// [`super::reference::TAIL_FRAME_SECONDS`] (what a reference's reverb is matched on), from the
+/// same pass.
+pub fn compressed_measures(
+    signal: &[f32],
+    sample_rate: u32,
+    params: &MixParams,
+) -> (Blocks, Vec<f64>) {
     let mut comp = prepared(Compressor::new(), sample_rate as f32, params);
     let mut meter = super::loudness::BlockMeter::new(sample_rate, 1);
+    let frame =
+        ((sample_rate as f64 * super::reference::TAIL_FRAME_SECONDS).round() as usize).max(1);
+    let mut frames = Vec::with_capacity(signal.len() / frame);
+    let (mut sum, mut filled) = (0.0f64, 0usize);
     let mut l = vec![0.0f32; BLOCK];
     for chunk in signal.chunks(BLOCK) {
         let n = chunk.len();
         l[..n].copy_from_slice(chunk);
         process_mono(&mut comp, &mut l[..n]);
         meter.push_mono(&l[..n]);
+        for &x in &l[..n] {
+            sum += if x.is_finite() {
+                (x as f64).powi(2)
+            } else {
+                0.0
+            };
+            filled += 1;
+            if filled == frame {
+                frames.push(sum / frame as f64);
+                sum = 0.0;
+                filled = 0;
+            }
+        }
     }
-    meter.finish()
+    (meter.finish(), frames)
 }
 
 /// `signal` through the compressor alone with `params`, as [`compressed_blocks`] runs it.
@@ -85,6 +113,9 @@ pub struct SearchResult {
     pub decision: CompressionDecision,
     pub step: usize,
     pub blocks: Blocks,
+    /// The compressed vocal's 10 ms frame energies, when the chosen setting compresses it
+    /// (`None`: it leaves the signal as it is).
+    pub frames: Option<Vec<f64>>,
 }
 
 /// Searches the compressor setting for the EQ'd vocal (`signal`, mono at `sample_rate`).
@@ -104,7 +135,7 @@ pub fn search(
     };
     let mut steps = Steps::new(signal, sample_rate, uncompressed, base, lra0);
     let step = steps.first_reaching(target, progress)?;
-    let (blocks, lra) = steps.measured[step].clone().expect("measured");
+    let (blocks, lra, frames) = steps.measured[step].clone().expect("measured");
     let outcome = if step == 0 && lra0 <= target {
         SearchOutcome::AlreadyWithin
     } else if lra <= target {
@@ -139,6 +170,7 @@ pub fn search(
         decision: decision.into(),
         step,
         blocks,
+        frames,
     })
 }
 
@@ -160,13 +192,14 @@ fn too_short(signal: &[f32], sample_rate: u32, base: &MixParams, target: f64) ->
         decision: decision.into(),
         step: 0,
         blocks: compressed_blocks(signal, sample_rate, &params_for(base, 0, knee)),
+        frames: None,
     }
 }
 
 /// The compressor as the user locked it (`params` holds its settings): no search, one pass to
 /// measure what it does to the EQ'd vocal `signal`, for the stages after it.
 pub fn kept(signal: &[f32], sample_rate: u32, params: &MixParams, reason: String) -> SearchResult {
-    let blocks = compressed_blocks(signal, sample_rate, params);
+    let (blocks, frames) = compressed_measures(signal, sample_rate, params);
     let before = Blocks::of_mono(signal, sample_rate).loudness_range();
     let decision = CompressionDecision {
         target_lu: TARGET_LU,
@@ -186,8 +219,13 @@ pub fn kept(signal: &[f32], sample_rate: u32, params: &MixParams, reason: String
         decision,
         step: 0,
         blocks,
+        frames: Some(frames),
     }
 }
+
+/// One step's measures: its blocks, its loudness range, and (for a step that compresses) the
+/// compressed vocal's 10 ms frame energies.
+type Measured = (Blocks, f64, Option<Vec<f64>>);
 
 /// The steps measured so far: each one's blocks and loudness range, in the order they were.
 struct Steps<'a> {
@@ -198,7 +236,7 @@ struct Steps<'a> {
     knee: f32,
     lra0: f64,
     peak_db: f64,
-    measured: Vec<Option<(Blocks, f64)>>,
+    measured: Vec<Option<Measured>>,
     order: Vec<usize>,
     passes: usize,
 }
@@ -232,22 +270,22 @@ impl<'a> Steps<'a> {
 
     /// Step `k`'s loudness range, measured once; `None` when `progress` cancels.
     fn range(&mut self, k: usize, progress: &mut dyn FnMut(usize) -> bool) -> Option<f64> {
-        if let Some((_, lra)) = &self.measured[k] {
+        if let Some((_, lra, _)) = &self.measured[k] {
             return Some(*lra);
         }
-        let (blocks, lra) = if self.inert(k) {
-            (self.uncompressed.clone(), self.lra0)
+        let (blocks, lra, frames) = if self.inert(k) {
+            (self.uncompressed.clone(), self.lra0, None)
         } else {
             let params = params_for(self.base, k, self.knee);
-            let b = compressed_blocks(self.signal, self.sample_rate, &params);
+            let (b, frames) = compressed_measures(self.signal, self.sample_rate, &params);
             self.passes += 1;
             if !progress(self.passes) {
                 return None;
             }
             let lra = b.loudness_range().unwrap_or(0.0);
-            (b, lra)
+            (b, lra, Some(frames))
         };
-        self.measured[k] = Some((blocks, lra));
+        self.measured[k] = Some((blocks, lra, frames));
         self.order.push(k);
         Some(lra)
     }

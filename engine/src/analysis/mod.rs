@@ -195,8 +195,13 @@ pub fn analyze(
         .as_ref()
         .filter(|r| r.measures.reverb_tail_db.is_some() && r.amount(Stage::Reverb) > 0.0)
     {
-        let into_reverb = compressed(&params);
-        reverb_toward_reference(&mut params, &mut reverb, r, into_reverb);
+        // the vocal as it enters the reverb, from the compressor search's own pass (or, when the
+        // compressor leaves it alone, the EQ'd vocal): no extra pass over the song
+        let frames = match &found.frames {
+            Some(f) => std::borrow::Cow::Borrowed(f.as_slice()),
+            None => std::borrow::Cow::Owned(reference::frame_energies(&eq_vocal, ANALYSIS_RATE)),
+        };
+        reverb_toward_reference(&mut params, &mut reverb, r, &frames);
     }
     if let Some(kept) = input.keep.filter(|k| k.has(Stage::Reverb)) {
         keep_stage(&mut params, kept, Stage::Reverb);
@@ -909,7 +914,7 @@ fn reverb_toward_reference(
     params: &mut MixParams,
     reverb: &mut ReverbDecision,
     r: &targets::ReferenceTarget,
-    into_reverb: &[f32],
+    into_reverb: &[f64],
 ) {
     let Some(tail) = r.measures.reverb_tail_db else {
         return;
@@ -924,8 +929,8 @@ fn reverb_toward_reference(
         &level_balance::wet_impulse_response(&full, ANALYSIS_RATE),
         ANALYSIS_RATE,
     );
-    let dry = reference::frame_energies(into_reverb, ANALYSIS_RATE);
-    let m = reference::match_dry_wet(&dry, &kernel, tail);
+    let dry = into_reverb;
+    let m = reference::match_dry_wet(dry, &kernel, tail);
     let default = params.get(ParamId::ReverbDryWet) as f64;
     let w = r.toward(Stage::Reverb, default, m.dry_wet as f64);
     let w = ((w * 1000.0).round() / 1000.0) as f32;

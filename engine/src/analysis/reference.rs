@@ -396,8 +396,8 @@ pub fn tail_db(energies: &[f64]) -> Option<f64> {
     if levels.len() < 100 {
         return None;
     }
-    levels.sort_by(f64::total_cmp);
-    let loud = levels[(levels.len() - 1) * 95 / 100];
+    let at = (levels.len() - 1) * 95 / 100;
+    let loud = *levels.select_nth_unstable_by(at, f64::total_cmp).1;
     let mut cum = Vec::with_capacity(n + 1);
     cum.push(0.0f64);
     for &e in energies {
@@ -483,7 +483,8 @@ pub fn match_dry_wet(dry: &[f64], kernel: &[f64], target_db: f64) -> DryWetMatch
     } else if !reaches(hi) {
         lo = 1.0;
     } else {
-        for _ in 0..14 {
+        // ten halvings: a thousandth of the range, the parameter's resolution
+        for _ in 0..10 {
             let mid = 0.5 * (lo + hi);
             if reaches(mid) {
                 hi = mid;

@@ -22,8 +22,10 @@ pub struct ReferenceAccuracy {
     /// The professional's balance: vocal stem minus accompaniment as both play, LU.
     pub professional_balance_lu: f64,
     /// The song's vocal stem mixed over its accompaniment by the rules with the mixture as the
-    /// reference (every amount 100 %): the processed vocal minus the accompaniment, LU.
+    /// reference (every amount 100 %): the processed vocal minus the accompaniment as rendered, LU.
     pub matched_balance_lu: Option<f64>,
+    /// The balance that mix's level decision aimed at (minus its target under the backing), LU.
+    pub matched_target_lu: f64,
     /// The same without a reference (the built-in 1.77 LU under the backing).
     pub default_balance_lu: Option<f64>,
 }
@@ -73,7 +75,7 @@ pub fn evaluate(
         .blocks(rate)
         .integrated()
         .ok_or_else(|| format!("{}: the vocal is silent", song.name))?;
-    let balance = |targets: &Targets| -> Result<Option<f64>, String> {
+    let balance = |targets: &Targets| -> Result<(Option<f64>, f64), String> {
         let s = analyze(
             &AnalysisInput {
                 vocal: &vocal,
@@ -89,7 +91,10 @@ pub fn evaluate(
         )
         .map_err(|e| format!("{}: {e}", song.name))?;
         let out = degrade::render(&song.vocal, rate, &s.params)?;
-        Ok(out.blocks(rate).integrated().map(|v| v - acc))
+        Ok((
+            out.blocks(rate).integrated().map(|v| v - acc),
+            -s.level.target_below_backing_lu,
+        ))
     };
     let matched = Targets {
         reference: Some(ReferenceTarget {
@@ -99,13 +104,15 @@ pub fn evaluate(
         }),
         ..Targets::built_in()
     };
+    let matched = balance(&matched)?;
     Ok(ReferenceAccuracy {
         song: song.name.clone(),
         seconds: song.vocal.len() as f64 / rate as f64,
         stems,
         separated,
         professional_balance_lu: pro - acc,
-        matched_balance_lu: balance(&matched)?,
-        default_balance_lu: balance(&Targets::built_in())?,
+        matched_balance_lu: matched.0,
+        matched_target_lu: matched.1,
+        default_balance_lu: balance(&Targets::built_in())?.0,
     })
 }

@@ -137,14 +137,30 @@ impl SeparationModels {
     /// The user's folder (as for the mixing CNNs) when its `models.json` has a `separation`
     /// entry, otherwise the built-in models.
     pub fn load() -> SeparationModels {
+        Self::load_with(true)
+    }
+
+    /// The VAD alone, once per process (the analysis's vocal gate): the separator is 22 MB of
+    /// weights, and more once optimised, that a gate has no use for.
+    pub fn shared_vad() -> &'static SeparationModels {
+        static SHARED: OnceLock<SeparationModels> = OnceLock::new();
+        SHARED.get_or_init(|| Self::load_with(false))
+    }
+
+    fn load_with(separator: bool) -> SeparationModels {
         match chosen_models_folder() {
-            Some(dir) => Self::from_folder(&dir),
-            None => Self::built_in(),
+            Some(dir) => Self::from_folder_with(&dir, separator),
+            None => Self::built_in_with(separator),
         }
     }
 
     pub fn built_in() -> SeparationModels {
+        Self::built_in_with(true)
+    }
+
+    fn built_in_with(separator: bool) -> SeparationModels {
         Self::assemble(
+            separator,
             ModelSource::BuiltIn,
             Ok(BUILT_IN_MANIFEST.into()),
             &|file| match file {
@@ -158,13 +174,17 @@ impl SeparationModels {
     /// The models a folder's `models.json` lists under `separation`; a folder without that
     /// entry (retrained mixing CNNs only) leaves separation to the built-in models.
     pub fn from_folder(dir: &Path) -> SeparationModels {
+        Self::from_folder_with(dir, true)
+    }
+
+    fn from_folder_with(dir: &Path, separator: bool) -> SeparationModels {
         let manifest = std::fs::read_to_string(dir.join("models.json"))
             .map_err(|e| format!("{}: {e}", dir.join("models.json").display()));
         if let Ok(text) = &manifest {
             let has = serde_json::from_str::<serde_json::Value>(text)
                 .is_ok_and(|v| v.get("separation").is_some());
             if !has {
-                let mut built_in = Self::built_in();
+                let mut built_in = Self::built_in_with(separator);
                 built_in.warnings.insert(
                     0,
                     format!(
@@ -175,12 +195,20 @@ impl SeparationModels {
                 return built_in;
             }
         }
-        Self::assemble(ModelSource::Folder(dir.to_path_buf()), manifest, &|file| {
-            std::fs::read(dir.join(file)).map_err(|e| format!("{}: {e}", dir.join(file).display()))
-        })
+        Self::assemble(
+            separator,
+            ModelSource::Folder(dir.to_path_buf()),
+            manifest,
+            &|file| {
+                std::fs::read(dir.join(file))
+                    .map_err(|e| format!("{}: {e}", dir.join(file).display()))
+            },
+        )
     }
 
+    /// `want_separator`: false loads the VAD alone (the separator stays `None`, unmentioned).
     fn assemble(
+        want_separator: bool,
         source: ModelSource,
         manifest: Result<String, String>,
         read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
@@ -219,7 +247,7 @@ impl SeparationModels {
                 return out;
             }
         };
-        let separator = section.separator.map(|entry| {
+        let separator = section.separator.filter(|_| want_separator).map(|entry| {
             let session = read(&entry.file).and_then(|b| cnn_backend::session(backend, &b))?;
             let model = SeparatorModel {
                 informed: entry.informed,
@@ -239,7 +267,9 @@ impl SeparationModels {
             };
             model.run(64, vec![0.0; VAD_BINS * 64]).map(|_| model)
         });
-        out.separator = kept("separator", &source, separator, &mut out.warnings);
+        if want_separator {
+            out.separator = kept("separator", &source, separator, &mut out.warnings);
+        }
         out.vad = kept("VAD", &source, vad, &mut out.warnings);
         out
     }

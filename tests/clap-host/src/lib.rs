@@ -826,3 +826,59 @@ pub fn display() -> Option<Display> {
     skip("Xvfb did not start");
     None
 }
+
+/// A CLAP state as nice-plug writes it: the JSON's length (8 bytes, little-endian), the JSON.
+pub fn state_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    bytes
+        .get(8..)
+        .and_then(|j| serde_json::from_slice(j).ok())
+        .ok_or_else(|| "not a nice-plug state (length, then JSON)".to_string())
+}
+
+/// [`state_json`]'s inverse.
+pub fn state_bytes(v: &serde_json::Value) -> Vec<u8> {
+    let json = serde_json::to_vec(v).expect("a JSON value serialises");
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend(json);
+    out
+}
+
+/// The plug-in's assistant settings in a state (`assistant_settings`, itself JSON).
+pub fn assistant_settings(state: &serde_json::Value) -> Result<serde_json::Value, String> {
+    let text = state["fields"]["assistant_settings"]
+        .as_str()
+        .ok_or("the state holds no assistant settings")?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+impl Loaded {
+    /// Chooses `reference` as the editor's browser does (through the saved settings), and
+    /// waits until the plug-in has measured it (it measures on its analysis thread, which runs
+    /// once the plug-in has been activated). Returns the state with the measures.
+    pub fn choose_reference(
+        &mut self,
+        reference: &Path,
+        timeout: std::time::Duration,
+    ) -> Result<serde_json::Value, String> {
+        let mut state = state_json(&self.save_state()?)?;
+        let mut settings = assistant_settings(&state)?;
+        settings["reference"] = serde_json::json!({"path": reference.display().to_string()});
+        state["fields"]["assistant_settings"] = settings.to_string().into();
+        self.load_state(&state_bytes(&state))?;
+        let started = std::time::Instant::now();
+        loop {
+            let state = state_json(&self.save_state()?)?;
+            let s = assistant_settings(&state)?;
+            if let Some(p) = s["reference"]["problem"].as_str() {
+                return Err(format!("the plug-in refused the reference: {p}"));
+            }
+            if !s["reference"]["measures"].is_null() {
+                return Ok(state);
+            }
+            if started.elapsed() > timeout {
+                return Err("the reference was never measured".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

@@ -16,7 +16,10 @@ use automix::analyze::{AnalyzeJob, suggest};
 use automix::audio_io;
 use automix::reference::ReferenceArgs;
 use automix_tests::{TempDir, engine_render_stereo, shared_audio, write_wav};
-use clap_test_host::{Loaded, Sent, Transport, host_main_thread, release_bundle};
+use clap_test_host::{
+    Loaded, Sent, Transport, assistant_settings, host_main_thread, release_bundle, state_bytes,
+    state_json,
+};
 use engine::analysis::Engine;
 use engine::analysis::suggestion::GateKind;
 use engine::{MixParams, PARAMS};
@@ -54,68 +57,29 @@ fn analyze_and_mix_toward_a_reference_ends_with_what_automix_analyze_reference_s
     analyze_and_mix(Engine::Rules, Some(&reference));
 }
 
-/// A CLAP state as nice-plug writes it: the JSON's length (8 bytes, little-endian), the JSON.
-fn state_json(bytes: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(&bytes[8..]).expect("a JSON state after its length")
-}
-
-fn state_bytes(v: &serde_json::Value) -> Vec<u8> {
-    let json = serde_json::to_vec(v).unwrap();
-    let mut out = (json.len() as u64).to_le_bytes().to_vec();
-    out.extend(json);
-    out
-}
-
-/// Sets the reference in `p`'s saved settings, waits for its measures to appear in the state,
-/// and checks that a new instance given that state has them without measuring.
+/// Chooses the reference in `p` (through its saved settings, as the editor's browser does), and
+/// checks that a new instance given the saved state has the measures without measuring.
 fn choose_reference(p: &mut Loaded, bundle: &std::path::Path, reference: &std::path::Path) {
-    let settings_of = |state: &serde_json::Value| -> serde_json::Value {
-        let text = state["fields"]["assistant_settings"]
-            .as_str()
-            .expect("the state holds the assistant's settings");
-        serde_json::from_str(text).unwrap()
-    };
     // the plug-in measures on its analysis thread, which runs once it has been activated (a host
     // whose audio engine runs)
     p.process(44_100.0, 64, &[vec![0.0; 64], vec![0.0; 64]], None, &[])
         .unwrap();
-    let mut state = state_json(&p.save_state().unwrap());
-    let mut settings = settings_of(&state);
-    settings["reference"] = serde_json::json!({"path": reference.display().to_string()});
-    state["fields"]["assistant_settings"] = settings.to_string().into();
-    p.load_state(&state_bytes(&state)).unwrap();
     let started = Instant::now();
-    let saved = loop {
-        let state: serde_json::Value = state_json(&p.save_state().unwrap());
-        let s = settings_of(&state);
-        assert!(
-            s["reference"]["problem"].is_null(),
-            "{}",
-            s["reference"]["problem"]
-        );
-        if !s["reference"]["measures"].is_null() {
-            break state;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the reference was never measured"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let saved = p
+        .choose_reference(reference, Duration::from_secs(120))
+        .unwrap();
+    let settings = assistant_settings(&saved).unwrap();
     println!(
         "reference measured by the plug-in in {:.1} s: {}",
         started.elapsed().as_secs_f64(),
-        settings_of(&saved)["reference"]["measures"]
+        settings["reference"]["measures"]
     );
     // a reopened project: the measures come back with the state, nothing is measured again
     let mut reopened = Loaded::load(bundle).unwrap();
     let t = Instant::now();
     reopened.load_state(&state_bytes(&saved)).unwrap();
-    let again = state_json(&reopened.save_state().unwrap());
-    assert_eq!(
-        settings_of(&again)["reference"],
-        settings_of(&saved)["reference"]
-    );
+    let again = assistant_settings(&state_json(&reopened.save_state().unwrap()).unwrap()).unwrap();
+    assert_eq!(again["reference"], settings["reference"]);
     assert!(
         t.elapsed() < Duration::from_millis(500),
         "{:?}",
@@ -336,4 +300,44 @@ fn analyze_and_mix(engine: Engine, reference: Option<&std::path::Path>) {
         "largest step at the change {at_change:.4}; the music there, either setting: {music:.4}"
     );
     assert!(at_change <= 1.1 * music, "{at_change} vs {music}");
+}
+
+/// A profile (`automix learn`) chosen in the plug-in: its medians are the reference's measures;
+/// a JSON file that is not a profile is refused with a message.
+#[test]
+fn a_profile_chosen_in_the_plug_in_gives_its_medians() {
+    use engine::analysis::library_profile::{LibraryProfile, Song};
+    use engine::analysis::reference::ReferenceMeasures;
+    let _main = host_main_thread();
+    let Some(bundle) = release_bundle() else {
+        return;
+    };
+    let dir = TempDir::new("plugin-profile");
+    let song = |vmb: f64| Song {
+        file: format!("{vmb}.wav"),
+        measures: ReferenceMeasures {
+            vocal_minus_backing_lu: Some(vmb),
+            vocal_loudness_range_lu: Some(6.0),
+            tone_relative_db: None,
+            tone_vocal_share: None,
+            reverb_tail_db: Some(-20.0),
+            sung_seconds: 100.0,
+            seconds: 200.0,
+        },
+    };
+    let profile = LibraryProfile::new(vec![song(-1.0), song(-4.0), song(-2.5)], vec![]).unwrap();
+    std::fs::write(dir.path("mine.json"), profile.to_json()).unwrap();
+    std::fs::write(dir.path("other.json"), "{\"format\": \"something else\"}").unwrap();
+    let mut p = Loaded::load(&bundle).unwrap();
+    p.process(44_100.0, 64, &[vec![0.0; 64], vec![0.0; 64]], None, &[])
+        .unwrap();
+    let state = p
+        .choose_reference(&dir.path("mine.json"), Duration::from_secs(30))
+        .unwrap();
+    let s = assistant_settings(&state).unwrap();
+    assert_eq!(s["reference"]["measures"]["vocal_minus_backing_lu"], -2.5);
+    let e = p
+        .choose_reference(&dir.path("other.json"), Duration::from_secs(30))
+        .unwrap_err();
+    assert!(e.contains("not a profile"), "{e}");
 }

@@ -23,7 +23,7 @@ fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (plugin, out) = match args.as_slice() {
         [p, o, ..] => (PathBuf::from(p), PathBuf::from(o)),
-        _ => return Err("usage: clap-editor PLUGIN.clap OUT.png [SCALE]".into()),
+        _ => return Err("usage: clap-editor PLUGIN.clap OUT.png [SCALE] [REFERENCE_SONG]".into()),
     };
     let scale: f64 = args
         .get(2)
@@ -54,6 +54,12 @@ fn main() -> Result<(), String> {
     conn.flush().map_err(|e| e.to_string())?;
 
     let mut p = Loaded::load(&plugin)?;
+    // a reference song, measured before the editor opens (the plug-in measures once active)
+    if let Some(reference) = args.get(3) {
+        p.process(RATE, 64, &[vec![0.0; 64], vec![0.0; 64]], None, &[])?;
+        p.choose_reference(std::path::Path::new(reference), Duration::from_secs(120))?;
+        println!("reference {reference} measured");
+    }
     // SAFETY: the window lives until the end of main, after close_editor.
     let (w, h) = unsafe { p.open_editor(window, scale)? };
     println!("editor open at {w}x{h} px (scale {scale})");
