@@ -40,21 +40,10 @@ pub fn evaluate(
     let vocal = track(&song.vocal, rate)?;
     let backing = track(&song.accompaniment, rate)?;
     let stems = reference::measure(&vocal, Some(&backing), vocal.info.seconds);
+    let sum = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x + y).collect();
     let mixture = mixture.unwrap_or_else(|| Stereo {
-        left: song
-            .vocal
-            .left
-            .iter()
-            .zip(&song.accompaniment.left)
-            .map(|(a, b)| a + b)
-            .collect(),
-        right: song
-            .vocal
-            .right
-            .iter()
-            .zip(&song.accompaniment.right)
-            .map(|(a, b)| a + b)
-            .collect(),
+        left: sum(&song.vocal.left, &song.accompaniment.left),
+        right: sum(&song.vocal.right, &song.accompaniment.right),
     });
     let measured = reference::measure_song(
         models,
