@@ -92,6 +92,8 @@ pub enum Unit {
     Ratio,
     /// Extra decay of a reverb band, in dB per second.
     DecibelPerSecond,
+    /// How fast a gain may move, in dB per second (unsigned).
+    Slew,
     /// 0…1, shown as a percentage.
     Fraction,
 }
@@ -105,7 +107,7 @@ impl Unit {
             Unit::Milliseconds => "ms",
             Unit::Seconds => "s",
             Unit::Ratio => ":1",
-            Unit::DecibelPerSecond => "dB/s",
+            Unit::DecibelPerSecond | Unit::Slew => "dB/s",
             Unit::Fraction => "%",
         }
     }
@@ -199,6 +201,11 @@ param_table! {
     EqQ16k: "eq_16khz_q", "EQ 16 kHz Q", Eq, None, 0.3 ..= 8.0, default 1.0, Logarithmic, C;
     EqHighpassOn: "eq_highpass_on", "EQ High-pass", Eq, None, 0.0 ..= 1.0, default 0.0, Linear, T;
     EqHighpassFreq: "eq_highpass_hz", "EQ High-pass Freq", Eq, Hertz, 20.0 ..= 400.0, default 80.0, Logarithmic, C;
+    DeessOn: "deess_on", "De-esser", Eq, None, 0.0 ..= 1.0, default 0.0, Linear, T;
+    DeessFreq: "deess_hz", "De-esser Freq", Eq, Hertz, 2000.0 ..= 12000.0, default 4000.0, Logarithmic, C;
+    DeessThreshold: "deess_threshold_db", "De-esser Threshold", Eq, Decibel, -60.0 ..= 0.0, default -30.0, Linear, C;
+    DeessRange: "deess_range_db", "De-esser Range", Eq, Decibel, 0.0 ..= 18.0, default 6.0, Linear, C;
+    DeessListen: "deess_listen", "De-esser Listen", Eq, None, 0.0 ..= 1.0, default 0.0, Linear, T;
 
     CompBypass: "comp_bypass", "Comp Bypass", Compressor, None, 0.0 ..= 1.0, default 0.0, Linear, T;
     CompThreshold: "comp_threshold_db", "Comp Threshold", Compressor, Decibel, -50.0 ..= 0.0, default 0.0, Linear, C;
@@ -223,10 +230,14 @@ param_table! {
 
     LevelBypass: "level_bypass", "Level Bypass", Level, None, 0.0 ..= 1.0, default 0.0, Linear, T;
     LevelGain: "level_gain_db", "Vocal Level", Level, Decibel, -40.0 ..= 20.0, default 0.0, Linear, C;
+    RideOn: "level_ride_on", "Ride", Level, None, 0.0 ..= 1.0, default 0.0, Linear, T;
+    RideRange: "level_ride_range_db", "Ride Range", Level, Decibel, 0.0 ..= 12.0, default 6.0, Linear, C;
+    RideSpeed: "level_ride_speed_db_per_s", "Ride Speed", Level, Slew, 0.5 ..= 24.0, default 12.0, Logarithmic, C;
+    RideBalance: "level_ride_balance_db", "Ride Balance", Level, Decibel, -30.0 ..= 30.0, default 0.0, Linear, C;
 }
 
 /// Number of parameters.
-pub const PARAM_COUNT: usize = ParamId::LevelGain as usize + 1;
+pub const PARAM_COUNT: usize = ParamId::RideBalance as usize + 1;
 
 /// The nine EQ bands: centre frequency and their gain and Q parameters.
 pub const EQ_BANDS: [(f32, ParamId, ParamId); 9] = [
@@ -353,8 +364,10 @@ impl ParamSpec {
             Unit::Hertz if v >= 999.5 => format!("{:.2} kHz", v / 1000.0),
             Unit::Hertz if v < 99.95 => format!("{v:.1} Hz"),
             Unit::Hertz => format!("{v:.0} Hz"),
-            Unit::Decibel => format!("{v:+.1} dB"),
-            Unit::DecibelPerSecond => format!("{v:+.1} dB/s"),
+            Unit::Decibel => format!("{} dB", signed(v)),
+            Unit::DecibelPerSecond => format!("{} dB/s", signed(v)),
+            Unit::Slew if v < 9.995 => format!("{v:.2} dB/s"),
+            Unit::Slew => format!("{v:.1} dB/s"),
             Unit::Milliseconds if v < 9.995 => format!("{v:.2} ms"),
             Unit::Milliseconds => format!("{v:.1} ms"),
             Unit::Seconds => format!("{v:.2} s"),
@@ -398,6 +411,13 @@ impl ParamSpec {
         }
         v.is_finite().then_some(v)
     }
+}
+
+/// A signed value to one decimal; a value that rounds to zero reads "+0.0", never "-0.0", so the
+/// text converts back to the value it came from and that value to the same text.
+fn signed(v: f32) -> String {
+    let text = format!("{v:+.1}");
+    if text == "-0.0" { "+0.0".into() } else { text }
 }
 
 impl fmt::Display for Stage {
@@ -513,6 +533,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_value_that_rounds_to_zero_reads_without_a_minus() {
+        let db = ParamId::CompMakeup.spec();
+        assert_eq!(db.format(-0.01), "+0.0 dB");
+        assert_eq!(db.format(-0.05), "-0.1 dB");
+        let back = db.parse(&db.format(-0.01)).unwrap();
+        assert_eq!(db.format(back), "+0.0 dB");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! EQ ([`masking_eq`]) → compressor ([`compression_search`]) → reverb (tempo rule) → level
 //! ([`level_balance`]).
 
+pub mod balance_spread;
 pub mod cnn;
 mod cnn_assistant;
 pub mod cnn_backend;
@@ -18,6 +19,8 @@ pub mod loudness;
 pub mod masking_eq;
 pub mod mel;
 pub mod reference;
+pub mod ride_rule;
+pub mod sibilance;
 pub mod spectrum;
 pub mod suggestion;
 pub mod targets;
@@ -31,6 +34,7 @@ use suggestion::*;
 pub use suggestion::{Engine, MixSuggestion};
 pub use track::{ANALYSIS_RATE, Track, TrackCapture, TrackInfo};
 
+use crate::dsp::de_esser::DeEsser;
 use crate::dsp::eq::Equalizer;
 use crate::dsp::processor::{prepared, process_mono};
 use crate::params::{EQ_BANDS, MixParams, ParamId, Stage};
@@ -151,6 +155,30 @@ pub fn analyze(
     }
 
     let eq_vocal = eq_only(&input.vocal.mono, &params, ANALYSIS_RATE);
+    let de_esser = if input.keep.is_some_and(|k| k.has(Stage::Eq)) {
+        sibilance::DeEsserDecision {
+            on: params.on(ParamId::DeessOn),
+            reason: locked_reason(Stage::Eq),
+            ..Default::default()
+        }
+    } else {
+        let d = sibilance::decide(sibilance::measure(&eq_vocal, ANALYSIS_RATE));
+        params.set(ParamId::DeessOn, if d.on { 1.0 } else { 0.0 });
+        params.set(ParamId::DeessFreq, d.freq_hz);
+        params.set(ParamId::DeessThreshold, d.threshold_db);
+        params.set(ParamId::DeessRange, d.range_db);
+        eq.reason = format!("{}; de-esser: {}", eq.reason, d.reason);
+        d
+    };
+    // the later stages hear the vocal as the chain hands it on: de-essed, when the de-esser is on
+    let eq_vocal = if params.on(ParamId::DeessOn) {
+        let mut de_esser = prepared(DeEsser::new(), ANALYSIS_RATE as f32, &params);
+        let mut out = eq_vocal;
+        process_mono(&mut de_esser, &mut out);
+        out
+    } else {
+        eq_vocal
+    };
     let found = match input.keep.filter(|k| k.has(Stage::Compressor)) {
         Some(kept) => {
             keep_stage(&mut params, kept, Stage::Compressor);
@@ -230,10 +258,24 @@ pub fn analyze(
         &mut warnings,
     );
     params.set(ParamId::LevelGain, level.gain_db);
+    let mut ride = ride_rule::decide(
+        &found.blocks.0,
+        &input.vocal.info.played.0,
+        levels
+            .backing
+            .as_ref()
+            .map_or(&[][..], |b| &b.track.info.played.0),
+        ride_balance(&level, &levels, compressed(&params), &params),
+    );
+    params.set(ParamId::RideOn, if ride.on { 1.0 } else { 0.0 });
+    params.set(ParamId::RideBalance, ride.balance_db);
+    level.reason = format!("{}; ride: {}", level.reason, ride.reason);
     if let Some(kept) = input.keep.filter(|k| k.has(Stage::Level)) {
         keep_stage(&mut params, kept, Stage::Level);
         level.gain_db = params.get(ParamId::LevelGain);
         level.reason = locked_reason(Stage::Level);
+        ride.on = params.on(ParamId::RideOn);
+        ride.reason = locked_reason(Stage::Level);
     }
     check(progress, Step::Stage(Stage::Level), 1.0)?;
 
@@ -253,6 +295,8 @@ pub fn analyze(
         compression: found.decision,
         reverb,
         level,
+        de_esser,
+        ride,
         reference: targets.reference.as_ref().map(|r| ReferenceReport {
             source: r.source.clone(),
             measures: r.measures.clone(),
@@ -789,6 +833,45 @@ fn decide_level(
         gain_db: gain_set,
         reason,
     }
+}
+
+/// The balance the ride holds: the processed vocal's loudness minus the backing's, both as they
+/// play, before the fader — moved by however much riding to it would move the vocal's integrated
+/// loudness (a ride follows a short average, whose decibels sit under the song's energy average),
+/// so that the ride evens the vocal out around the level the level decision chose. The shift is
+/// measured by running the ride itself over the mono analysis signals (a second pass when the
+/// first moved it by 0.2 LU or more, to check the correction; it is nearly linear). Mono on both sides plays quieter than a
+/// wide stereo original, the backing above all: the ride there hears the balance shifted by the
+/// two widths, which the simulation adds back.
+fn ride_balance(
+    level: &LevelDecision,
+    levels: &Levels,
+    compressed: &[f32],
+    params: &MixParams,
+) -> Option<f64> {
+    let mut balance = (level.processed_vocal_lufs? - level.backing_lufs?) as f32;
+    let backing = levels.backing.as_ref()?;
+    let both_sides = 10.0 * 2f64.log10();
+    let vocal_width = levels
+        .vocal
+        .played
+        .map_or(0.0, |p| p - (levels.vocal.lufs + both_sides));
+    let backing_width = backing.played_lufs - (backing.mono_lufs + both_sides);
+    let in_mono = (backing_width - vocal_width) as f32;
+    for _ in 0..2 {
+        let shift = crate::dsp::vocal_ride::integrated_shift(
+            compressed,
+            &backing.track.mono,
+            ANALYSIS_RATE as f32,
+            params,
+            balance + in_mono,
+        )?;
+        balance -= shift;
+        if shift.abs() < 0.2 {
+            break;
+        }
+    }
+    Some(balance as f64)
 }
 
 /// How loud the vocal plays after EQ, compressor and reverb, at 0 dB on the fader: the

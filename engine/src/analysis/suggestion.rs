@@ -32,6 +32,12 @@ pub struct MixSuggestion {
     pub compression: CompressionDecision,
     pub reverb: ReverbDecision,
     pub level: LevelDecision,
+    /// The de-esser (part of the EQ stage), from the vocal's sibilance.
+    #[serde(default)]
+    pub de_esser: super::sibilance::DeEsserDecision,
+    /// The ride (part of the level stage), from how much the balance moves.
+    #[serde(default)]
+    pub ride: super::ride_rule::RideDecision,
     /// The reference the stages moved toward, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<ReferenceReport>,

@@ -1,4 +1,6 @@
-//! The vocal chain of the research: EQ → compressor → FDN reverb → level, with per-stage bypass.
+//! The vocal chain of the research: EQ → compressor → FDN reverb → level, with per-stage bypass,
+//! and two stages the research lacks: a de-esser after the EQ, and a ride in the level stage that
+//! follows the backing track (when one is given) to hold the vocal's balance phrase by phrase.
 //!
 //! Audio is processed in control chunks of at most [`CONTROL`] samples laid on a fixed grid of the
 //! running sample count: coefficients follow their gliding parameters once per chunk, and because
@@ -6,13 +8,15 @@
 //! All memory is allocated in [`VocalChain::prepare`]; processing never allocates.
 
 use super::compressor::Compressor;
+use super::de_esser::DeEsser;
 use super::denormal::DenormalGuard;
 use super::eq::Equalizer;
 use super::fdn_reverb::FdnReverb;
 use super::gain::Gain;
 use super::processor::{Block, Change, Channels, Processor};
 use super::smoother::{Ramp, SWITCH_SECONDS};
-use crate::params::{MixParams, ParamId, Stage};
+use super::vocal_ride::VocalRide;
+use crate::params::{MixParams, ParamId};
 
 /// Samples between coefficient updates.
 pub const CONTROL: usize = 32;
@@ -87,15 +91,31 @@ impl Switch {
     }
 }
 
+/// The stages that crossfade when switched, in chain order, with the parameter that switches each
+/// and whether that parameter means "on" (the de-esser, which EQ Bypass also switches out) rather
+/// than "bypassed".
+const SWITCHED: [(ParamId, bool); 4] = [
+    (ParamId::EqBypass, false),
+    (ParamId::DeessOn, true),
+    (ParamId::CompBypass, false),
+    (ParamId::ReverbBypass, false),
+];
+
+/// A backing track's left and right channels, as long as the vocal they accompany.
+pub type Backing<'a> = Option<[&'a [f32]; 2]>;
+
 #[derive(Clone, Debug)]
 pub struct VocalChain {
     sample_rate: f32,
     params: MixParams,
     eq: Equalizer,
+    de_esser: DeEsser,
     comp: Compressor,
     reverb: FdnReverb,
+    ride: VocalRide,
     level: Gain,
-    switches: [Switch; 3],
+    /// EQ, de-esser, compressor, reverb ([`SWITCHED`]).
+    switches: [Switch; 4],
     /// Samples processed since `prepare`/`reset`, modulo the chunk grid.
     grid: usize,
     dry: [Vec<f32>; 2],
@@ -116,10 +136,12 @@ impl VocalChain {
         VocalChain {
             sample_rate: 48_000.0,
             eq: Equalizer::new(),
+            de_esser: DeEsser::new(),
             comp: Compressor::new(),
             reverb: FdnReverb::new(),
+            ride: VocalRide::new(),
             level: Gain::new(params.get(ParamId::LevelGain)),
-            switches: [Switch::new(), Switch::new(), Switch::new()],
+            switches: [Switch::new(), Switch::new(), Switch::new(), Switch::new()],
             grid: 0,
             dry: [vec![0.0; CONTROL], vec![0.0; CONTROL]],
             reverb_resting: false,
@@ -136,8 +158,10 @@ impl VocalChain {
         }
         self.sample_rate = sample_rate;
         self.eq.prepare(sample_rate);
+        self.de_esser.prepare(sample_rate);
         self.comp.prepare(sample_rate);
         self.reverb.prepare(sample_rate);
+        self.ride.prepare(sample_rate);
         self.level.prepare(sample_rate);
         for s in &mut self.switches {
             s.on.set_time(SWITCH_SECONDS, sample_rate);
@@ -153,11 +177,14 @@ impl VocalChain {
         self.sample_rate
     }
 
-    /// Clears all audio memory (reverb tail, filter and detector state).
+    /// Clears all audio memory (reverb tail, filter and detector state; the ride starts again
+    /// from 0 dB).
     pub fn reset(&mut self) {
         self.eq.reset();
+        self.de_esser.reset();
         self.comp.reset();
         self.reverb.reset();
+        self.ride.reset();
         self.grid = 0;
     }
 
@@ -183,27 +210,30 @@ impl VocalChain {
     fn apply(&mut self, p: &MixParams, change: Change) {
         self.params = p.clone();
         self.eq.set_params(p, change);
+        self.de_esser.set_params(p, change);
         self.comp.set_params(p, change);
         self.reverb.set_params(p, change);
+        self.ride.set_params(p, change);
         self.level.set_params(p, change);
-        for (s, stage) in
-            self.switches
-                .iter_mut()
-                .zip([Stage::Eq, Stage::Compressor, Stage::Reverb])
-        {
-            let on = if p.on(stage.bypass()) { 0.0 } else { 1.0 };
+        for (s, (id, means_on)) in self.switches.iter_mut().zip(SWITCHED) {
+            // the de-esser belongs to the EQ stage: bypassing the stage bypasses it too
+            let stage_out = id == ParamId::DeessOn && p.on(ParamId::EqBypass);
+            let on = if p.on(id) == means_on && !stage_out {
+                1.0
+            } else {
+                0.0
+            };
             s.on.set(on, change);
         }
     }
 
-    /// Where a parameter's glide has got to (a switch reports its crossfade, 1 = bypassed).
-    /// NaN while a room-size or FDN-size change is still crossfading.
+    /// Where a parameter's glide has got to (a switch reports its crossfade: 1 = bypassed, or
+    /// for the de-esser 1 = on; the ride's settings take effect at once). NaN while a room-size
+    /// or FDN-size change is still crossfading.
     pub fn current(&self, id: ParamId) -> f32 {
-        let stage_switch = [Stage::Eq, Stage::Compressor, Stage::Reverb]
-            .iter()
-            .position(|s| s.bypass() == id);
-        if let Some(i) = stage_switch {
-            return 1.0 - self.switches[i].on.value();
+        if let Some(i) = SWITCHED.iter().position(|(s, _)| *s == id) {
+            let on = self.switches[i].on.value();
+            return if SWITCHED[i].1 { on } else { 1.0 - on };
         }
         match id {
             ParamId::LevelGain | ParamId::LevelBypass => {
@@ -219,10 +249,22 @@ impl VocalChain {
             _ => self
                 .eq
                 .current(id)
+                .or_else(|| self.de_esser.current(id))
                 .or_else(|| self.comp.current(id))
                 .or_else(|| self.reverb.current(id))
+                .or_else(|| self.ride.current(id))
                 .unwrap_or(f32::NAN),
         }
+    }
+
+    /// The ride's gain now, dB (0 while the ride is off), on top of the level's fader.
+    pub fn ride_gain_db(&self) -> f32 {
+        self.ride.gain_db()
+    }
+
+    /// Most de-esser reduction since the last call, dB (≤ 0): for a meter.
+    pub fn take_de_esser_meter_db(&mut self) -> f32 {
+        self.de_esser.take_meter_db()
     }
 
     /// The compressor's gain reduction now, dB (≤ 0).
@@ -235,20 +277,33 @@ impl VocalChain {
         self.comp.take_meter_db()
     }
 
-    /// Processes a stereo vocal in place.
+    /// Processes a stereo vocal in place, with no backing track (the ride holds the static level).
     pub fn process_stereo(&mut self, l: &mut [f32], r: &mut [f32]) {
-        assert_eq!(l.len(), r.len(), "channel buffers differ in length");
-        self.process(l, r, true);
+        self.process_stereo_with(l, r, None);
     }
 
     /// Processes a mono vocal: it arrives in `l`; the stereo result is written to `l` and `r`
     /// (whatever `r` held is ignored). EQ and compressor then run once, not twice.
     pub fn process_mono(&mut self, l: &mut [f32], r: &mut [f32]) {
-        assert_eq!(l.len(), r.len(), "channel buffers differ in length");
-        self.process(l, r, false);
+        self.process_mono_with(l, r, None);
     }
 
-    fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo_in: bool) {
+    /// Processes a stereo vocal in place against its backing track (what the ride follows; the
+    /// backing is only listened to, never mixed in). Backing channels shorter than the vocal
+    /// count as no backing.
+    pub fn process_stereo_with(&mut self, l: &mut [f32], r: &mut [f32], backing: Backing<'_>) {
+        assert_eq!(l.len(), r.len(), "channel buffers differ in length");
+        self.process(l, r, true, backing);
+    }
+
+    /// [`VocalChain::process_mono`] against a backing track.
+    pub fn process_mono_with(&mut self, l: &mut [f32], r: &mut [f32], backing: Backing<'_>) {
+        assert_eq!(l.len(), r.len(), "channel buffers differ in length");
+        self.process(l, r, false, backing);
+    }
+
+    fn process(&mut self, l: &mut [f32], r: &mut [f32], stereo_in: bool, backing: Backing<'_>) {
+        let backing = backing.filter(|[bl, br]| bl.len() >= l.len() && br.len() >= l.len());
         if !self.prepared {
             // Unprepared: pass the dry signal through rather than guess a sample rate.
             if !stereo_in {
@@ -264,7 +319,14 @@ impl VocalChain {
             let n = (CONTROL - self.grid).min(l.len() - start);
             let end = start + n;
             let tick = self.grid == 0;
-            self.chunk(&mut l[start..end], &mut r[start..end], stereo_in, tick);
+            let piece = backing.map(|[bl, br]| [&bl[start..end], &br[start..end]]);
+            self.chunk(
+                &mut l[start..end],
+                &mut r[start..end],
+                stereo_in,
+                tick,
+                piece,
+            );
             self.grid = (self.grid + n) % CONTROL;
             start = end;
         }
@@ -273,7 +335,14 @@ impl VocalChain {
     /// One piece of a control period; `tick` marks its start, where coefficients follow their
     /// gliding parameters. Periods lie on a fixed grid of the sample count, so how the host cuts
     /// its blocks changes nothing.
-    fn chunk(&mut self, l: &mut [f32], r: &mut [f32], stereo_in: bool, tick: bool) {
+    fn chunk(
+        &mut self,
+        l: &mut [f32],
+        r: &mut [f32],
+        stereo_in: bool,
+        tick: bool,
+        backing: Backing<'_>,
+    ) {
         sanitize(l);
         if stereo_in {
             sanitize(r);
@@ -283,12 +352,18 @@ impl VocalChain {
         } else {
             Channels::Mono
         };
-        let [eq_on, comp_on, reverb_on] = &mut self.switches;
+        let [eq_on, de_esser_on, comp_on, reverb_on] = &mut self.switches;
         let (eq, comp, reverb) = (&mut self.eq, &mut self.comp, &mut self.reverb);
         if !eq_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
             eq.process(Block::new(l, r, channels, tick))
         }) {
             eq.reset();
+        }
+        let de_esser = &mut self.de_esser;
+        if !de_esser_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
+            de_esser.process(Block::new(l, r, channels, tick))
+        }) {
+            de_esser.reset();
         }
         if !comp_on.run(&mut self.dry, l, r, stereo_in, |l, r| {
             comp.process(Block::new(l, r, channels, tick))
@@ -309,13 +384,17 @@ impl VocalChain {
             self.reverb_resting = false;
         }
         // the reverb (or its bypass) made the signal stereo
+        self.ride
+            .process_with(Block::new(l, r, Channels::Stereo, tick), backing);
         self.level.process(Block::new(l, r, Channels::Stereo, tick));
         // Nothing non-finite may leave: if a state ever blew up, start clean rather than pass it on.
         let sum: f32 = l.iter().chain(r.iter()).sum();
         if !sum.is_finite() {
             self.eq.reset();
+            self.de_esser.reset();
             self.comp.reset();
             self.reverb.reset();
+            self.ride.reset();
             l.fill(0.0);
             r.fill(0.0);
         }

@@ -6,6 +6,7 @@ pub mod chain;
 pub mod compressor;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 pub mod cpu;
+pub mod de_esser;
 pub mod denormal;
 pub mod eq;
 pub mod fast_math;
@@ -16,6 +17,7 @@ pub mod processor;
 pub mod smoother;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 pub mod transpose;
+pub mod vocal_ride;
 
 pub use chain::{ChainError, VocalChain};
 pub use processor::{Block, Change, Channels, Processor};

@@ -104,19 +104,41 @@ pub fn apply(vocal: &Stereo, sample_rate: u32, d: &Degradation) -> Result<Stereo
         }
     }
     p.set(ParamId::LevelGain, d.gain_db);
-    render(vocal, sample_rate, &p)
+    render(vocal, sample_rate, &p, None)
 }
 
-/// `vocal` through the whole chain with `params` (no tail: the song ends where it ends).
-pub fn render(vocal: &Stereo, sample_rate: u32, params: &MixParams) -> Result<Stereo, String> {
+/// `vocal` through the whole chain with `params` against `backing` (what the ride follows; no
+/// tail: the song ends where it ends).
+pub fn render(
+    vocal: &Stereo,
+    sample_rate: u32,
+    params: &MixParams,
+    backing: Option<&Stereo>,
+) -> Result<Stereo, String> {
     let mut chain = VocalChain::new();
     chain.set_params_immediate(params);
     chain
         .prepare(sample_rate as f32)
         .map_err(|e| e.to_string())?;
     let mut out = vocal.clone();
-    for (l, r) in out.left.chunks_mut(4096).zip(out.right.chunks_mut(4096)) {
-        chain.process_stereo(l, r);
+    // the ride follows the backing as the plug-in's sidechain would carry it
+    let side = |c: &[f32]| {
+        let mut x = c.to_vec();
+        x.resize(vocal.len(), 0.0);
+        x
+    };
+    let sidechain = backing.map(|b| (side(&b.left), side(&b.right)));
+    for (k, (l, r)) in out
+        .left
+        .chunks_mut(4096)
+        .zip(out.right.chunks_mut(4096))
+        .enumerate()
+    {
+        let at = k * 4096;
+        let piece = sidechain
+            .as_ref()
+            .map(|(bl, br)| [&bl[at..at + l.len()], &br[at..at + l.len()]]);
+        chain.process_stereo_with(l, r, piece);
     }
     Ok(out)
 }

@@ -15,6 +15,7 @@ pub mod degrade;
 pub mod gate_study;
 pub mod metrics;
 pub mod reference_accuracy;
+pub mod ride_study;
 
 use crate::analysis::cnn::CnnModels;
 use crate::analysis::targets::Targets;
@@ -193,7 +194,10 @@ pub fn evaluate(song: &Song, opt: &Options) -> Result<SongResult, String> {
                     )
                     .map_err(|e| format!("{} ({}): {e}", song.name, kind.name()))?;
                     let g = s.params.get(crate::ParamId::LevelGain) as f64;
-                    (degrade::render(&input, rate, &s.params)?, g)
+                    (
+                        degrade::render(&input, rate, &s.params, Some(&song.accompaniment))?,
+                        g,
+                    )
                 }
             };
             let measured: Measured = metrics::measure(&processed, rate, &gate);

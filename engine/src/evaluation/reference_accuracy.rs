@@ -79,7 +79,7 @@ pub fn evaluate(
             &mut |_, _| true,
         )
         .map_err(|e| format!("{}: {e}", song.name))?;
-        let out = degrade::render(&song.vocal, rate, &s.params)?;
+        let out = degrade::render(&song.vocal, rate, &s.params, Some(&song.accompaniment))?;
         Ok((
             out.blocks(rate).integrated().map(|v| v - acc),
             -s.level.target_below_backing_lu,

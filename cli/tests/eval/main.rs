@@ -1,6 +1,9 @@
 //! `automix eval` on the professional songs in `../shared/audio`: the real binary prints the
 //! table, and the engines meet what issue 12 asks of them — the CNN and Auto engines no worse than
-//! the rules, the tone correction undoing a bad EQ without moving good vocals much.
+//! the rules, the tone correction undoing a bad EQ without moving good vocals much. The ride and
+//! the de-esser's target on the same songs: `ride.rs`.
+
+mod ride;
 
 use std::process::Command;
 
