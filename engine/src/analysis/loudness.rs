@@ -121,6 +121,42 @@ impl KWeighting {
     }
 }
 
+/// K-weighting for `N` signals at once, lane by lane (the lanes run as one wide operation): the
+/// ride weighs the vocal and the backing together, every sample.
+#[derive(Clone, Copy, Debug)]
+pub struct KWeightingLanes<const N: usize> {
+    /// (b, a) of the shelf and of the high-pass.
+    coeffs: [([f64; 3], [f64; 2]); 2],
+    /// Per section, the two TDF-II states of each lane.
+    state: [[[f64; N]; 2]; 2],
+}
+
+impl<const N: usize> KWeightingLanes<N> {
+    pub fn new(sample_rate: f64) -> Self {
+        let k = KWeighting::new(sample_rate);
+        KWeightingLanes {
+            coeffs: [(k.shelf.b, k.shelf.a), (k.high_pass.b, k.high_pass.a)],
+            state: [[[0.0; N]; 2]; 2],
+        }
+    }
+
+    /// The same arithmetic as [`KWeighting::tick`], per lane.
+    #[inline(always)]
+    pub fn tick(&mut self, x: [f32; N]) -> [f64; N] {
+        let mut v = x.map(|x| x as f64);
+        for ((b, a), s) in self.coeffs.iter().zip(self.state.iter_mut()) {
+            let mut y = [0.0; N];
+            for k in 0..N {
+                y[k] = b[0] * v[k] + s[0][k];
+                s[0][k] = (b[1] * v[k] + s[1][k]) - a[0] * y[k];
+                s[1][k] = b[2] * v[k] - a[1] * y[k];
+            }
+            v = y;
+        }
+        v
+    }
+}
+
 /// K-weighted energy of a mono run.
 fn energy_mono(f: &mut KWeighting, x: &[f32]) -> f64 {
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]

@@ -835,36 +835,37 @@ fn decide_level(
     }
 }
 
-/// The balance the ride holds: the processed vocal's loudness minus the backing's, both as they
-/// play, before the fader — moved by however much riding to it would move the vocal's integrated
-/// loudness (a ride follows a short average, whose decibels sit under the song's energy average),
-/// so that the ride evens the vocal out around the level the level decision chose. The shift is
-/// measured by running the ride itself over the mono analysis signals (a second pass when the
-/// first moved it by 0.2 LU or more, to check the correction; it is nearly linear). Mono on both sides plays quieter than a
-/// wide stereo original, the backing above all: the ride there hears the balance shifted by the
-/// two widths, which the simulation adds back.
+/// The balance the ride holds, in its own terms: the vocal's and the backing's mono folds, as
+/// the analysis has them. It starts from the level decision's balance (the processed vocal minus
+/// the backing, both as they play, before the fader) taken to the folds, and moves by however
+/// much riding to it would move the vocal's integrated loudness (a ride follows a short average,
+/// whose decibels sit under the song's energy average), so that the ride evens the vocal out
+/// around the level the level decision chose. The shift is measured by running the ride itself
+/// over the analysis signals (a second pass when the first moved it by 0.2 LU or more, to check
+/// the correction; it is nearly linear).
 fn ride_balance(
     level: &LevelDecision,
     levels: &Levels,
     compressed: &[f32],
     params: &MixParams,
 ) -> Option<f64> {
-    let mut balance = (level.processed_vocal_lufs? - level.backing_lufs?) as f32;
     let backing = levels.backing.as_ref()?;
+    // a wide stereo signal plays louder than its fold on both sides: the widths, removed
     let both_sides = 10.0 * 2f64.log10();
     let vocal_width = levels
         .vocal
         .played
         .map_or(0.0, |p| p - (levels.vocal.lufs + both_sides));
     let backing_width = backing.played_lufs - (backing.mono_lufs + both_sides);
-    let in_mono = (backing_width - vocal_width) as f32;
+    let played = level.processed_vocal_lufs? - level.backing_lufs?;
+    let mut balance = (played - vocal_width + backing_width) as f32;
     for _ in 0..2 {
         let shift = crate::dsp::vocal_ride::integrated_shift(
             compressed,
             &backing.track.mono,
             ANALYSIS_RATE as f32,
             params,
-            balance + in_mono,
+            balance,
         )?;
         balance -= shift;
         if shift.abs() < 0.2 {

@@ -224,18 +224,6 @@ impl SvfState {
         SvfState { ic1: 0.0, ic2: x }
     }
 
-    /// One sample of a high-pass `c` ([`Svf::high_pass`]): its output and, from the same state,
-    /// the complementary low-pass (the SVF's low integrator), as a crossover needs both.
-    #[inline(always)]
-    pub fn tick_split(&mut self, c: &Svf, x: f64) -> (f64, f64) {
-        let v3 = x - self.ic2;
-        let v1 = c.a1 * self.ic1 + c.a2 * v3;
-        let v2 = self.ic2 + c.a2 * self.ic1 + c.a3 * v3;
-        self.ic1 = 2.0 * v1 - self.ic1;
-        self.ic2 = 2.0 * v2 - self.ic2;
-        (c.m0 * x + c.m1 * v1 + c.m2 * v2, v2)
-    }
-
     #[inline]
     pub fn tick(&mut self, c: &Svf, x: f32) -> f32 {
         let v0 = x as f64;

@@ -1,8 +1,11 @@
 //! Vocal ride: the level stage's gain follows, in real time, the vocal's loudness against the
 //! backing's, so that each phrase sits where the set balance puts it.
 //!
-//! Both signals are K-weighted (BS.1770) and their energies followed with a 50 ms time constant,
-//! short enough that a phrase's end or start is known within a few tens of milliseconds. Their
+//! Both signals are folded to mono ((L + R) / 2, as the assistant's analysis hears them, so that
+//! the balance it sets means the same here), K-weighted (BS.1770, on every other sample: energy
+//! needs no more), and their energies followed
+//! with a 50 ms time constant, short enough that a phrase's end or start is known within a few
+//! tens of milliseconds. Their
 //! energies are then averaged — only while someone sings — over a time that shrinks as the speed
 //! grows ([`BALANCE_DB_AT_SPEED`] / speed seconds); the balance is the ratio of those averages,
 //! as an integrated loudness would take it, and the ride's gain is the set balance minus it,
@@ -17,9 +20,9 @@
 //! Everything is decided once per control period, from the periods before, on the chain's fixed
 //! grid: any block size gives the same output, and the plug-in rides exactly as `automix render`.
 
-use super::chain::{CONTROL, INPUT_LIMIT};
+use super::chain::CONTROL;
 use super::processor::{Block, Change, Processor};
-use crate::analysis::loudness::{Blocks, KWeighting};
+use crate::analysis::loudness::{Blocks, KWeightingLanes};
 use crate::params::{MixParams, ParamId};
 
 /// The detectors' time constant.
@@ -29,7 +32,7 @@ pub const DETECTOR_SECONDS: f32 = 0.05;
 pub const BALANCE_DB_AT_SPEED: f32 = 4.5;
 /// A period is sung when the vocal is no more than this far under where the balance puts it.
 pub const SUNG_WITHIN_DB: f32 = 15.0;
-/// Quieter than this (K-weighted, per channel pair) is silence, whatever the balance.
+/// Quieter than this (K-weighted, of the mono fold) is silence, whatever the balance.
 pub const SILENCE_LUFS: f32 = -70.0;
 /// How fast the gain returns to 0 dB when the ride is switched off or the level bypassed.
 const RELEASE_DB_PER_S: f32 = 60.0;
@@ -43,8 +46,8 @@ pub struct VocalRide {
     range_db: f32,
     speed_db_per_s: f32,
     balance_db: f32,
-    vocal_k: [KWeighting; 2],
-    backing_k: [KWeighting; 2],
+    /// Lanes: the vocal's mid (L + R) / 2 and the backing's.
+    weighting: KWeightingLanes<2>,
     /// K-weighted energy summed over the current period.
     vocal_sum: f64,
     backing_sum: f64,
@@ -79,8 +82,7 @@ impl VocalRide {
             range_db: p.get(ParamId::RideRange),
             speed_db_per_s: p.get(ParamId::RideSpeed),
             balance_db: p.get(ParamId::RideBalance),
-            vocal_k: [KWeighting::new(48_000.0); 2],
-            backing_k: [KWeighting::new(48_000.0); 2],
+            weighting: KWeightingLanes::new(48_000.0),
             vocal_sum: 0.0,
             backing_sum: 0.0,
             backing_heard: false,
@@ -124,9 +126,7 @@ impl VocalRide {
     }
 
     fn clear_detectors(&mut self) {
-        let k = KWeighting::new(self.sample_rate as f64);
-        self.vocal_k = [k; 2];
-        self.backing_k = [k; 2];
+        self.weighting = KWeightingLanes::new(self.sample_rate as f64 / 2.0);
         self.vocal_sum = 0.0;
         self.backing_sum = 0.0;
         self.backing_heard = false;
@@ -197,6 +197,8 @@ impl VocalRide {
         if self.idle() {
             return;
         }
+        let n = block.left.len();
+        let backing = backing.filter(|[l, r]| l.len() >= n && r.len() >= n);
         if block.tick {
             self.start_period();
             if self.idle() {
@@ -207,34 +209,32 @@ impl VocalRide {
         let stereo = block.is_stereo();
         let Block { left, right, .. } = block;
         if self.on {
-            let [kl, kr] = &mut self.vocal_k;
-            let mut e = 0.0;
-            for i in 0..left.len() {
-                let l = kl.tick(left[i]);
-                let r = if stereo { kr.tick(right[i]) } else { l };
-                e += l * l + r * r;
-            }
-            self.vocal_sum += e;
-            if let Some([bl, br]) = backing {
-                let [kl, kr] = &mut self.backing_k;
-                let mut e = 0.0;
-                // the sidechain is a host's buffer like any: nothing non-finite may reach a filter
-                let clean = |x: f32| {
-                    if x.is_finite() {
-                        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
-                    } else {
-                        0.0
-                    }
+            // every other sample of the period: loudness needs energy, not every sample, and
+            // K-weighting is flat above 3 kHz, so what folds down is weighted as it was
+            let (mut vocal, mut other) = (0.0, 0.0);
+            let first = (self.pos % 2) as usize;
+            for i in (first..n).step_by(2) {
+                let mid = if stereo {
+                    0.5 * (left[i] + right[i])
+                } else {
+                    left[i]
                 };
-                for (&x, &y) in bl.iter().zip(br) {
-                    let l = kl.tick(clean(x));
-                    let r = kr.tick(clean(y));
-                    e += l * l + r * r;
-                }
-                self.backing_sum += e;
-                self.backing_heard = true;
+                let side = backing.map_or(0.0, |[bl, br]| 0.5 * (bl[i] + br[i]));
+                let [v, b] = self.weighting.tick([mid, side]);
+                vocal += v * v;
+                other += b * b;
             }
-            self.samples += left.len() as u32;
+            if vocal.is_finite() && other.is_finite() {
+                self.vocal_sum += vocal;
+                self.backing_sum += other;
+                self.samples += (first..n).step_by(2).len() as u32;
+                self.backing_heard |= backing.is_some();
+            } else {
+                // a sidechain (or vocal) gone non-finite: start listening again, gain held
+                let gain = (self.gain_db, self.gain_from, self.gain_to, self.pos);
+                self.clear_detectors();
+                (self.gain_db, self.gain_from, self.gain_to, self.pos) = gain;
+            }
         }
         let step = (self.gain_to - self.gain_from) / CONTROL as f32;
         for i in 0..left.len() {
@@ -289,7 +289,8 @@ fn lufs(ms: f64) -> f32 {
     LUFS_OFFSET + 10.0 * (ms.max(1e-20).log10() as f32)
 }
 /// How much a ride set to hold `balance_db` (on, the other settings as in `params`) changes the
-/// integrated loudness (BS.1770, LU) of a mono `vocal` against a mono `backing` at `sample_rate`.
+/// integrated loudness (BS.1770, LU) of a mono `vocal` against a mono `backing` at `sample_rate`
+/// (the folds the ride hears).
 /// The assistant sets the ride's balance with it, so that riding evens the vocal out around the
 /// level the level decision chose instead of moving it. None for a silent vocal.
 pub fn integrated_shift(
