@@ -31,8 +31,9 @@ pub struct Args {
     /// Where to write the processed vocal (stereo, 32-bit float WAV)
     #[arg(short, long)]
     pub out: PathBuf,
-    /// The backing track, to write the full mix as well
-    #[arg(long, requires = "mix_out")]
+    /// The backing track: what the ride follows (when the parameters turn it on), and with
+    /// --mix-out the other half of the full mix
+    #[arg(long)]
     pub backing: Option<PathBuf>,
     /// Where to write the full mix (processed vocal + backing)
     #[arg(long, requires = "backing")]
@@ -217,6 +218,21 @@ pub fn run(
         vocal.channels = vec![mono];
     }
 
+    // the ride listens to the backing as the plug-in's sidechain carries it: at the chain's rate,
+    // stereo, silent where it ends
+    let backing = match backing {
+        Some(b) => {
+            if b.sample_rate != rate {
+                say(format!(
+                    "backing {}: converting {} Hz to {rate} Hz",
+                    job.backing.as_ref().expect("backing given").display(),
+                    b.sample_rate
+                ));
+            }
+            Some(to_stereo(convert(b, rate)?))
+        }
+        None => None,
+    };
     let tail = (job.tail_seconds * rate as f32).round() as usize;
     let frames = vocal.frames() + tail;
     let mut chain = VocalChain::new();
@@ -231,13 +247,24 @@ pub fn run(
     };
     l.resize(frames, 0.0);
     r.resize(frames, 0.0);
+    let sidechain: Option<[Vec<f32>; 2]> = backing.as_ref().map(|b| {
+        [0, 1].map(|c| {
+            let mut x = b.channels[c].clone();
+            x.resize(frames, 0.0);
+            x
+        })
+    });
     let bar = Progress::new("rendering", frames as u64);
     for (k, (bl, br)) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)).enumerate() {
         bar.set((k * BLOCK) as u64);
+        let at = k * BLOCK;
+        let piece = sidechain
+            .as_ref()
+            .map(|[sl, sr]| [&sl[at..at + bl.len()], &sr[at..at + bl.len()]]);
         if stereo_in {
-            chain.process_stereo(bl, br)
+            chain.process_stereo_with(bl, br, piece)
         } else {
-            chain.process_mono(bl, br)
+            chain.process_mono_with(bl, br, piece)
         }
     }
     bar.finish();
@@ -260,13 +287,6 @@ pub fn run(
 
     if let (Some(backing), Some(mix_out)) = (backing, &job.mix_out) {
         let backing_path = job.backing.as_ref().expect("backing given").display();
-        if backing.sample_rate != rate {
-            say(format!(
-                "backing {backing_path}: converting {} Hz to {rate} Hz",
-                backing.sample_rate
-            ));
-        }
-        let backing = to_stereo(convert(backing, rate)?);
         let n = rendered.frames().max(backing.frames());
         let mix: Vec<Vec<f32>> = (0..2)
             .map(|c| {

@@ -26,7 +26,7 @@ use nice_plug_egui::{
 };
 
 use crate::editor_reference;
-use crate::editor_widgets::{band_view, gain_reduction_meter};
+use crate::editor_widgets::{RIDE_HISTORY, band_view, gain_reduction_meter, ride_view};
 use crate::host_params::{AutomixParams, HostParamRef};
 use crate::session::{MainTask, Phase, Shared, Status};
 
@@ -57,6 +57,8 @@ pub fn create(
             shared,
             context: None,
             gain_reduction_db: 0.0,
+            de_esser_db: 0.0,
+            ride_history: std::collections::VecDeque::with_capacity(RIDE_HISTORY),
             browser: None,
         },
     )
@@ -68,6 +70,10 @@ pub struct AutomixEditor {
     context: Option<GuiContext>,
     /// The meter as drawn: jumps to new reduction, falls back slowly.
     gain_reduction_db: f32,
+    /// The de-esser's reduction, drawn the same way.
+    de_esser_db: f32,
+    /// The ride's gain, one value a frame (about 30 a second), newest last.
+    ride_history: std::collections::VecDeque<f32>,
     /// The reference browser, while open.
     browser: Option<editor_reference::Browser>,
 }
@@ -101,6 +107,14 @@ impl NiceEguiApp for AutomixEditor {
             .swap(0.0, Ordering::Relaxed);
         // 20 dB/s fall-back at about 30 frames/s
         self.gain_reduction_db = reduction.min(self.gain_reduction_db + 0.7).min(0.0);
+        let meters = &self.shared.meters;
+        let de_essed = meters.de_esser_db.swap(0.0, Ordering::Relaxed);
+        self.de_esser_db = de_essed.min(self.de_esser_db + 0.7).min(0.0);
+        if self.ride_history.len() == RIDE_HISTORY {
+            self.ride_history.pop_front();
+        }
+        self.ride_history
+            .push_back(meters.ride_gain_db.load(Ordering::Relaxed));
         ui.ctx().request_repaint_after(Duration::from_millis(33));
 
         egui::Panel::top("assistant").show(ui, |ui| {
@@ -256,8 +270,19 @@ impl AutomixEditor {
                 }
                 let g = self.shared.meters.match_gain_db.load(Ordering::Relaxed);
                 ui.label(format!("A/B match: {g:+.1} dB"));
+                ui.label(format!("De-esser: {:.1} dB", self.de_esser_db))
+                    .on_hover_text("the de-esser's reduction of the upper band");
             });
         });
+        ui.separator();
+        let on = self.params.value(ParamId::RideOn) >= 0.5;
+        ui.label(RichText::new(if on { "Ride" } else { "Ride (off)" }).strong())
+            .on_hover_text("The ride's gain over the last 10 s, on top of the Vocal Level");
+        ride_view(
+            ui,
+            &self.ride_history,
+            self.params.value(ParamId::RideRange),
+        );
     }
 
     fn stage(&self, ui: &mut egui::Ui, setter: &ParamSetter, status: &Status, stage: Stage) {

@@ -1,4 +1,5 @@
-//! The editor's drawings: the octave bands of vocal and backing, and the gain-reduction meter.
+//! The editor's drawings: the octave bands of vocal and backing, the gain-reduction meter and the
+//! ride's gain over the last seconds.
 
 use egui::{self, Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, vec2};
 use engine::analysis::suggestion::BandReport;
@@ -115,4 +116,40 @@ pub fn gain_reduction_meter(ui: &mut egui::Ui, db: f32) {
     );
     ui.label(format!("{db:.1} dB"))
         .on_hover_text("compressor gain reduction");
+}
+
+/// Frames of ride history the editor keeps: 10 s at its 30 frames a second.
+pub const RIDE_HISTORY: usize = 300;
+
+/// The ride's gain (dB) over the last [`RIDE_HISTORY`] frames, oldest left, within ± the range.
+pub fn ride_view(ui: &mut egui::Ui, history: &std::collections::VecDeque<f32>, range_db: f32) {
+    let size = vec2(ui.available_width().max(200.0), 70.0);
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+    let span = range_db.max(1.0);
+    let y = |db: f32| rect.center().y - (db / span).clamp(-1.0, 1.0) * (rect.height() * 0.45);
+    painter.line_segment(
+        [
+            Pos2::new(rect.left(), y(0.0)),
+            Pos2::new(rect.right(), y(0.0)),
+        ],
+        Stroke::new(1.0, ui.visuals().weak_text_color()),
+    );
+    let step = rect.width() / (RIDE_HISTORY - 1) as f32;
+    let start = rect.right() - step * history.len().saturating_sub(1) as f32;
+    let points: Vec<Pos2> = history
+        .iter()
+        .enumerate()
+        .map(|(i, &db)| Pos2::new(start + i as f32 * step, y(db)))
+        .collect();
+    painter.add(egui::Shape::line(points, Stroke::new(1.5, VOCAL)));
+    let now = history.back().copied().unwrap_or(0.0);
+    painter.text(
+        rect.right_top() + vec2(-4.0, 2.0),
+        Align2::RIGHT_TOP,
+        format!("{now:+.1} dB (±{range_db:.0})"),
+        FontId::proportional(10.0),
+        ui.visuals().text_color(),
+    );
 }

@@ -211,6 +211,15 @@ impl Plugin for VocalAutomix {
         let unprocessed = self.shared.unprocessed.load(Ordering::Relaxed);
         // A/B measures while someone looks or listens; otherwise it costs nothing
         let matching = unprocessed || self.ab.is_active() || self.editor_state.is_open();
+        // the ride follows the sidechain (a host without one gives none: the static level)
+        let backing = aux
+            .inputs
+            .first()
+            .and_then(|b| match b.as_slice_immutable() {
+                [l, r, ..] => Some([&**l, &**r]),
+                [m] => Some([&**m, &**m]),
+                [] => None,
+            });
         let channels = buffer.as_slice();
         match channels {
             [l, r, ..] if matching && l.len() <= self.dry[0].len() => {
@@ -218,21 +227,26 @@ impl Plugin for VocalAutomix {
                 let [dl, dr] = &mut self.dry;
                 dl[..n].copy_from_slice(l);
                 dr[..n].copy_from_slice(r);
-                self.chain.process_stereo(l, r);
+                self.chain.process_stereo_with(l, r, backing);
                 self.ab.process([&dl[..n], &dr[..n]], [l, r], unprocessed);
             }
-            [l, r, ..] => self.chain.process_stereo(l, r),
+            [l, r, ..] => self.chain.process_stereo_with(l, r, backing),
             [_] if self.scratch.is_empty() => {} // not activated: nothing to run
             [mono] => {
                 // a mono track: the chain's stereo result, folded back to one channel
-                for block in mono.chunks_mut(self.scratch.len().max(1)) {
+                let step = self.scratch.len().max(1);
+                for (k, block) in mono.chunks_mut(step).enumerate() {
                     let n = block.len();
                     let dry = &mut self.dry[0][..n];
                     if matching {
                         dry.copy_from_slice(block);
                     }
                     let r = &mut self.scratch[..n];
-                    self.chain.process_mono(block, r);
+                    let at = k * step;
+                    let piece = backing
+                        .filter(|[bl, br]| bl.len() >= at + n && br.len() >= at + n)
+                        .map(|[bl, br]| [&bl[at..at + n], &br[at..at + n]]);
+                    self.chain.process_mono_with(block, r, piece);
                     for (x, y) in block.iter_mut().zip(r.iter()) {
                         *x = 0.5 * (*x + *y);
                     }
@@ -249,6 +263,11 @@ impl Plugin for VocalAutomix {
             let meters = &self.shared.meters;
             let gr = self.chain.take_gain_reduction_meter_db();
             meters.gain_reduction_db.fetch_min(gr, Ordering::Relaxed);
+            let de_essed = self.chain.take_de_esser_meter_db();
+            meters.de_esser_db.fetch_min(de_essed, Ordering::Relaxed);
+            meters
+                .ride_gain_db
+                .store(self.chain.ride_gain_db(), Ordering::Relaxed);
             meters
                 .match_gain_db
                 .store(self.ab.gain_db(), Ordering::Relaxed);

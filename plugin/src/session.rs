@@ -106,6 +106,10 @@ pub struct Meters {
     pub gain_reduction_db: AtomicF32,
     /// The gain A/B gives the unprocessed vocal to match the mix, dB.
     pub match_gain_db: AtomicF32,
+    /// The de-esser's largest reduction since the editor last looked, dB (≤ 0).
+    pub de_esser_db: AtomicF32,
+    /// The ride's gain at the end of the last block, dB.
+    pub ride_gain_db: AtomicF32,
 }
 
 impl Default for Meters {
@@ -113,6 +117,8 @@ impl Default for Meters {
         Meters {
             gain_reduction_db: AtomicF32::new(0.0),
             match_gain_db: AtomicF32::new(0.0),
+            de_esser_db: AtomicF32::new(0.0),
+            ride_gain_db: AtomicF32::new(0.0),
         }
     }
 }

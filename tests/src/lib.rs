@@ -204,11 +204,22 @@ pub fn engine_render_stereo(
     rate: f32,
     input: &[Vec<f32>; 2],
 ) -> [Vec<f32>; 2] {
+    engine_render_stereo_with(params, rate, input, None)
+}
+
+/// [`engine_render_stereo`] against a backing track on the sidechain (what the ride follows).
+pub fn engine_render_stereo_with(
+    params: &engine::MixParams,
+    rate: f32,
+    input: &[Vec<f32>; 2],
+    backing: Option<&[Vec<f32>; 2]>,
+) -> [Vec<f32>; 2] {
     let mut chain = engine::VocalChain::new();
     chain.set_params_immediate(params);
     chain.prepare(rate).expect("a supported rate");
     let [mut l, mut r] = input.clone();
-    chain.process_stereo(&mut l, &mut r);
+    let side = backing.map(|[a, b]| [a.as_slice(), b.as_slice()]);
+    chain.process_stereo_with(&mut l, &mut r, side);
     [l, r]
 }
 

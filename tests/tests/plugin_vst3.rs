@@ -92,7 +92,13 @@ impl Host {
 
     /// `automix render` of `vocal` with `settings` (values in the parameters' units); the
     /// processed vocal it writes.
-    fn render(&self, dir: &TempDir, vocal: &Path, settings: &[(ParamId, f32)]) -> Vec<Vec<f32>> {
+    fn render(
+        &self,
+        dir: &TempDir,
+        vocal: &Path,
+        backing: Option<&Path>,
+        settings: &[(ParamId, f32)],
+    ) -> Vec<Vec<f32>> {
         let json: serde_json::Map<String, serde_json::Value> = settings
             .iter()
             .map(|(id, v)| (id.key().to_string(), (*v as f64).into()))
@@ -102,13 +108,15 @@ impl Host {
             serde_json::Value::Object(json).to_string(),
         )
         .unwrap();
-        let out = Command::new(&self.automix)
-            .args(["render", "--vocal"])
+        let mut cmd = Command::new(&self.automix);
+        cmd.args(["render", "--vocal"])
             .arg(vocal)
             .args(["--params", &dir.s("params.json")])
-            .args(["--out", &dir.s("cli.wav")])
-            .output()
-            .unwrap();
+            .args(["--out", &dir.s("cli.wav")]);
+        if let Some(b) = backing {
+            cmd.arg("--backing").arg(b);
+        }
+        let out = cmd.output().unwrap();
         assert!(out.status.success(), "automix render: {}", stderr(&out));
         read_wav(&dir.path("cli.wav")).1
     }
@@ -157,7 +165,7 @@ fn pedalboard_loads_the_vst3_and_renders_what_automix_render_renders() {
     );
 
     let settings: Vec<(ParamId, f32)> = settings.iter().map(|(_, id, v)| (*id, *v)).collect();
-    let want = host.render(&dir, &dir.path("in.wav"), &settings);
+    let want = host.render(&dir, &dir.path("in.wav"), None, &settings);
     let (_, got) = read_wav(&dir.path("out.wav"));
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].len(), want[0].len());
@@ -185,7 +193,7 @@ fn dawdreamer_feeds_the_sidechain_and_the_vst3_renders_what_automix_render_rende
     let dir = TempDir::new("vst3-dawdreamer");
     // automation moves normalised values; the ends of a range are its exact limits, which the
     // CLI is then given as numbers
-    let settings = [
+    let research = [
         ("EQ 4 kHz Gain", 1.0),
         ("EQ 250 Hz Gain", 0.0),
         ("EQ High-pass", 1.0),
@@ -194,49 +202,71 @@ fn dawdreamer_feeds_the_sidechain_and_the_vst3_renders_what_automix_render_rende
         ("Reverb Fade-in", 0.0),
         ("Reverb FDN Size", 1.0),
     ];
-    let args = |backing: String, out: &str| {
-        let mut a = vec![vocal.display().to_string(), backing, dir.s(out)];
-        a.extend(settings.iter().map(|(n, v)| format!("{n}={v}")));
-        a
-    };
-    let listing = host.script(
-        "dawdreamer_render.py",
-        &args(backing.display().to_string(), "fed.wav"),
-    );
-    let mut lines = listing.lines();
-    assert_eq!(
-        lines.next(),
-        Some("4"),
-        "DawDreamer sees the main input and the sidechain: two stereo inputs"
-    );
-    let shown: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once('\t')).collect();
-    let mut expected = Vec::new();
-    for (name, v) in settings {
-        let spec = named(name);
-        let value = if v == 0.0 { spec.min } else { spec.max };
-        let text = shown.iter().find(|(n, _)| *n == name).unwrap().1;
-        assert_eq!(text, spec.format(value), "{name} as the plug-in shows it");
-        expected.push((spec.id, value));
+    // the ride follows the sidechain (to a balance far under where the vocal sits, so that it
+    // moves), the de-esser works on the EQ's 4 kHz boost
+    let riding: Vec<(&str, f32)> = research
+        .iter()
+        .copied()
+        .chain([("Ride", 1.0), ("Ride Balance", 0.0), ("De-esser", 1.0)])
+        .collect();
+    for (settings, rides) in [(&research[..], false), (&riding[..], true)] {
+        let args = |backing: String, out: &str| {
+            let mut a = vec![vocal.display().to_string(), backing, dir.s(out)];
+            a.extend(settings.iter().map(|(n, v)| format!("{n}={v}")));
+            a
+        };
+        let listing = host.script(
+            "dawdreamer_render.py",
+            &args(backing.display().to_string(), "fed.wav"),
+        );
+        let mut lines = listing.lines();
+        assert_eq!(
+            lines.next(),
+            Some("4"),
+            "DawDreamer sees the main input and the sidechain: two stereo inputs"
+        );
+        let shown: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once('\t')).collect();
+        let mut expected = Vec::new();
+        for (name, v) in settings {
+            let spec = named(name);
+            let value = if *v == 0.0 { spec.min } else { spec.max };
+            let text = shown.iter().find(|(n, _)| n == name).unwrap().1;
+            assert_eq!(text, spec.format(value), "{name} as the plug-in shows it");
+            expected.push((spec.id, value));
+        }
+
+        host.script("dawdreamer_render.py", &args("-".into(), "alone.wav"));
+        let (_, fed) = read_wav(&dir.path("fed.wav"));
+        let (_, alone) = read_wav(&dir.path("alone.wav"));
+        assert!(fed.iter().flatten().all(|x| x.is_finite()));
+        if rides {
+            // the ride hears the backing: without it the vocal keeps its static level
+            let moved = difference_db(&fed, &alone);
+            println!("ride on: the sidechain moves the output by up to {moved:.1} dB re peak");
+            assert!(
+                moved > -40.0,
+                "the ride did not follow the sidechain ({moved} dB)"
+            );
+        } else {
+            assert_eq!(
+                fed, alone,
+                "ride off, the sidechain is for analysis: what it carries never reaches the output"
+            );
+        }
+
+        let want = host.render(&dir, &vocal, rides.then_some(backing.as_path()), &expected);
+        // DawDreamer renders whole samples of the song's length in seconds: one fewer at most
+        assert!(
+            want[0].len() - fed[0].len() <= 1,
+            "{} vs {}",
+            fed[0].len(),
+            want[0].len()
+        );
+        let db = difference_db(&fed, &want);
+        println!(
+            "DawDreamer (sidechain fed{}) vs automix render: largest difference {db:.1} dB re peak",
+            if rides { ", ride and de-esser on" } else { "" }
+        );
+        assert!(db < -100.0, "{db} dB");
     }
-
-    host.script("dawdreamer_render.py", &args("-".into(), "alone.wav"));
-    let (_, fed) = read_wav(&dir.path("fed.wav"));
-    let (_, alone) = read_wav(&dir.path("alone.wav"));
-    assert!(fed.iter().flatten().all(|x| x.is_finite()));
-    assert_eq!(
-        fed, alone,
-        "the sidechain is for analysis: what it carries never reaches the output"
-    );
-
-    let want = host.render(&dir, &vocal, &expected);
-    // DawDreamer renders whole samples of the song's length in seconds: one fewer at most
-    assert!(
-        want[0].len() - fed[0].len() <= 1,
-        "{} vs {}",
-        fed[0].len(),
-        want[0].len()
-    );
-    let db = difference_db(&fed, &want);
-    println!("DawDreamer (sidechain fed) vs automix render: largest difference {db:.1} dB re peak");
-    assert!(db < -100.0, "{db} dB");
 }

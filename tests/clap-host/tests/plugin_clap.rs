@@ -6,7 +6,7 @@
 //! `scripts/setup.sh` runs); without it the test says so and skips, or fails when
 //! `AUTOMIX_REQUIRE_PLUGIN` is set (CI sets it).
 
-use automix_tests::{difference_db, engine_render_stereo};
+use automix_tests::{difference_db, engine_render_stereo, engine_render_stereo_with};
 use clap_test_host::{FIXTURE_SETTINGS, Loaded, Port, host_main_thread, release_bundle};
 use engine::synth::{backing_track, vocal_line};
 use engine::{MixParams, PARAMS, ParamId};
@@ -85,38 +85,62 @@ fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
 fn processing_with_the_sidechain_fed_equals_the_engine() {
     let _main = host_main_thread();
     let Some(path) = release_bundle() else { return };
-    let mut p = Loaded::load(&path).unwrap();
-    let params = p.params();
+    let params = Loaded::load(&path).unwrap().params();
     let rate = 48_000.0;
     let vocal = [
         vocal_line(rate as f32, 3.0, 0.6, 1),
         vocal_line(rate as f32, 3.0, 0.5, 2),
     ];
     let backing = backing_track(rate as f32, 3.0, 100.0, 0.8, 3);
-    let settings = [
+    let research = [
         (ParamId::EqGain250, -4.0),
         (ParamId::CompThreshold, -20.0),
         (ParamId::CompRatio, 3.0),
         (ParamId::ReverbDryWet, 0.25),
         (ParamId::LevelGain, -2.0),
     ];
-    let mut events = Vec::new();
-    let mut want = MixParams::default();
-    for (id, v) in settings {
-        let spec = id.spec();
-        let k = PARAMS.iter().position(|s| s.id == id).unwrap();
-        let value = p.text_to_value(params[k].id, &spec.format(v)).unwrap();
-        events.push((params[k].id, value));
-        want.set(id, v);
+    // the ride far from where the vocal sits, so that it moves; the de-esser on a bright EQ
+    let beyond = [
+        (ParamId::EqGain4k, 9.0),
+        (ParamId::DeessOn, 1.0),
+        (ParamId::DeessThreshold, -40.0),
+        (ParamId::RideOn, 1.0),
+        (ParamId::RideBalance, -12.0),
+    ];
+    for (settings, rides) in [
+        (research.to_vec(), false),
+        ([research, beyond].concat(), true),
+    ] {
+        let mut p = Loaded::load(&path).unwrap();
+        let mut events = Vec::new();
+        let mut want = MixParams::default();
+        for &(id, v) in &settings {
+            let spec = id.spec();
+            let k = PARAMS.iter().position(|s| s.id == id).unwrap();
+            let value = p.text_to_value(params[k].id, &spec.format(v)).unwrap();
+            events.push((params[k].id, value));
+            want.set(id, v);
+        }
+        let got = p
+            .process(rate, 256, &vocal, Some(&backing), &events)
+            .unwrap();
+        let with = engine_render_stereo_with(&want, rate as f32, &vocal, Some(&backing));
+        let db = difference_db(&got, &with);
+        println!("CLAP host vs engine (ride and de-esser {rides}): {db:.1} dB re peak");
+        assert!(db < -100.0, "{db}");
+        assert!(got.iter().flatten().all(|x| x.is_finite()));
+        // ride on, the backing the sidechain carries moves the vocal; off, it never does
+        let without = engine_render_stereo(&want, rate as f32, &vocal);
+        let moved = difference_db(&with, &without);
+        if rides {
+            assert!(
+                moved > -40.0,
+                "the ride did not follow the backing: {moved} dB"
+            );
+        } else {
+            assert_eq!(with, without);
+        }
     }
-    let got = p
-        .process(rate, 256, &vocal, Some(&backing), &events)
-        .unwrap();
-
-    let db = difference_db(&got, &engine_render_stereo(&want, rate as f32, &vocal));
-    println!("CLAP host vs engine: {db:.1} dB re peak");
-    assert!(db < -100.0, "{db}");
-    assert!(got.iter().flatten().all(|x| x.is_finite()));
 }
 
 /// A mono track: the host selects the plug-in's "Mono" configuration; one channel in and out,

@@ -46,11 +46,15 @@ fn main() {
         .find(|q| q.name == "Analyze & Mix")
         .map(|q| q.id)
         .expect("the Analyze & Mix parameter");
-    // every mix parameter to a non-default value
+    // every mix parameter to a non-default value, and the ride (which follows the sidechain)
+    // and the de-esser on
     let events: Vec<_> = params
         .iter()
         .filter(|q| q.id != trigger)
-        .map(|q| (q.id, q.min + 0.37 * (q.max - q.min)))
+        .map(|q| match q.name.as_str() {
+            "Ride" | "De-esser" => (q.id, q.max),
+            _ => (q.id, q.min + 0.37 * (q.max - q.min)),
+        })
         .collect();
     for rate in [48_000.0, 44_100.0] {
         let vocal = [tone(rate, 2.0, 220.0), tone(rate, 2.0, 330.0)];
