@@ -302,9 +302,17 @@ fn bad_inputs_get_one_clear_line_and_no_output() {
     let o = render(&good, &params, &dir.s("no/such/dir/out.wav"), &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
-    // a backing without somewhere to put the mix is a usage error
-    let o = render(&good, &params, &dir.s("out.wav"), &["--backing", &good]);
+    // a mix without a backing to mix is a usage error; a backing alone is what the ride follows
+    let o = render(
+        &good,
+        &params,
+        &dir.s("out.wav"),
+        &["--mix-out", &dir.s("mix.wav")],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = render(&good, &params, &dir.s("out.wav"), &["--backing", &good]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!dir.path("mix.wav").exists());
 }
 
 #[test]
