@@ -22,7 +22,7 @@ use clap_test_host::{
 };
 use engine::analysis::Engine;
 use engine::analysis::suggestion::GateKind;
-use engine::{MixParams, PARAMS};
+use engine::{MixParams, PARAMS, ParamId};
 
 const TEMPO: f64 = 130.0;
 
@@ -293,8 +293,19 @@ fn analyze_and_mix(engine: Engine, reference: Option<&std::path::Path>) {
     let around = arrived_at.saturating_sub(r / 10)..(arrived_at + r / 2).min(out.len());
     let song = [song_vocal.clone(), song_vocal.clone()];
     let old = engine_render_stereo(&MixParams::default(), rate as f32, &song);
-    let new = engine_render_stereo(&cli.params, rate as f32, &song);
-    let music = max_step(&old[0], around.clone()).max(max_step(&new[0], around.clone()));
+    // a ride the suggestion turns on starts from 0 dB at the change and follows the backing from
+    // there, at most its speed: over the half second after the change it can have raised the
+    // vocal (and the music's steps) by at most speed × 0.5 s
+    let mut still = cli.params.clone();
+    still.set(ParamId::RideOn, 0.0);
+    let new = engine_render_stereo(&still, rate as f32, &song);
+    let ride_room = if cli.params.on(ParamId::RideOn) {
+        10f32.powf(cli.params.get(ParamId::RideSpeed) * 0.5 / 20.0)
+    } else {
+        1.0
+    };
+    let music =
+        ride_room * max_step(&old[0], around.clone()).max(max_step(&new[0], around.clone()));
     let at_change = max_step(&out, around);
     println!(
         "largest step at the change {at_change:.4}; the music there, either setting: {music:.4}"
