@@ -212,14 +212,7 @@ impl Plugin for VocalAutomix {
         // A/B measures while someone looks or listens; otherwise it costs nothing
         let matching = unprocessed || self.ab.is_active() || self.editor_state.is_open();
         // the ride follows the sidechain (a host without one gives none: the static level)
-        let backing = aux
-            .inputs
-            .first()
-            .and_then(|b| match b.as_slice_immutable() {
-                [l, r, ..] => Some([&**l, &**r]),
-                [m] => Some([&**m, &**m]),
-                [] => None,
-            });
+        let backing = sidechain(aux);
         let channels = buffer.as_slice();
         match channels {
             [l, r, ..] if matching && l.len() <= self.dry[0].len() => {
@@ -293,16 +286,21 @@ impl VocalAutomix {
             [m] => [&**m, &**m],
             [] => return,
         };
-        let backing = aux
-            .inputs
-            .first()
-            .and_then(|b| match b.as_slice_immutable() {
-                [l, r, ..] => Some([&**l, &**r]),
-                [m] => Some([&**m, &**m]),
-                [] => None,
-            });
+        let backing = sidechain(aux);
         self.capture.block(info, vocal, backing);
     }
+}
+
+/// The backing on the sidechain as a pair (a mono sidechain on both sides); `None` when the host
+/// connects none. What the ride follows and what Analyze & Mix captures.
+fn sidechain<'a>(aux: &'a AuxiliaryBuffers) -> Option<[&'a [f32]; 2]> {
+    aux.inputs
+        .first()
+        .and_then(|b| match b.as_slice_immutable() {
+            [l, r, ..] => Some([&**l, &**r]),
+            [m] => Some([&**m, &**m]),
+            [] => None,
+        })
 }
 
 impl ClapPlugin for VocalAutomix {
