@@ -25,6 +25,13 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ]; then
   apt_install iem-plugin-suite-vst || echo "could not install them: the IEM comparison tests will skip and say so"
 fi
 
+# LAME encodes the MP3 that the gapless-decoding test makes (cli/tests/separate.rs); espeak-ng
+# speaks the spoken-word reference of cli/tests/reference.rs.
+if ! command -v lame >/dev/null || ! command -v espeak-ng >/dev/null; then
+  say "installing lame and espeak-ng (an MP3 and a spoken reference for the tests)"
+  apt_install lame espeak-ng || echo "could not install lame, espeak-ng: the tests that need them will skip and say so"
+fi
+
 # The editor (egui on OpenGL through baseview) links against X11 and GL; its tests and the
 # screenshot script open it on a virtual screen (Xvfb, drawn by Mesa's software GL).
 if [ "$(uname -s)" = Linux ] && ! { [ -e /usr/include/X11/Xlib.h ] && [ -e /usr/include/xcb/xcb.h ] \

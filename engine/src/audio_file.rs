@@ -104,7 +104,13 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
         .format(
             &hint,
             mss,
-            &FormatOptions::default(),
+            // gapless: an MP3's encoder delay and padding (its LAME/Xing tag) are trimmed, so
+            // the decoded audio lines up with what was encoded to the sample, and so do stems
+            // separated from it
+            &FormatOptions {
+                enable_gapless: true,
+                ..FormatOptions::default()
+            },
             &MetadataOptions::default(),
         )
         .map_err(|_| not_audio())?;
