@@ -191,11 +191,19 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
     if let Some(r) = &s.reference {
         let _ = writeln!(
             o,
-            "reference {}: vocal {} LU against its backing, loudness range {} LU, tail {} dB; amounts {}",
+            "reference {}: vocal {} LU against its backing{}, loudness range {} LU, tail {} dB; amounts {}",
             r.source,
             r.measures
                 .vocal_minus_backing_lu
                 .map_or("–".into(), |v| format!("{v:+.1}")),
+            r.measures
+                .confidence
+                .as_ref()
+                .map_or(String::new(), |c| format!(
+                    " (± {:.1} LU, confidence {:.0} %)",
+                    c.balance_error_lu,
+                    c.balance * 100.0
+                )),
             r.measures
                 .vocal_loudness_range_lu
                 .map_or("–".into(), |v| format!("{v:.1}")),

@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use engine::analysis::library_profile::{LibraryProfile, Skipped, Song};
+use engine::analysis::reference::LOW_CONFIDENCE;
+use engine::params::Stage;
 use indicatif::MultiProgress;
 
 use crate::audio_io;
@@ -164,7 +166,42 @@ pub fn run(
             dir.display()
         )
     })?;
+    for s in &profile.measured {
+        say(song_line(s));
+    }
+    let confident = profile
+        .measured
+        .iter()
+        .filter(|s| s.measures.confidence_of(Stage::Level) >= LOW_CONFIDENCE)
+        .count();
+    say(format!(
+        "the level target: vocal {} LU against the backing, the median of the {confident} of {} songs measured with confidence{}",
+        crate::reference::lu(profile.median.vocal_minus_backing_lu),
+        profile.measured.len(),
+        if confident == 0 {
+            " (none was: every song's, in doubt)"
+        } else {
+            ""
+        }
+    ));
     audio_io::write_text(out, &profile.to_json())?;
     say(format!("profile → {}", out.display()));
     Ok(profile)
+}
+
+/// One song of a profile as a person reads it: its balance, loudness range and their confidence.
+fn song_line(s: &Song) -> String {
+    let m = &s.measures;
+    let c = |stage: Stage| match &m.confidence {
+        Some(_) => format!(" ({:.0} %)", m.confidence_of(stage) * 100.0),
+        None => String::new(),
+    };
+    format!(
+        "  {}: vocal {} LU against its backing{}, loudness range {} LU{}",
+        s.file,
+        crate::reference::lu(m.vocal_minus_backing_lu),
+        c(Stage::Level),
+        crate::reference::lu(m.vocal_loudness_range_lu),
+        c(Stage::Compressor),
+    )
 }

@@ -17,6 +17,7 @@ pub mod param_file;
 pub mod params;
 pub mod progress;
 pub mod reference;
+pub mod reference_accuracy;
 pub mod render;
 pub mod same_file;
 pub mod separate;

@@ -214,8 +214,15 @@ fn cache_key(path: &Path) -> Option<String> {
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
-    let models = engine::analysis::cnn::chosen_models_folder()
-        .map_or_else(|| "built in".to_string(), |d| d.display().to_string());
+    let models = engine::analysis::cnn::chosen_models_folder().map_or_else(
+        || {
+            format!(
+                "built in {}",
+                engine::separation::models::built_in_identity()
+            )
+        },
+        |d| d.display().to_string(),
+    );
     Some(format!(
         "v{MEASURES_VERSION} {} {} {} {} automix {}",
         canonical.display(),
@@ -340,35 +347,56 @@ impl Cache {
 }
 
 /// One measure as text.
-fn lu(v: Option<f64>) -> String {
+pub(crate) fn lu(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:+.1}"))
+}
+
+/// ", confidence 85 %" after a separated measure (nothing for one measured from stems).
+fn confidence(m: &ReferenceMeasures, stage: Stage) -> String {
+    m.confidence.as_ref().map_or(String::new(), |c| {
+        let w = c.confidence_of_stage(stage);
+        let low = if w < reference::LOW_CONFIDENCE {
+            " (low: the assistant leans toward its own target)"
+        } else {
+            ""
+        };
+        format!(", confidence {:.0} %{low}", w * 100.0)
+    })
 }
 
 /// The measures a person reads.
 pub fn describe(m: &ReferenceMeasures) -> String {
     let mut o = String::new();
+    let error = m
+        .confidence
+        .as_ref()
+        .map_or(String::new(), |c| format!(" ± {:.1}", c.balance_error_lu));
     let _ = writeln!(
         o,
-        "  vocal minus backing  {} LU (as both play)",
-        lu(m.vocal_minus_backing_lu)
+        "  vocal minus backing  {}{error} LU (as both play){}",
+        lu(m.vocal_minus_backing_lu),
+        confidence(m, Stage::Level)
     );
     let _ = writeln!(
         o,
-        "  vocal loudness range {} LU",
+        "  vocal loudness range {} LU{}",
         m.vocal_loudness_range_lu
-            .map_or("–".into(), |v| format!("{v:.1}"))
+            .map_or("–".into(), |v| format!("{v:.1}")),
+        confidence(m, Stage::Compressor)
     );
     let _ = writeln!(
         o,
-        "  vocal tail           {} dB (100–300 ms after phrase ends, relative to the singing)",
-        lu(m.reverb_tail_db)
+        "  vocal tail           {} dB (100–300 ms after phrase ends, relative to the singing){}",
+        lu(m.reverb_tail_db),
+        confidence(m, Stage::Reverb)
     );
     if let Some(t) = m.tone_relative_db {
         let bands: Vec<String> = t.iter().map(|v| format!("{v:.1}")).collect();
         let _ = writeln!(
             o,
-            "  vocal tone           {} dB (63 Hz … 16 kHz, relative to its loudness)",
-            bands.join(" ")
+            "  vocal tone           {} dB (63 Hz … 16 kHz, relative to its loudness){}",
+            bands.join(" "),
+            confidence(m, Stage::Eq)
         );
     }
     let _ = writeln!(
@@ -391,7 +419,8 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// For each song folder: the measures of the separated mixture against those of the true
-    /// stems, and the song's vocal mixed with its own mixture as the reference
+    /// stems, their confidence, and the song's vocal mixed with its own mixture as the
+    /// reference; then every song's vocal mixed like every other song
     #[arg(long)]
     pub accuracy: bool,
 }
@@ -399,7 +428,7 @@ pub struct Args {
 impl Args {
     pub fn run(self, warn: &mut dyn FnMut(String)) -> Result<(), String> {
         if self.accuracy {
-            return accuracy(&self.songs, self.json, warn);
+            return crate::reference_accuracy::run(&self.songs, self.json, warn);
         }
         let mut rows = Vec::new();
         for path in &self.songs {
@@ -442,95 +471,4 @@ impl Args {
         }
         Ok(())
     }
-}
-
-fn accuracy(dirs: &[PathBuf], json: bool, warn: &mut dyn FnMut(String)) -> Result<(), String> {
-    use engine::evaluation::metrics::Stereo;
-    use engine::evaluation::reference_accuracy::{self, ReferenceAccuracy};
-    let songs = crate::eval::find_songs(dirs)?;
-    let models = SeparationModels::shared();
-    models.warnings.iter().cloned().for_each(&mut *warn);
-    let mut results: Vec<ReferenceAccuracy> = Vec::new();
-    for dir in &songs {
-        let song = crate::eval::load_song(dir)?;
-        let mixture = match crate::eval::stem_file(dir, "mixture") {
-            Some(p) => {
-                let a = load(&p, "mixture", warn)?;
-                let mut ch = a.channels.into_iter();
-                match (ch.next(), ch.next()) {
-                    (Some(l), Some(r)) => Some(Stereo { left: l, right: r }),
-                    (Some(l), None) => Some(Stereo {
-                        right: l.clone(),
-                        left: l,
-                    }),
-                    _ => None,
-                }
-                .map(|mut s| {
-                    // cut to the stems' length, as the song was
-                    s.left.truncate(song.vocal.len());
-                    s.right.truncate(song.vocal.len());
-                    s
-                })
-            }
-            None => {
-                warn(format!(
-                    "{}: no mixture.*, the stems' sum is separated",
-                    dir.display()
-                ));
-                None
-            }
-        };
-        results.push(reference_accuracy::evaluate(&song, mixture, models)?);
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&results).expect("serialises")
-        );
-        return Ok(());
-    }
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "| song | s | vocal − backing: stems / separated (Δ) | vocal LRA: stems / separated (Δ) | tone: mean abs. Δ, 125 Hz–8 kHz | tail: stems / separated | professional balance | mixed with its mixture as reference (Δ) | without a reference (Δ) |"
-    );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
-    let d = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) => format!("{a:+.2} / {b:+.2} ({:+.2})", b - a),
-        _ => format!("{} / {}", lu(a), lu(b)),
-    };
-    for r in &results {
-        let tone = r
-            .stems
-            .tone_relative_db
-            .zip(r.separated.tone_relative_db)
-            .map(|(a, b)| {
-                // the bands a vocal carries (63 Hz and 16 kHz say more about the separator's edges)
-                (1..8).map(|i| (a[i] - b[i]).abs()).sum::<f64>() / 7.0
-            });
-        let pro = r.professional_balance_lu;
-        let vs_pro =
-            |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:+.2} ({:+.2})", v - pro));
-        let _ = writeln!(
-            o,
-            "| {} | {:.1} | {} | {} | {} | {} / {} | {pro:+.2} | {} | {} |",
-            r.song,
-            r.seconds,
-            d(
-                r.stems.vocal_minus_backing_lu,
-                r.separated.vocal_minus_backing_lu
-            ),
-            d(
-                r.stems.vocal_loudness_range_lu,
-                r.separated.vocal_loudness_range_lu
-            ),
-            tone.map_or("–".into(), |t| format!("{t:.2} dB")),
-            lu(r.stems.reverb_tail_db),
-            lu(r.separated.reverb_tail_db),
-            vs_pro(r.matched_balance_lu),
-            vs_pro(r.default_balance_lu),
-        );
-    }
-    print!("{o}");
-    Ok(())
 }

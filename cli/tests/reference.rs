@@ -68,17 +68,19 @@ fn a_reference_becomes_the_targets_and_its_measures_are_cached() {
     assert_eq!(r["source"], "mixture.flac");
     let level = matched["level"]["reason"].as_str().unwrap();
     assert!(
-        level.starts_with("from the reference (mixture.flac)"),
+        level.starts_with("from the reference (mixture.flac"),
         "{level}"
     );
+    // the level aims at the reference's balance as far as its confidence goes
+    let confidence = r["measures"]["confidence"]["balance"].as_f64().unwrap();
+    assert!(confidence > 0.0 && confidence <= 1.0, "{confidence}");
+    let aimed = -matched["level"]["target_below_backing_lu"]
+        .as_f64()
+        .unwrap();
+    let want = -1.77 + confidence * (vmb + 1.77);
     assert!(
-        (matched["level"]["target_below_backing_lu"]
-            .as_f64()
-            .unwrap()
-            + vmb)
-            .abs()
-            < 0.01,
-        "the level aims at the reference's balance: {vmb}"
+        (aimed - want).abs() < 0.02,
+        "the level aims at {aimed}, the reference's balance {vmb} at confidence {confidence} is {want}"
     );
     assert!(plain.get("reference").is_none());
     assert_ne!(plain["params"], matched["params"]);
@@ -94,11 +96,11 @@ fn a_reference_becomes_the_targets_and_its_measures_are_cached() {
     entry["measures"]["vocal_minus_backing_lu"] = (-9.5).into();
     std::fs::write(&file, entry.to_string()).unwrap();
     let doctored = run(&["--reference", &mixture, "--amount", "level=50"]);
-    let want = -1.77 + 0.5 * (-9.5 + 1.77);
+    let want = -1.77 + 0.5 * confidence * (-9.5 + 1.77);
     let got = -doctored["level"]["target_below_backing_lu"]
         .as_f64()
         .unwrap();
-    assert!((got - want).abs() < 0.01, "{got} for {want}");
+    assert!((got - want).abs() < 0.02, "{got} for {want}");
     assert!(
         doctored["level"]["reason"]
             .as_str()
@@ -280,16 +282,38 @@ fn learn_measures_a_folder_once_and_its_profile_mixes() {
         p["skipped"][0]["file"].as_str().unwrap(),
         library.join("broken.wav").display().to_string()
     );
-    let vmbs: Vec<f64> = p["measured"]
+    // the level's target: the median of the songs measured with confidence (all, if none was)
+    let songs: Vec<(f64, f64)> = p["measured"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["measures"]["vocal_minus_backing_lu"].as_f64().unwrap())
+        .map(|s| {
+            let m = &s["measures"];
+            (
+                m["vocal_minus_backing_lu"].as_f64().unwrap(),
+                m["confidence"]["balance"].as_f64().unwrap(),
+            )
+        })
         .collect();
+    let sure: Vec<f64> = songs.iter().filter(|s| s.1 >= 0.5).map(|s| s.0).collect();
+    let used = if sure.is_empty() {
+        songs.iter().map(|s| s.0).collect()
+    } else {
+        sure
+    };
     let median = p["median"]["vocal_minus_backing_lu"].as_f64().unwrap();
+    let want = used.iter().sum::<f64>() / used.len() as f64;
+    assert!((median - want).abs() < 0.01, "{median} {songs:?}");
+    // each song is reported with its confidence, and what the target was taken over
+    let said = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
     assert!(
-        (median - (vmbs[0] + vmbs[1]) / 2.0).abs() < 0.01,
-        "{median} {vmbs:?}"
+        said.contains("a.flac: vocal") && said.contains(" %)"),
+        "{said}"
+    );
+    let n_sure = songs.iter().filter(|s| s.1 >= 0.5).count();
+    assert!(
+        said.contains(&format!("the median of the {n_sure} of 2 songs")),
+        "{said}"
     );
     // resumable: the second run measures nothing again
     let again = automix(
@@ -320,7 +344,7 @@ fn learn_measures_a_folder_once_and_its_profile_mixes() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("from the reference (the profile profile.json of 2 songs)")
+            .contains("from the reference (the profile profile.json of 2 songs")
     );
     let (rate, m) = read_wav(Path::new(&mix));
     assert_eq!((rate, m.len()), (44_100, 2));
@@ -433,11 +457,12 @@ fn dataset_separate_makes_level_data_from_mixed_songs() {
     assert!(stderr(&eq).contains("self-supervised"), "{}", stderr(&eq));
 }
 
-/// The five professional songs: a reference's measures from our separation of its mixture
-/// against the same measures on its true stems, and the song's vocal mixed toward its own
-/// mixture (`automix reference --accuracy`, the table in docs/reference.md). The issue's goal is
-/// 1 LU for the balance and the loudness range; the separator does not reach it on every song
-/// (docs/reference.md says which), so this checks what holds and prints the rest.
+/// The five professional songs, none of which the separator was trained on: a reference's
+/// measures from our separation of its mixture against the same measures on its true stems, and
+/// every song's vocal mixed like every other song (`automix reference --accuracy`, the tables in
+/// docs/reference.md). The balance read from a mixture holds within [`BALANCE_MAE_LU`] on average;
+/// the level aims at it by its confidence; and a reference, leaned on by its confidence, does not
+/// make the mixes worse on average than no reference.
 #[test]
 fn a_references_measures_from_separation_against_its_stems() {
     let dirs: Vec<String> = ["musdb-excerpts", "musdb-preview"]
@@ -451,17 +476,13 @@ fn a_references_measures_from_separation_against_its_stems() {
     let dir = TempDir::new("reference-accuracy");
     let mut args = vec!["reference", "--accuracy", "--json"];
     args.extend(dirs.iter().map(String::as_str));
-    let rows = json(&automix(&dir.path("cache"), &args));
-    let rows = rows.as_array().unwrap();
+    let report = json(&automix(&dir.path("cache"), &args));
+    let rows = report["songs"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
+    let mut errors = Vec::new();
     for r in rows {
         let song = r["song"].as_str().unwrap();
-        let get = |side: &str, m: &str| {
-            r[side]["measures"]
-                .get(m)
-                .or(r[side].get(m))
-                .and_then(Value::as_f64)
-        };
+        let get = |side: &str, m: &str| r[side].get(m).and_then(Value::as_f64);
         let (vs, vt) = (
             get("separated", "vocal_minus_backing_lu").unwrap(),
             get("stems", "vocal_minus_backing_lu").unwrap(),
@@ -470,49 +491,192 @@ fn a_references_measures_from_separation_against_its_stems() {
             get("separated", "vocal_loudness_range_lu").unwrap(),
             get("stems", "vocal_loudness_range_lu").unwrap(),
         );
-        let matched = r["matched_balance_lu"].as_f64().unwrap();
+        let confidence = r["separated"]["confidence"]["balance"].as_f64().unwrap();
         println!(
-            "{song}: balance {vt:+.2} → {vs:+.2} ({:+.2}), LRA {lt:.2} → {ls:.2} ({:+.2}), mixed toward the mixture {matched:+.2} (professional {:+.2})",
+            "{song}: balance {vt:+.2} → {vs:+.2} ({:+.2}, confidence {confidence:.2}), LRA {lt:.2} → {ls:.2} ({:+.2})",
             vs - vt,
             ls - lt,
-            r["professional_balance_lu"].as_f64().unwrap()
         );
-        // the level decision aims at the balance the reference measured (the render lands within
-        // about 2 LU of it: the analysis compresses the mono downmix, the chain a stereo stem
-        // with a detector on the louder channel, which a wide stem's heavy compression shows)
+        errors.push((vs - vt).abs());
+        // the level decision aims at the measured balance as far as its confidence goes
         let aimed = r["matched_target_lu"].as_f64().unwrap();
+        let want = -1.77 + confidence * (vs + 1.77);
         assert!(
-            (aimed - vs).abs() < 0.01,
-            "{song}: aimed at {aimed}, the reference measured {vs}"
+            (aimed - want).abs() < 0.02,
+            "{song}: aimed at {aimed}, the reference measured {vs} at confidence {confidence}"
         );
         // the loudness range survives separation within 2 LU
         assert!((ls - lt).abs() < 2.0, "{song}: LRA {lt} → {ls}");
-        // the separator hears too little vocal, never too much
-        assert!(vs < vt + 1.0, "{song}: balance {vt} → {vs}");
         // the tone, in the bands it is trusted in, within 3 dB of the stems'
-        let tone = |side: &str| -> Vec<f64> {
-            r[side]["tone_relative_db"]
-                .as_array()
+        let bands = |v: &Value| -> Vec<f64> {
+            v.as_array()
                 .unwrap()
                 .iter()
                 .map(|v| v.as_f64().unwrap())
                 .collect()
         };
-        let share: Vec<f64> = r["separated"]["tone_vocal_share"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        for (b, ((s, t), sh)) in tone("separated")
-            .iter()
-            .zip(tone("stems"))
-            .zip(&share)
-            .enumerate()
-        {
-            if *sh >= 0.5 {
-                assert!((s - t).abs() < 3.0, "{song} band {b}: {t} → {s}");
+        let share = bands(&r["separated"]["tone_vocal_share"]);
+        let (s, t) = (
+            bands(&r["separated"]["tone_relative_db"]),
+            bands(&r["stems"]["tone_relative_db"]),
+        );
+        for b in 0..9 {
+            if share[b] >= engine::analysis::reference::TONE_MIN_SHARE {
+                assert!(
+                    (s[b] - t[b]).abs() < 3.0,
+                    "{song} band {b}: {} → {}",
+                    t[b],
+                    s[b]
+                );
             }
         }
+    }
+    let mae = errors.iter().sum::<f64>() / errors.len() as f64;
+    println!("balance read from the mixtures: mean absolute error {mae:.2} LU");
+    assert!(mae < BALANCE_MAE_LU, "balance error {mae:.2} LU");
+    // every song mixed like every other: on average no further from the reference's balance
+    // than without it
+    let pairs = report["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 20);
+    let error = |p: &Value, which: &str| {
+        (p[which]["balance_lu"].as_f64().unwrap() - p["target_balance_lu"].as_f64().unwrap()).abs()
+    };
+    let with = pairs
+        .iter()
+        .map(|p| error(p, "with_reference"))
+        .sum::<f64>()
+        / 20.0;
+    let without = pairs.iter().map(|p| error(p, "without")).sum::<f64>() / 20.0;
+    println!(
+        "mixed like another song: {with:.2} LU from its balance with the reference, {without:.2} without"
+    );
+    assert!(
+        with <= without + 0.1,
+        "with {with:.2}, without {without:.2}"
+    );
+}
+
+/// What the balance read from a professional mixture holds to on the five shared songs
+/// (docs/reference.md gives the figures; the issue's goal is 1.0 LU).
+const BALANCE_MAE_LU: f64 = 1.0;
+
+/// References that are not a produced song, or are damaged: an a cappella, spoken word, a song
+/// at 8 kHz, a clipped one, 3 s, silence. Each gets a message that says what is odd; what is
+/// measured carries a lower confidence; and none moves the level further than a clean reference
+/// would (an a cappella or spoken one not at all).
+#[test]
+fn odd_references_get_a_message_a_low_confidence_and_do_no_harm() {
+    let Some(mixture) = song_file("mixture.flac") else {
+        return;
+    };
+    let dir = TempDir::new("reference-odd");
+    let cache = dir.path("cache");
+    let rate = 44_100;
+    let vocal: Vec<f32> = engine::synth::vocal_line(rate as f32, 12.0, 0.4, 3);
+    let [bl, br] = engine::synth::backing_track(rate as f32, 12.0, 100.0, 0.6, 4);
+    write_wav(&dir.path("vocal.wav"), rate, std::slice::from_ref(&vocal));
+    write_wav(&dir.path("backing.wav"), rate, &[bl, br]);
+    let analyze = |reference: Option<&str>| {
+        let mut a = vec!["analyze", "--vocal", "v", "--backing", "b", "--json"];
+        let (v, b) = (dir.s("vocal.wav"), dir.s("backing.wav"));
+        a[2] = &v;
+        a[4] = &b;
+        if let Some(r) = reference {
+            a.extend(["--reference", r]);
+        }
+        automix(&cache, &a)
+    };
+    let below = |out: &Output| {
+        json(out)["level"]["target_below_backing_lu"]
+            .as_f64()
+            .unwrap()
+    };
+    let plain = below(&analyze(None));
+    let clean = analyze(Some(&mixture));
+    let clean_conf = json(&clean)["reference"]["measures"]["confidence"].clone();
+    let clean_moved = (below(&clean) - plain).abs();
+
+    // an a cappella (a voice alone) and spoken word: the level stays the assistant's own
+    let Some(a_cappella) = shared_audio("clips/vocadito_1_vocal.wav") else {
+        return;
+    };
+    let a_cappella = a_cappella.display().to_string();
+    let spoken = dir.s("spoken.wav");
+    let mut odd = vec![a_cappella.as_str()];
+    let text = "This is a recording of somebody speaking, not singing. It has no music under it, \
+                and it goes on for long enough to be measured as a reference song would be.";
+    match Command::new("espeak-ng")
+        .args(["-w", &spoken, text])
+        .output()
+    {
+        Ok(o) if o.status.success() => odd.push(spoken.as_str()),
+        _ => {
+            eprintln!(
+                "SKIPPED (part): espeak-ng is not installed (scripts/setup.sh installs it); no spoken-word reference"
+            );
+            assert!(
+                std::env::var_os("AUTOMIX_REQUIRE_TOOLS").is_none(),
+                "espeak-ng is missing"
+            );
+        }
+    }
+    for file in odd {
+        let out = analyze(Some(file));
+        let e = stderr(&out);
+        assert!(
+            e.contains("no backing") || e.contains("no singing"),
+            "{file}: {e}"
+        );
+        assert!(
+            (below(&out) - plain).abs() < 1e-9,
+            "{file}: the level moved: {e}"
+        );
+    }
+
+    // the song at 8 kHz and clipped: measured, said, and trusted less
+    let (song, _) = automix::audio_io::read(Path::new(&mixture)).unwrap();
+    let low = engine::resample::resample(&song.channels, song.sample_rate, 8000).unwrap();
+    write_wav(&dir.path("8k.wav"), 8000, &low);
+    let clipped: Vec<Vec<f32>> = song
+        .channels
+        .iter()
+        .map(|c| c.iter().map(|x| (x * 8.0).clamp(-1.0, 1.0)).collect())
+        .collect();
+    write_wav(&dir.path("clipped.wav"), song.sample_rate, &clipped);
+    for (file, says, measure) in [
+        ("8k.wav", "8000 Hz", "balance"),
+        ("clipped.wav", "clipped", "loudness_range"),
+    ] {
+        let out = analyze(Some(&dir.s(file)));
+        let e = stderr(&out);
+        assert!(e.contains(says), "{file}: {e}");
+        let c = &json(&out)["reference"]["measures"]["confidence"];
+        let (got, was) = (
+            c[measure].as_f64().unwrap(),
+            clean_conf[measure].as_f64().unwrap(),
+        );
+        assert!(got < was, "{file}: {measure} confidence {got}, clean {was}");
+        assert!(
+            (below(&out) - plain).abs() <= clean_moved + 1.0,
+            "{file}: {e}"
+        );
+    }
+
+    // 3 s and silence: refused with the reason, nothing written
+    write_wav(
+        &dir.path("3s.wav"),
+        rate,
+        &[vocal[..3 * rate as usize].to_vec()],
+    );
+    write_wav(
+        &dir.path("silence.wav"),
+        rate,
+        &vec![vec![0.0; 10 * rate as usize]; 2],
+    );
+    for (file, says) in [("3s.wav", "at least 5 s"), ("silence.wav", "silent")] {
+        let out = analyze(Some(&dir.s(file)));
+        assert!(!out.status.success(), "{file}");
+        assert!(stderr(&out).contains(says), "{file}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{file}");
     }
 }

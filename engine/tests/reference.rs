@@ -26,6 +26,7 @@ fn measures(vmb: f64, lra: f64, tail: Option<f64>) -> ReferenceMeasures {
         reverb_tail_db: tail,
         sung_seconds: 60.0,
         seconds: 120.0,
+        confidence: None,
     }
 }
 
@@ -248,4 +249,59 @@ fn a_references_measures_are_those_of_its_mix() {
     assert!(m.vocal_loudness_range_lu.is_some() && m.tone_relative_db.is_some());
     let shares = m.tone_vocal_share.unwrap();
     assert!(shares.iter().all(|s| (0.0..=1.0).contains(s)), "{shares:?}");
+}
+
+/// A separated reference's confidence scales how far the level follows it: a sure measure is
+/// followed nearly whole, a doubtful one leans toward the built-in target by as much as the doubt
+/// (the level lands at the built-in target plus confidence × the way to the reference's), and the
+/// level's reason says so. The same measured balance, three confidences.
+#[test]
+fn a_reference_with_low_confidence_moves_the_level_less_than_one_with_high() {
+    use engine::analysis::reference::{Confidence, LOW_CONFIDENCE};
+    let (v, b) = inputs(30.0);
+    let (vocal, backing) = (track(std::slice::from_ref(&v)), track(&b));
+    let default = balance(
+        &run(&vocal, &backing, &Targets::built_in(), None).params,
+        &v,
+        &b,
+    );
+    let mut moved = Vec::new();
+    // sure; the two readings 4 LU apart; 2 s of singing
+    for (resynthesised, sung) in [(-7.0, 120.0), (-11.0, 120.0), (-7.0, 2.0)] {
+        let mut m = measures(-7.0, 8.0, None);
+        m.confidence = Confidence::of_separation(Some(-7.0), Some(resynthesised), None, sung);
+        let w = m.confidence.as_ref().unwrap().balance;
+        let s = run(
+            &vocal,
+            &backing,
+            &with_reference(m, [0.0, 0.0, 0.0, 1.0]),
+            None,
+        );
+        let got = balance(&s.params, &v, &b) - default;
+        let want = w * (-7.0 + 1.77);
+        println!("confidence {w:.2}: moved {got:.2} LU toward -7 (want {want:.2})");
+        assert!(
+            (got - want).abs() < 0.4,
+            "confidence {w}: moved {got}, want {want}"
+        );
+        let reason = &s.level.reason;
+        if w < LOW_CONFIDENCE {
+            assert!(
+                reason.contains("low confidence") && reason.contains("leans toward"),
+                "{reason}"
+            );
+        } else if w < 0.95 {
+            assert!(reason.contains("as far as its confidence"), "{reason}");
+        }
+        moved.push((w, got));
+    }
+    let (sure, doubtful, short) = (moved[0], moved[1], moved[2]);
+    assert!(
+        sure.0 > 0.7 && doubtful.0 < LOW_CONFIDENCE && short.0 < LOW_CONFIDENCE,
+        "{moved:?}"
+    );
+    assert!(
+        doubtful.1 > sure.1 + 1.0 && short.1 > sure.1 + 1.0,
+        "{moved:?}"
+    );
 }

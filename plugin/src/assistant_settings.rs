@@ -97,11 +97,14 @@ impl AssistantSettings {
             if r.path.trim().is_empty() {
                 s.reference = None;
             } else if let Some(now) = stamp_of(&r.path)
-                && r.measures.is_some()
-                && r.stamp != Some(now)
+                && let Some(m) = &r.measures
+                && (r.stamp != Some(now)
+                    || (m.confidence.is_none() && !crate::reference_thread::is_profile(&r.path)))
             {
-                // edited or replaced since: measure what is there now. A file that is gone keeps
-                // its measures: they are still what the user chose to mix like
+                // edited or replaced since, or measured by a version whose separator heard
+                // produced vocals wrong (its measures carry no confidence): measure what is there
+                // now. A file that is gone keeps its measures: they are still what the user chose
+                // to mix like
                 *r = ReferenceChoice::new(r.path.clone());
             }
         }
@@ -137,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reference_whose_file_changed_is_measured_again() {
+    fn a_reference_whose_file_changed_or_whose_measures_are_old_is_measured_again() {
         let dir = std::env::temp_dir().join(format!("va-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("song.wav");
@@ -151,7 +154,30 @@ mod tests {
             reverb_tail_db: None,
             sung_seconds: 30.0,
             seconds: 60.0,
+            confidence: engine::analysis::reference::Confidence::of_separation(
+                Some(-2.0),
+                Some(-2.5),
+                None,
+                30.0,
+            ),
         };
+        // measured by a version before confidences: measured again
+        let old = AssistantSettings {
+            reference: Some(ReferenceChoice {
+                stamp: stamp_of(&path),
+                measures: Some(ReferenceMeasures {
+                    confidence: None,
+                    ..measures.clone()
+                }),
+                ..ReferenceChoice::new(path.clone())
+            }),
+            ..Default::default()
+        };
+        let old = AssistantSettings::from_json(&old.to_json());
+        assert!(
+            old.reference.as_ref().unwrap().waiting(),
+            "no confidence: measured again"
+        );
         let s = AssistantSettings {
             reference: Some(ReferenceChoice {
                 stamp: stamp_of(&path),

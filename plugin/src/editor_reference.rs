@@ -196,8 +196,17 @@ pub fn panel(
                     }
                     (Some(m), _, None) => {
                         ui.label(format!(
-                            "From the reference: vocal {} LU against its backing, loudness range {} LU, tail {} dB, singing {:.0} s of {:.0} s",
+                            "From the reference: vocal {} LU against its backing{}, loudness range {} LU, tail {} dB, singing {:.0} s of {:.0} s",
                             lu(m.vocal_minus_backing_lu),
+                            m.confidence.as_ref().map_or(String::new(), |c| format!(
+                                " (confidence {:.0} %{})",
+                                c.balance * 100.0,
+                                if c.balance < engine::analysis::reference::LOW_CONFIDENCE {
+                                    ": low, the level leans toward the assistant's own"
+                                } else {
+                                    ""
+                                }
+                            )),
                             m.vocal_loudness_range_lu.map_or("–".into(), |v| format!("{v:.1}")),
                             lu(m.reverb_tail_db),
                             m.sung_seconds,

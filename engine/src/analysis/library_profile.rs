@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reference::ReferenceMeasures;
+use super::reference::{Confidence, LOW_CONFIDENCE, ReferenceMeasures};
+use crate::params::Stage;
 
 pub const FORMAT: &str = "vocal-automix/profile";
 pub const VERSION: u32 = 1;
@@ -63,27 +64,70 @@ fn spread(v: Vec<f64>) -> Option<f64> {
     Some(var.sqrt())
 }
 
-/// One statistic (`stat`) of every measure over `all`.
+/// The songs whose measure for `stage` is confident ([`LOW_CONFIDENCE`] or more), or every song
+/// when none is: a profile's target is the median of the songs it can trust.
+fn confident<'a>(all: &[&'a ReferenceMeasures], stage: Stage) -> Vec<&'a ReferenceMeasures> {
+    let sure: Vec<&ReferenceMeasures> = all
+        .iter()
+        .copied()
+        .filter(|m| m.confidence_of(stage) >= LOW_CONFIDENCE)
+        .collect();
+    if sure.is_empty() { all.to_vec() } else { sure }
+}
+
+/// One statistic (`stat`) of every measure over the songs confident of it.
 fn summarise(all: &[&ReferenceMeasures], stat: fn(Vec<f64>) -> Option<f64>) -> ReferenceMeasures {
     let round = |v: Option<f64>| v.map(super::masking_eq::round2);
-    let of = |f: &dyn Fn(&ReferenceMeasures) -> Option<f64>| {
-        round(stat(all.iter().filter_map(|m| f(m)).collect()))
+    let of = |stage: Stage, f: &dyn Fn(&ReferenceMeasures) -> Option<f64>| {
+        round(stat(
+            confident(all, stage).iter().filter_map(|m| f(m)).collect(),
+        ))
     };
     let bands = |f: &dyn Fn(&ReferenceMeasures) -> Option<[f64; 9]>| {
-        let have: Vec<[f64; 9]> = all.iter().filter_map(|m| f(m)).collect();
+        let have: Vec<[f64; 9]> = confident(all, Stage::Eq)
+            .iter()
+            .filter_map(|m| f(m))
+            .collect();
         (!have.is_empty()).then(|| {
             std::array::from_fn(|b| round(stat(have.iter().map(|t| t[b]).collect())).unwrap_or(0.0))
         })
     };
+    let each = |f: &dyn Fn(&ReferenceMeasures) -> Option<f64>| {
+        round(stat(all.iter().filter_map(|m| f(m)).collect()))
+    };
     ReferenceMeasures {
-        vocal_minus_backing_lu: of(&|m| m.vocal_minus_backing_lu),
-        vocal_loudness_range_lu: of(&|m| m.vocal_loudness_range_lu),
+        vocal_minus_backing_lu: of(Stage::Level, &|m| m.vocal_minus_backing_lu),
+        vocal_loudness_range_lu: of(Stage::Compressor, &|m| m.vocal_loudness_range_lu),
         tone_relative_db: bands(&|m| m.tone_relative_db),
         tone_vocal_share: bands(&|m| m.tone_vocal_share),
-        reverb_tail_db: of(&|m| m.reverb_tail_db),
-        sung_seconds: of(&|m| Some(m.sung_seconds)).unwrap_or(0.0),
-        seconds: of(&|m| Some(m.seconds)).unwrap_or(0.0),
+        reverb_tail_db: of(Stage::Reverb, &|m| m.reverb_tail_db),
+        sung_seconds: each(&|m| Some(m.sung_seconds)).unwrap_or(0.0),
+        seconds: each(&|m| Some(m.seconds)).unwrap_or(0.0),
+        confidence: None,
     }
+}
+
+/// The confidence of a profile's medians: that of the mean of the songs each median is taken
+/// over (a median of n is a little less sure than their mean; the difference is within what
+/// the errors themselves are known to).
+fn median_confidence(all: &[&ReferenceMeasures]) -> Option<Confidence> {
+    let of = |stage: Stage| {
+        let songs = confident(all, stage);
+        Confidence::of_mean(
+            &songs
+                .iter()
+                .map(|m| m.confidence.as_ref())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let level = of(Stage::Level)?;
+    let w = |stage: Stage| of(stage).map_or(1.0, |c| c.confidence_of_stage(stage));
+    Some(Confidence {
+        loudness_range: w(Stage::Compressor),
+        tone: w(Stage::Eq),
+        reverb: w(Stage::Reverb),
+        ..level
+    })
 }
 
 impl LibraryProfile {
@@ -97,7 +141,10 @@ impl LibraryProfile {
             format: FORMAT.into(),
             version: VERSION,
             songs: measured.len(),
-            median: summarise(&all, median),
+            median: ReferenceMeasures {
+                confidence: median_confidence(&all),
+                ..summarise(&all, median)
+            },
             spread: summarise(&all, spread),
             measured,
             skipped,
@@ -143,6 +190,7 @@ mod tests {
             reverb_tail_db: tail,
             sung_seconds: 60.0,
             seconds: 180.0,
+            confidence: None,
         }
     }
 
@@ -166,6 +214,61 @@ mod tests {
         let back = LibraryProfile::from_json(&p.to_json()).unwrap();
         assert_eq!(back, p);
         assert!(LibraryProfile::new(vec![], vec![]).is_none());
+    }
+
+    /// A song whose balance the separator doubts is left out of the level's median (and the
+    /// profile says how sure its median is); with no confident song, every song counts.
+    #[test]
+    fn the_level_target_is_the_median_of_the_confident_songs() {
+        let with = |vmb: f64, spread: f64| {
+            let mut x = m(vmb, None);
+            x.confidence = Confidence::of_separation(Some(vmb), Some(vmb - spread), None, 60.0);
+            x
+        };
+        let song = |i: usize, measures| Song {
+            file: format!("{i}.wav"),
+            measures,
+        };
+        let sure = [with(-2.0, 0.0), with(-3.0, 0.0), with(-1.0, 0.0)];
+        let doubtful = [with(6.0, 8.0), with(7.0, 8.0)];
+        assert!(
+            sure.iter()
+                .all(|m| m.confidence_of(Stage::Level) >= LOW_CONFIDENCE)
+        );
+        assert!(
+            doubtful
+                .iter()
+                .all(|m| m.confidence_of(Stage::Level) < LOW_CONFIDENCE)
+        );
+        let all: Vec<Song> = sure
+            .iter()
+            .chain(&doubtful)
+            .cloned()
+            .enumerate()
+            .map(|(i, m)| song(i, m))
+            .collect();
+        let p = LibraryProfile::new(all, vec![]).unwrap();
+        assert_eq!(p.median.vocal_minus_backing_lu, Some(-2.0));
+        let c = p
+            .median
+            .confidence
+            .as_ref()
+            .expect("separated songs give a confidence");
+        // three sure songs together are surer than one
+        assert!(c.balance > sure[0].confidence_of(Stage::Level), "{c:?}");
+        // only doubtful songs: their median, in doubt
+        let p = LibraryProfile::new(
+            doubtful
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, m)| song(i, m))
+                .collect(),
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(p.median.vocal_minus_backing_lu, Some(6.5));
+        assert!(p.median.confidence_of(Stage::Level) < LOW_CONFIDENCE);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::separation::{self, SeparationModels};
 use crate::vad;
 
 /// Bumped when a measure changes meaning: measures cached under another version are taken again.
-pub const MEASURES_VERSION: u32 = 2;
+pub const MEASURES_VERSION: u32 = 3;
 /// A reference with less singing than this is not measured: its measures would be noise.
 pub const MIN_SUNG_SECONDS: f64 = 2.0;
 /// A reference in which the VAD hears singing in less than this share of the time is taken for
@@ -59,6 +59,185 @@ pub struct ReferenceMeasures {
     /// Seconds the VAD heard singing in (the whole length when there was no VAD to ask).
     pub sung_seconds: f64,
     pub seconds: f64,
+    /// How far each measure can be trusted (`None`: measured from stems, or before confidences
+    /// were: trusted whole).
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+/// How far a separated reference's measures can be trusted. A measure is one estimate of the
+/// reference's true value; the assistant's own target is another, whose error is how much
+/// professional songs differ from it. Each measure's weight is the share an estimate of its
+/// error gets when the two are combined by their variances, `prior² / (prior² + error²)`: a
+/// measure as uncertain as the songs are varied counts half, a sure one nearly whole.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Confidence {
+    /// The balance with every cell's energy split as the separator's mask says, LU.
+    pub split_balance_lu: f64,
+    /// The balance of the stems resynthesis gives (the mask's square of each cell), LU. Where
+    /// the separator is sure (a mask near 0 or 1) the two agree; where it hesitates they part.
+    pub resynthesised_balance_lu: f64,
+    /// The balance's expected error, one standard deviation, LU.
+    pub balance_error_lu: f64,
+    /// Weights, 0 … 1, of the balance, the loudness range, the tone and the tail.
+    pub balance: f64,
+    pub loudness_range: f64,
+    pub tone: f64,
+    pub reverb: f64,
+}
+
+/// How far professional songs' vocal − backing balances lie from the built-in target, LU: the
+/// five shared professional mixes spread 1.8 LU (one standard deviation) around their mean.
+pub const BALANCE_PRIOR_LU: f64 = 1.8;
+/// The same for the vocal's loudness range: the five spread 1.4 LU.
+pub const LOUDNESS_RANGE_PRIOR_LU: f64 = 1.4;
+/// A separated loudness range's error with 20 s of singing (the shared songs: within 1 LU on
+/// four of five); it shrinks with the square root of the 3 s windows there are.
+pub const LOUDNESS_RANGE_ERROR_LU: f64 = 1.0;
+/// The balance's error when the separator's two readings agree, LU: on the stems song it never
+/// heard, remixed at five balances, the calibrated reading is off by 1.0 LU (root mean square;
+/// 0.85 over all eight stems songs, each scored by the calibration of the other seven).
+pub const BALANCE_ERROR_FLOOR_LU: f64 = 1.0;
+/// What each LU between the split and resynthesised readings adds to the error: the spread is
+/// the energy the separator is unsure of, so an LU of it is an LU of doubt.
+pub const BALANCE_ERROR_PER_SPREAD: f64 = 1.0;
+/// The calibration `true = split + k·(split − resynthesised) + c`, fitted by least squares on
+/// remixes of the eight stems songs at −6, −4, −2, 0, +2 LU (the truth exact; no song of the
+/// evaluation): the separator hears a little too much of a produced vocal (c), and more where the
+/// readings part. `python -m automix_training.separation.balance_fit` prints it (docs/reference.md).
+pub const BALANCE_CALIBRATION: f64 = 0.2;
+pub const BALANCE_OFFSET_LU: f64 = -1.0;
+
+/// The balance a separated reference's vocal has, from its split and resynthesised readings.
+pub fn calibrated_balance(split: f64, resynthesised: Option<f64>) -> f64 {
+    split + BALANCE_CALIBRATION * resynthesised.map_or(0.0, |r| split - r) + BALANCE_OFFSET_LU
+}
+
+fn weight(prior: f64, error: f64) -> f64 {
+    super::masking_eq::round2(prior * prior / (prior * prior + error * error))
+}
+
+impl Confidence {
+    /// `shares`: per octave band the vocal's share of the song's energy; `sung`: seconds sung.
+    pub fn of_separation(
+        split: Option<f64>,
+        resynthesised: Option<f64>,
+        shares: Option<&[f64; 9]>,
+        sung: f64,
+    ) -> Option<Confidence> {
+        let (split, resynthesised) = split.zip(resynthesised)?;
+        let round = super::masking_eq::round2;
+        let spread = (split - resynthesised).abs();
+        let error = (BALANCE_ERROR_FLOOR_LU.powi(2) + (BALANCE_ERROR_PER_SPREAD * spread).powi(2))
+            .sqrt()
+            * (FEW_SUNG_SECONDS / sung.max(1.0)).sqrt().max(1.0);
+        let balance = weight(BALANCE_PRIOR_LU, error);
+        let lra_error = LOUDNESS_RANGE_ERROR_LU * (FEW_SUNG_SECONDS / sung.max(1.0)).sqrt();
+        // the tone is followed only in bands the vocal holds (TONE_MIN_SHARE); how much of
+        // them it holds there is how much of what is measured is the vocal's
+        let trusted: Vec<f64> = shares
+            .map(|s| s.iter().copied().filter(|&x| x >= TONE_MIN_SHARE).collect())
+            .unwrap_or_default();
+        let tone = if trusted.is_empty() {
+            0.0
+        } else {
+            trusted.iter().sum::<f64>() / trusted.len() as f64
+        };
+        Some(Confidence {
+            split_balance_lu: round(split),
+            resynthesised_balance_lu: round(resynthesised),
+            balance_error_lu: round(error),
+            balance,
+            loudness_range: weight(LOUDNESS_RANGE_PRIOR_LU, lra_error),
+            tone: round(tone),
+            // the tail is read from the separated vocal, where the backing's leak lifts it as
+            // much as it misleads the balance
+            reverb: balance,
+        })
+    }
+}
+
+/// Under this weight a measure is said to be in doubt (it counts less than the assistant's own
+/// target), and a library profile leaves the song's measure out of its median.
+pub const LOW_CONFIDENCE: f64 = 0.5;
+
+/// `1/w − 1`, the squared ratio of a measure's error to its prior's, of a weight `w`.
+fn doubt(w: f64) -> f64 {
+    1.0 / w.clamp(1e-6, 1.0) - 1.0
+}
+
+impl Confidence {
+    /// The confidence of the mean of measures that carry these confidences (`None`: measured
+    /// from stems, no error): the mean of n estimates has the root of their summed squared
+    /// errors over n, so several sure references make a surer one and a doubtful one among
+    /// sure ones counts for less.
+    pub fn of_mean(all: &[Option<&Confidence>]) -> Option<Confidence> {
+        if all.iter().all(Option::is_none) {
+            return None;
+        }
+        let n = all.len() as f64;
+        let round = super::masking_eq::round2;
+        let mean = |f: &dyn Fn(&Confidence) -> f64| {
+            let have: Vec<f64> = all.iter().flatten().map(|c| f(c)).collect();
+            round(have.iter().sum::<f64>() / have.len() as f64)
+        };
+        let combine = |f: &dyn Fn(&Confidence) -> f64| {
+            let r: f64 = all.iter().map(|c| c.map_or(0.0, |c| doubt(f(c)))).sum();
+            round(1.0 / (1.0 + r / (n * n)))
+        };
+        let error: f64 = all
+            .iter()
+            .map(|c| c.map_or(0.0, |c| c.balance_error_lu.powi(2)))
+            .sum::<f64>()
+            .sqrt()
+            / n;
+        Some(Confidence {
+            split_balance_lu: mean(&|c| c.split_balance_lu),
+            resynthesised_balance_lu: mean(&|c| c.resynthesised_balance_lu),
+            balance_error_lu: round(error),
+            balance: combine(&|c| c.balance),
+            loudness_range: combine(&|c| c.loudness_range),
+            tone: combine(&|c| c.tone),
+            reverb: combine(&|c| c.reverb),
+        })
+    }
+}
+
+impl Confidence {
+    /// The weight of the measure `stage` aims at.
+    pub fn confidence_of_stage(&self, stage: crate::params::Stage) -> f64 {
+        use crate::params::Stage;
+        match stage {
+            Stage::Eq => self.tone,
+            Stage::Compressor => self.loudness_range,
+            Stage::Reverb => self.reverb,
+            Stage::Level => self.balance,
+        }
+        .clamp(0.0, 1.0)
+    }
+}
+
+impl ReferenceMeasures {
+    /// No measures at all: the built-in targets stay.
+    pub fn none() -> ReferenceMeasures {
+        ReferenceMeasures {
+            vocal_minus_backing_lu: None,
+            vocal_loudness_range_lu: None,
+            tone_relative_db: None,
+            tone_vocal_share: None,
+            reverb_tail_db: None,
+            sung_seconds: 0.0,
+            seconds: 0.0,
+            confidence: None,
+        }
+    }
+
+    /// The confidence of the measure `stage` aims at, 0 … 1 (1 without a confidence: stems).
+    pub fn confidence_of(&self, stage: crate::params::Stage) -> f64 {
+        self.confidence
+            .as_ref()
+            .map_or(1.0, |c| c.confidence_of_stage(stage))
+    }
 }
 
 /// Why a reference gave no measures.
@@ -90,8 +269,11 @@ impl std::fmt::Display for ReferenceError {
 /// A reference's tone is used in the bands where its vocal holds at least this share of the
 /// song's energy. Where the backing dominates (the bass octaves, a band full of cymbals), a
 /// separator's vocal band is mostly leak and its error runs to 10 dB and more; where the vocal
-/// dominates, the separator has it nearly whole.
-pub const TONE_MIN_SHARE: f64 = 0.5;
+/// dominates, the separator has it nearly whole. The separator tuned on produced songs hears a
+/// little too much vocal where it is unsure: on the shared songs it read shares of 0.64–0.67 in
+/// bands whose true share was 0.03–0.26, and never more than 0.1 off at 0.7 and above (a bound
+/// read off the evaluation songs, docs/reference.md says so).
+pub const TONE_MIN_SHARE: f64 = 0.7;
 
 /// Per band, vocal ÷ (vocal + backing) of the mean band powers over the `kept` frames.
 fn band_shares(vocal: &Frames, backing: &Frames, kept: &[usize]) -> Option<[f64; 9]> {
@@ -136,6 +318,7 @@ pub fn measure(vocal: &Track, backing: Option<&Track>, sung_seconds: f64) -> Ref
         reverb_tail_db: tail_db(&frame_energies(&vocal.mono, ANALYSIS_RATE)).map(round),
         sung_seconds: round(sung_seconds),
         seconds: round(vocal.info.seconds),
+        confidence: None,
     }
 }
 
@@ -199,11 +382,89 @@ pub fn measure_song(
     let mono = separation::downmix(&channels);
     let mask = separation::vocal_mask(models, &mono, rate, progress, cancel).map_err(unusable)?;
     notes.extend(mask.notes.iter().cloned());
-    let measures = measure_split(&channels, &mono, rate, &mask, sung_seconds);
+    let mut measures = measure_split(&channels, &mono, rate, &mask, sung_seconds);
+    doubt_damaged_input(&mut measures, &channels, rate, &mut notes);
+    // what the separator itself read, before its calibration
+    let read = measures
+        .confidence
+        .as_ref()
+        .map(|c| c.split_balance_lu)
+        .or(measures.vocal_minus_backing_lu);
+    if let Some(v) = read.filter(|&v| v > A_CAPPELLA_LU) {
+        notes.push(format!(
+            "what the separator left beside the voice plays {v:.0} LU under it: an a cappella or spoken recording, not a balance to copy"
+        ));
+        measures.vocal_minus_backing_lu = None;
+    }
     if measures.vocal_minus_backing_lu.is_none() {
         notes.push("the reference has no backing under its vocal: its level is not used".into());
     }
     Ok(Measured { measures, notes })
+}
+
+/// A voice this far over what the separator leaves beside it has no backing: no produced song
+/// puts its lead 6 LU over the band (the professional songs here sit 0.2–4.6 LU under it), while
+/// a cappella and spoken recordings read 10–12 LU.
+pub const A_CAPPELLA_LU: f64 = 6.0;
+/// A reference with more than this share of its samples at full scale is clipped.
+pub const CLIPPED_SHARE: f64 = 0.001;
+
+/// Lowers the confidence of what a damaged reference measures, and says why: a clipped one
+/// (its peaks flattened: its loudness range reads too small and its tone too bright) and one
+/// sampled under the 16 kHz the separator and the VAD learnt at (they hear only part of the
+/// 0–8 kHz they need; the bands above its Nyquist hold nothing of the vocal).
+fn doubt_damaged_input(
+    m: &mut ReferenceMeasures,
+    channels: &[Vec<f32>],
+    rate: u32,
+    notes: &mut Vec<String>,
+) {
+    let total: usize = channels.iter().map(Vec::len).sum();
+    let peak = channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |p, x| p.max(x.abs()));
+    let at_peak = channels
+        .iter()
+        .flatten()
+        .filter(|x| peak > 0.0 && x.abs() >= 0.999 * peak)
+        .count();
+    let clipped = at_peak as f64 / total.max(1) as f64;
+    let Some(c) = m.confidence.as_mut() else {
+        return;
+    };
+    if clipped > CLIPPED_SHARE {
+        notes.push(format!(
+            "the reference is clipped ({:.1} % of its samples sit at its peak): its loudness range and tone are measured with low confidence, its balance with less",
+            100.0 * clipped
+        ));
+        c.loudness_range = c.loudness_range.min(0.25);
+        c.tone = c.tone.min(0.25);
+        // clipping distorts what the separator hears too: each per cent of the samples
+        // clipped adds the error once more
+        c.balance_error_lu =
+            super::masking_eq::round2(c.balance_error_lu * (1.0 + 100.0 * clipped));
+        c.balance = weight(BALANCE_PRIOR_LU, c.balance_error_lu);
+        c.reverb = c.reverb.min(c.balance);
+    }
+    if rate < 16_000 {
+        let nyquist = rate as f64 / 2.0;
+        notes.push(format!(
+            "the reference is sampled at {rate} Hz: nothing above {nyquist:.0} Hz is in it, so its tone there is not used and its balance is measured with less confidence"
+        ));
+        // the separator hears rate/2 of its 8 kHz: the error grows as the band it hears shrinks
+        c.balance_error_lu = super::masking_eq::round2(c.balance_error_lu * 8000.0 / nyquist);
+        c.balance = weight(BALANCE_PRIOR_LU, c.balance_error_lu);
+        c.reverb = c.balance;
+        if let Some(shares) = m.tone_vocal_share.as_mut() {
+            for (b, share) in shares.iter_mut().enumerate() {
+                // octave band b is centred on 62.5 · 2^b Hz; its upper edge is √2 above
+                if 62.5 * 2f64.powi(b as i32) * std::f64::consts::SQRT_2 > nyquist {
+                    *share = 0.0;
+                }
+            }
+        }
+    }
 }
 
 /// A reference measured from the separator's mask without resynthesising it: every
@@ -226,19 +487,20 @@ pub fn measure_split(
     let upper: Vec<f32> = (0..mask.frames).map(|t| mask.upper(t)).collect();
     let hz = rate as f64 / FFT as f64;
     let mut analyser = Analyser::new(rate);
-    let mut split = |signal: &[f32], vocal: bool| {
-        analyser.frames_with(signal, false, &mut |i, power| {
+    // `power`: 1 splits each cell's energy as the mask says; 2 keeps what resynthesis keeps
+    let mut split = |signal: &[f32], vocal: bool, power: i32| {
+        analyser.frames_with(signal, false, &mut |i, cell| {
             let seconds = (i * HOP + FFT / 2) as f64 / rate as f64;
-            for (b, p) in power.iter_mut().enumerate() {
+            for (b, p) in cell.iter_mut().enumerate() {
                 let m = mask.at(seconds, b as f64 * hz, &upper).clamp(0.0, 1.0);
-                *p *= if vocal { m } else { 1.0 - m };
+                *p *= if vocal { m } else { 1.0 - m }.powi(power);
             }
         })
     };
-    let played = |vocal: bool, split: &mut dyn FnMut(&[f32], bool) -> Frames| {
+    let played = |vocal: bool, power: i32, split: &mut dyn FnMut(&[f32], bool, i32) -> Frames| {
         let mut total = Blocks::default();
         for c in channels {
-            total = total.plus(&blocks_of(&split(c, vocal), c.len(), rate));
+            total = total.plus(&blocks_of(&split(c, vocal, power), c.len(), rate));
         }
         // a mono song plays on both sides, as the assistant measures its inputs
         if channels.len() == 1 {
@@ -246,11 +508,16 @@ pub fn measure_split(
         }
         total
     };
-    let vocal_played = played(true, &mut split).integrated();
-    let backing_played = played(false, &mut split).integrated();
-    let vocal_mono = split(mono, true);
+    let balance = |power: i32, split: &mut dyn FnMut(&[f32], bool, i32) -> Frames| {
+        let v = played(true, power, split).integrated();
+        v.zip(played(false, power, split).integrated())
+            .map(|(v, b)| v - b)
+    };
+    let split_balance = balance(1, &mut split);
+    let resynthesised_balance = balance(2, &mut split);
+    let vocal_mono = split(mono, true, 1);
     let mono_blocks = blocks_of(&vocal_mono, mono.len(), rate);
-    let backing_mono = split(mono, false);
+    let backing_mono = split(mono, false, 1);
     let gated = mono_blocks.integrated().map(|lufs| {
         let threshold = lufs + super::GATE_RELATIVE_LU;
         let kept: Vec<usize> = (0..vocal_mono.len())
@@ -261,19 +528,30 @@ pub fn measure_split(
     let tone = gated
         .as_ref()
         .and_then(|(lufs, kept)| super::mean_bands(&vocal_mono, kept).map(|b| b.map(|x| x - lufs)));
+    // above 8 kHz the separator never looked: its mask there is the 4–8 kHz one carried up, so
+    // the vocal's share of the 16 kHz octave (11–23 kHz) is a guess, and its tone is not followed
     let shares = gated
         .as_ref()
-        .and_then(|(_, kept)| band_shares(&vocal_mono, &backing_mono, kept));
+        .and_then(|(_, kept)| band_shares(&vocal_mono, &backing_mono, kept))
+        .map(|mut s| {
+            s[8] = 0.0;
+            s
+        });
     let vocal_signal = separation::apply_mask(mono, &mask.mask, &mask.geometry);
     let round = super::masking_eq::round2;
+    let sung = sung_seconds.min(mono.len() as f64 / rate as f64);
+    let confidence =
+        Confidence::of_separation(split_balance, resynthesised_balance, shares.as_ref(), sung);
     ReferenceMeasures {
-        vocal_minus_backing_lu: vocal_played.zip(backing_played).map(|(v, b)| round(v - b)),
+        vocal_minus_backing_lu: split_balance
+            .map(|a| round(calibrated_balance(a, resynthesised_balance))),
         vocal_loudness_range_lu: mono_blocks.loudness_range().map(round),
         tone_relative_db: tone.map(|t| t.map(round)),
         tone_vocal_share: shares,
         reverb_tail_db: tail_db(&frame_energies(&vocal_signal, rate)).map(round),
         sung_seconds: round(sung_seconds),
         seconds: round(mono.len() as f64 / rate as f64),
+        confidence,
     }
 }
 
@@ -523,6 +801,11 @@ pub fn average(all: &[ReferenceMeasures]) -> Option<ReferenceMeasures> {
         reverb_tail_db: mean(all.iter().filter_map(|m| m.reverb_tail_db)),
         sung_seconds: all.iter().map(|m| m.sung_seconds).sum(),
         seconds: all.iter().map(|m| m.seconds).sum(),
+        confidence: Confidence::of_mean(
+            &all.iter()
+                .map(|m| m.confidence.as_ref())
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 
@@ -589,6 +872,7 @@ mod tests {
             reverb_tail_db: Some(-30.0),
             sung_seconds: 10.0,
             seconds: 20.0,
+            confidence: None,
         };
         let b = ReferenceMeasures {
             vocal_minus_backing_lu: Some(0.0),
@@ -598,6 +882,7 @@ mod tests {
             reverb_tail_db: None,
             sung_seconds: 5.0,
             seconds: 30.0,
+            confidence: None,
         };
         let m = average(&[a, b]).unwrap();
         assert_eq!(m.vocal_minus_backing_lu, Some(-1.0));

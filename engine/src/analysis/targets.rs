@@ -3,7 +3,7 @@
 //! them on some songs and scores them on another).
 
 use super::level_balance::TARGET_BELOW_BACKING_LU;
-use super::reference::{ReferenceMeasures, TONE_MIN_SHARE};
+use super::reference::{LOW_CONFIDENCE, ReferenceMeasures, TONE_MIN_SHARE};
 use super::tone_eq::ToneTarget;
 use crate::params::{MixParams, Stage};
 
@@ -42,15 +42,37 @@ impl ReferenceTarget {
             .is_none_or(|s| s[b] >= TONE_MIN_SHARE)
     }
 
-    /// `default` moved toward `reference` by the stage's amount.
-    pub fn toward(&self, stage: Stage, default: f64, reference: f64) -> f64 {
-        default + self.amount(stage) * (reference - default)
+    /// How far the measure `stage` aims at can be trusted, 0 … 1 (1: measured from stems).
+    pub fn confidence(&self, stage: Stage) -> f64 {
+        self.measures.confidence_of(stage)
     }
 
-    /// "from the reference (NAME, at 60 %): …", the start of a stage's reason.
+    /// `default` moved toward `reference` by the stage's amount times the measure's confidence:
+    /// a measure in doubt leans toward the assistant's own target by as much as the doubt.
+    pub fn toward(&self, stage: Stage, default: f64, reference: f64) -> f64 {
+        default + self.amount(stage) * self.confidence(stage) * (reference - default)
+    }
+
+    /// "from the reference (NAME, at 60 %): …", the start of a stage's reason, with the
+    /// measure's confidence when it is in doubt and what that does.
     pub fn says(&self, stage: Stage, what: &str) -> String {
+        let confidence = self.confidence(stage);
+        let doubt = if confidence < LOW_CONFIDENCE {
+            format!(
+                "; measured with low confidence ({:.0} %), so the {} leans toward the assistant's own target",
+                confidence * 100.0,
+                stage.label()
+            )
+        } else if confidence < 0.95 {
+            format!(
+                ", followed as far as its confidence ({:.0} %)",
+                confidence * 100.0
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "from the reference ({}{}): {what}",
+            "from the reference ({}{}{doubt}): {what}",
             self.source,
             match self.amount(stage) {
                 a if a >= 1.0 => String::new(),

@@ -28,6 +28,9 @@ pub struct ReferenceAccuracy {
     pub matched_target_lu: f64,
     /// The same without a reference (the built-in 1.77 LU under the backing).
     pub default_balance_lu: Option<f64>,
+    /// The processed vocal's loudness range in those two mixes, LU.
+    pub matched_loudness_range_lu: Option<f64>,
+    pub default_loudness_range_lu: Option<f64>,
 }
 
 /// `mixture`: the song's mix (the stems' sum when the song has none).
@@ -54,6 +57,26 @@ pub fn evaluate(
     )
     .map_err(|e| format!("{}: {e}", song.name))?;
     let separated = measured.measures;
+    let pro = profile_balance(song)?;
+    let matched = mixed_like(song, &separated, "the mixture")?;
+    let default = mixed_like(song, &ReferenceMeasures::none(), "")?;
+    Ok(ReferenceAccuracy {
+        song: song.name.clone(),
+        seconds: song.vocal.len() as f64 / rate as f64,
+        stems,
+        separated,
+        professional_balance_lu: pro,
+        matched_balance_lu: matched.balance_lu,
+        matched_target_lu: matched.target_lu,
+        default_balance_lu: default.balance_lu,
+        matched_loudness_range_lu: matched.loudness_range_lu,
+        default_loudness_range_lu: default.loudness_range_lu,
+    })
+}
+
+/// The professional's balance: the vocal stem minus the accompaniment as both play, LU.
+pub fn profile_balance(song: &Song) -> Result<f64, String> {
+    let rate = song.sample_rate;
     let acc = song
         .accompaniment
         .blocks(rate)
@@ -64,44 +87,72 @@ pub fn evaluate(
         .blocks(rate)
         .integrated()
         .ok_or_else(|| format!("{}: the vocal is silent", song.name))?;
-    let balance = |targets: &Targets| -> Result<(Option<f64>, f64), String> {
-        let s = analyze(
-            &AnalysisInput {
-                vocal: &vocal,
-                backing: Some(&backing),
-                tempo_bpm: None,
-                engine: Engine::Rules,
-                models: None,
-                targets: Some(targets),
-                keep: None,
-                vad_gate: None,
-            },
-            &mut |_, _| true,
-        )
-        .map_err(|e| format!("{}: {e}", song.name))?;
-        let out = degrade::render(&song.vocal, rate, &s.params, Some(&song.accompaniment))?;
-        Ok((
-            out.blocks(rate).integrated().map(|v| v - acc),
-            -s.level.target_below_backing_lu,
-        ))
-    };
-    let matched = Targets {
-        reference: Some(ReferenceTarget {
-            measures: separated.clone(),
-            source: "the mixture".into(),
+    Ok(pro - acc)
+}
+
+/// A song's vocal stem mixed by the rules over its accompaniment.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Mixed {
+    /// The processed vocal minus the accompaniment as rendered, LU.
+    pub balance_lu: Option<f64>,
+    /// The processed vocal's loudness range, LU.
+    pub loudness_range_lu: Option<f64>,
+    /// The balance the level decision aimed at, LU.
+    pub target_lu: f64,
+}
+
+/// `song`'s vocal stem mixed over its accompaniment by the rules toward `reference` (every
+/// amount 100 %; a reference with no measures leaves the built-in targets).
+pub fn mixed_like(
+    song: &Song,
+    reference: &ReferenceMeasures,
+    source: &str,
+) -> Result<Mixed, String> {
+    let rate = song.sample_rate;
+    let vocal = track(&song.vocal, rate)?;
+    let backing = track(&song.accompaniment, rate)?;
+    let acc = song
+        .accompaniment
+        .blocks(rate)
+        .integrated()
+        .ok_or_else(|| format!("{}: the accompaniment is silent", song.name))?;
+    let targets = Targets {
+        reference: (reference.vocal_minus_backing_lu.is_some()
+            || reference.vocal_loudness_range_lu.is_some())
+        .then(|| ReferenceTarget {
+            measures: reference.clone(),
+            source: source.into(),
             amounts: [1.0; 4],
         }),
         ..Targets::built_in()
     };
-    let matched = balance(&matched)?;
-    Ok(ReferenceAccuracy {
-        song: song.name.clone(),
-        seconds: song.vocal.len() as f64 / rate as f64,
-        stems,
-        separated,
-        professional_balance_lu: pro - acc,
-        matched_balance_lu: matched.0,
-        matched_target_lu: matched.1,
-        default_balance_lu: balance(&Targets::built_in())?.0,
+    let s = analyze(
+        &AnalysisInput {
+            vocal: &vocal,
+            backing: Some(&backing),
+            tempo_bpm: None,
+            engine: Engine::Rules,
+            models: None,
+            targets: Some(&targets),
+            keep: None,
+            vad_gate: None,
+        },
+        &mut |_, _| true,
+    )
+    .map_err(|e| format!("{}: {e}", song.name))?;
+    let out = degrade::render(&song.vocal, rate, &s.params, Some(&song.accompaniment))?;
+    let blocks = out.blocks(rate);
+    Ok(Mixed {
+        balance_lu: blocks.integrated().map(|v| v - acc),
+        loudness_range_lu: {
+            let mono: Vec<f32> = out
+                .left
+                .iter()
+                .zip(&out.right)
+                .map(|(l, r)| 0.5 * (l + r))
+                .collect();
+            crate::analysis::loudness::Blocks::of_mono(&mono, rate).loudness_range()
+        },
+        target_lu: -s.level.target_below_backing_lu,
     })
 }

@@ -17,6 +17,19 @@ use crate::analysis::cnn_backend::{self, BackendKind};
 
 const BUILT_IN_SEPARATOR: &[u8] = include_bytes!("../../../models/separator.onnx");
 const BUILT_IN_VAD: &[u8] = include_bytes!("../../../models/vad.onnx");
+
+/// What identifies the built-in separator and VAD (a hash of both files): measures a cache kept
+/// from other models are measured again.
+pub fn built_in_identity() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        BUILT_IN_SEPARATOR.hash(&mut h);
+        BUILT_IN_VAD.hash(&mut h);
+        format!("{:016x}", h.finish())
+    })
+}
 /// Separator patches per inference call.
 pub const SEPARATOR_BATCH: usize = 4;
 /// The elements of one separator patch: (2, 512, 128).

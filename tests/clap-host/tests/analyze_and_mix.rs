@@ -334,6 +334,7 @@ fn a_profile_chosen_in_the_plug_in_gives_its_medians() {
             reverb_tail_db: Some(-20.0),
             sung_seconds: 100.0,
             seconds: 200.0,
+            confidence: None,
         },
     };
     let profile = LibraryProfile::new(vec![song(-1.0), song(-4.0), song(-2.5)], vec![]).unwrap();
