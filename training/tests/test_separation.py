@@ -113,3 +113,44 @@ def test_the_shipped_models_run_in_rust_as_in_onnxruntime(automix, tmp_path):
     diffs = against_onnxruntime(automix, REPO / "models", tmp_path)
     print(f"Rust (tract) against ONNX Runtime, shipped models: {diffs}")
     assert max(diffs.values()) < 1e-5, diffs
+
+
+@pytest.fixture(scope="module")
+def stems(tmp_path_factory):
+    """Three generated 'professional' songs: stems folders as musdb-stems has them (44.1 kHz)."""
+    root = tmp_path_factory.mktemp("stems")
+    for i, name in enumerate(["Song A", "Song B", "Tom McKenzie - Directions"]):
+        audio, _ = clip(4.0, 10 + i)
+        d = root / name
+        d.mkdir()
+        up = lambda x: np.repeat(x, 3)[: int(len(x) * 44_100 / RATE)]  # noqa: E731 (coarse, fine for a test)
+        sf.write(str(d / "vocals.flac"), np.stack([up(audio[:, 1])] * 2, axis=1), 44_100, subtype="PCM_16")
+        sf.write(str(d / "accompaniment.flac"), np.stack([up(audio[:, 0])] * 2, axis=1), 44_100, subtype="PCM_16")
+    return root
+
+
+def test_the_separator_fine_tunes_from_the_shipped_weights_and_resumes(stems, mir1k, tmp_path, automix):
+    from automix_training.separation import export, pro
+
+    shipped = REPO / "models" / "separator.onnx"
+    net = pro.load_shipped(shipped)
+    x = (np.random.default_rng(1).random((2, 2, spectral.BINS, spectral.PATCH)) * 0.1).astype(np.float32)
+    # the weights read back from the ONNX file compute what the file does
+    assert export.max_difference(net, shipped, x, export.SEPARATOR_IO) < 1e-5
+    out, work = tmp_path / "models", tmp_path / "work"
+    args = ["--stems", str(stems), "--mir1k", str(mir1k), "--work", str(work), "--out", str(out), "--base", str(REPO / "models"), "--minutes", "0.01", "--steps", "2", "--batch", "2", "--no-vocal", "0.2"]
+    assert pro.main(args) == 0
+    first = json.loads((out / "models.json").read_text())["separation"]["separator"]["training"]["epochs"]
+    assert (work / "pro.pt").is_file() and first >= 1
+    # a second run with a longer budget resumes from the checkpoint: its epochs count on
+    args[args.index("--minutes") + 1] = "0.05"
+    assert pro.main(args) == 0
+    manifest = json.loads((out / "models.json").read_text())
+    sep = manifest["separation"]["separator"]
+    assert sep["training"]["epochs"] > first
+    import hashlib
+
+    assert sep["sha256"] == hashlib.sha256((out / "separator.onnx").read_bytes()).hexdigest()
+    assert "musdb-stems" in sep["training"]["data"]
+    diffs = against_onnxruntime(automix, out, tmp_path)
+    assert max(diffs.values()) < 1e-5, diffs
