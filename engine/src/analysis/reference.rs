@@ -487,37 +487,20 @@ pub fn measure_split(
     let upper: Vec<f32> = (0..mask.frames).map(|t| mask.upper(t)).collect();
     let hz = rate as f64 / FFT as f64;
     let mut analyser = Analyser::new(rate);
-    // `power`: 1 splits each cell's energy as the mask says; 2 keeps what resynthesis keeps
-    let mut split = |signal: &[f32], vocal: bool, power: i32| {
-        analyser.frames_with(signal, false, &mut |i, cell| {
+    let mut split = |signal: &[f32], vocal: bool| {
+        analyser.frames_with(signal, false, &mut |i, power| {
             let seconds = (i * HOP + FFT / 2) as f64 / rate as f64;
-            for (b, p) in cell.iter_mut().enumerate() {
+            for (b, p) in power.iter_mut().enumerate() {
                 let m = mask.at(seconds, b as f64 * hz, &upper).clamp(0.0, 1.0);
-                *p *= if vocal { m } else { 1.0 - m }.powi(power);
+                *p *= if vocal { m } else { 1.0 - m };
             }
         })
     };
-    let played = |vocal: bool, power: i32, split: &mut dyn FnMut(&[f32], bool, i32) -> Frames| {
-        let mut total = Blocks::default();
-        for c in channels {
-            total = total.plus(&blocks_of(&split(c, vocal, power), c.len(), rate));
-        }
-        // a mono song plays on both sides, as the assistant measures its inputs
-        if channels.len() == 1 {
-            total = total.scaled(2.0);
-        }
-        total
-    };
-    let balance = |power: i32, split: &mut dyn FnMut(&[f32], bool, i32) -> Frames| {
-        let v = played(true, power, split).integrated();
-        v.zip(played(false, power, split).integrated())
-            .map(|(v, b)| v - b)
-    };
-    let split_balance = balance(1, &mut split);
-    let resynthesised_balance = balance(2, &mut split);
-    let vocal_mono = split(mono, true, 1);
-    let mono_blocks = blocks_of(&vocal_mono, mono.len(), rate);
-    let backing_mono = split(mono, false, 1);
+    let readings = balance_readings(channels, rate, mask, &upper);
+    let (split_balance, resynthesised_balance) = (readings[0], readings[1]);
+    let vocal_mono = split(mono, true);
+    let mono_blocks = blocks_of(&vocal_mono.loudness, mono.len(), rate);
+    let backing_mono = split(mono, false);
     let gated = mono_blocks.integrated().map(|lufs| {
         let threshold = lufs + super::GATE_RELATIVE_LU;
         let kept: Vec<usize> = (0..vocal_mono.len())
@@ -555,17 +538,63 @@ pub fn measure_split(
     }
 }
 
-/// 100 ms loudness blocks from spectral frames of a signal of `len` samples: each block the mean
-/// K-weighted energy of the frames centred in it (a block no frame centres in, at rates under
-/// 10 kHz, takes the nearest frame's).
-fn blocks_of(frames: &Frames, len: usize, rate: u32) -> Blocks {
+/// The song's balance read twice from the mask, LU: with each cell's energy split as the mask
+/// says (`m` to the vocal, `1 − m` to the backing), and as resynthesis keeps it (`m²`, `(1 − m)²`).
+/// Both from one spectral pass per channel, K-weighted as BS.1770 sums channels; a mono song
+/// plays on both sides, as the assistant measures its inputs.
+fn balance_readings(
+    channels: &[Vec<f32>],
+    rate: u32,
+    mask: &separation::VocalMask,
+    upper: &[f32],
+) -> [Option<f64>; 2] {
+    use super::spectrum::{Analyser, FFT, HOP};
+    let hz = rate as f64 / FFT as f64;
+    let mut analyser = Analyser::new(rate);
+    // vocal and backing, split and resynthesised
+    let mut totals: [Blocks; 4] = Default::default();
+    for c in channels {
+        let mut loudness: [Vec<f32>; 4] = Default::default();
+        analyser.visit_power(c, &mut |i, power, k| {
+            let seconds = (i * HOP + FFT / 2) as f64 / rate as f64;
+            let mut e = [0.0f32; 4];
+            for (b, (&p, &k)) in power.iter().zip(k).enumerate() {
+                let m = mask.at(seconds, b as f64 * hz, upper).clamp(0.0, 1.0);
+                let pk = p * k;
+                e[0] += m * pk;
+                e[1] += (1.0 - m) * pk;
+                e[2] += m * m * pk;
+                e[3] += (1.0 - m) * (1.0 - m) * pk;
+            }
+            for (l, e) in loudness.iter_mut().zip(e) {
+                l.push(super::loudness::lufs(e as f64) as f32);
+            }
+        });
+        for (t, l) in totals.iter_mut().zip(&loudness) {
+            *t = t.plus(&blocks_of(l, c.len(), rate));
+        }
+    }
+    if channels.len() == 1 {
+        totals = totals.map(|t| t.scaled(2.0));
+    }
+    let balance = |v: &Blocks, b: &Blocks| v.integrated().zip(b.integrated()).map(|(v, b)| v - b);
+    [
+        balance(&totals[0], &totals[1]),
+        balance(&totals[2], &totals[3]),
+    ]
+}
+
+/// 100 ms loudness blocks from spectral frames' loudness (LUFS each) of a signal of `len`
+/// samples: each block the mean K-weighted energy of the frames centred in it (a block no frame
+/// centres in, at rates under 10 kHz, takes the nearest frame's).
+fn blocks_of(loudness: &[f32], len: usize, rate: u32) -> Blocks {
     use super::spectrum::{FFT, HOP};
     let block = (rate as usize + 5) / 10;
     let n = len / block;
     let mut sum = vec![0.0f64; n];
     let mut count = vec![0usize; n];
-    let energy = |i: usize| super::loudness::energy(frames.loudness[i] as f64);
-    for i in 0..frames.len() {
+    let energy = |i: usize| super::loudness::energy(loudness[i] as f64);
+    for i in 0..loudness.len() {
         let j = (i * HOP + FFT / 2) / block;
         if j < n {
             sum[j] += energy(i);
@@ -577,11 +606,11 @@ fn blocks_of(frames: &Frames, len: usize, rate: u32) -> Blocks {
             .map(|j| {
                 if count[j] > 0 {
                     sum[j] / count[j] as f64
-                } else if frames.is_empty() {
+                } else if loudness.is_empty() {
                     0.0
                 } else {
                     let centre = j * block + block / 2;
-                    energy((centre.saturating_sub(FFT / 2) / HOP).min(frames.len() - 1))
+                    energy((centre.saturating_sub(FFT / 2) / HOP).min(loudness.len() - 1))
                 }
             })
             .collect(),

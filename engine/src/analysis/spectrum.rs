@@ -14,6 +14,9 @@ use super::loudness::{KWeighting, lufs};
 use super::mel::MelBank;
 use crate::params::EQ_BANDS;
 
+/// Receives a frame's index, its power spectrum and the K-weighting's power gain per bin.
+pub type PowerVisitor<'a> = dyn FnMut(usize, &[f32], &[f32]) + 'a;
+
 pub const FFT: usize = 2048;
 pub const HOP: usize = 1024;
 pub const BINS: usize = FFT / 2 + 1;
@@ -100,6 +103,32 @@ impl Analyser {
         self.sample_rate
     }
 
+    /// The one-sided power spectrum of one frame of [`FFT`] samples into `self.power`.
+    fn power_of(&mut self, frame: &[f32]) {
+        for ((d, &x), &w) in self.input.iter_mut().zip(frame).zip(&self.window) {
+            *d = x * w;
+        }
+        self.fft
+            .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
+            .expect("buffers sized by the plan");
+        // one-sided power: the bins between DC and Nyquist stand for two
+        let norm = self.norm as f32;
+        for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
+            *p = 2.0 * norm * c.norm_sqr();
+        }
+        self.power[0] *= 0.5;
+        self.power[BINS - 1] *= 0.5;
+    }
+
+    /// Hands every whole frame's power spectrum and the K-weighting's power gain per bin to
+    /// `visit(frame, power, k_weight)`: for measures that weigh one pass several ways.
+    pub fn visit_power(&mut self, signal: &[f32], visit: &mut PowerVisitor) {
+        for i in 0..frame_count(signal.len()) {
+            self.power_of(&signal[i * HOP..i * HOP + FFT]);
+            visit(i, &self.power, &self.k_weight);
+        }
+    }
+
     /// Analyses every whole frame of `signal`; `mel` adds the mel spectra.
     pub fn frames(&mut self, signal: &[f32], mel: bool) -> Frames {
         self.frames_with(signal, mel, &mut |_, _| {})
@@ -121,20 +150,7 @@ impl Analyser {
             mel: mel.then(|| Vec::with_capacity(n)),
         };
         for i in 0..n {
-            let frame = &signal[i * HOP..i * HOP + FFT];
-            for ((d, &x), &w) in self.input.iter_mut().zip(frame).zip(&self.window) {
-                *d = x * w;
-            }
-            self.fft
-                .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
-                .expect("buffers sized by the plan");
-            // one-sided power: the bins between DC and Nyquist stand for two
-            let norm = self.norm as f32;
-            for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
-                *p = 2.0 * norm * c.norm_sqr();
-            }
-            self.power[0] *= 0.5;
-            self.power[BINS - 1] *= 0.5;
+            self.power_of(&signal[i * HOP..i * HOP + FFT]);
             weight(i, &mut self.power);
             let bands = self
                 .band_bins
