@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use engine::analysis::reference::ReferenceMeasures;
 use engine::evaluation::Song;
 use engine::evaluation::metrics::Stereo;
 use engine::evaluation::reference_accuracy::{self, ReferenceAccuracy};
@@ -79,7 +78,8 @@ fn mixture_of(
 fn pairs(songs: &[Song], results: &[ReferenceAccuracy]) -> Result<Vec<Pair>, String> {
     let mut out = Vec::new();
     for (a, song) in songs.iter().enumerate() {
-        let without = reference_accuracy::mixed_like(song, &ReferenceMeasures::none(), "")?;
+        // the song mixed without a reference, as its own evaluation did
+        let without = results[a].default;
         for (b, like) in results.iter().enumerate() {
             if a == b {
                 continue;
@@ -166,8 +166,8 @@ fn song_table(results: &[ReferenceAccuracy]) -> String {
             tone.map_or("–".into(), |t| format!("{t:.2} dB")),
             lu(r.stems.reverb_tail_db),
             lu(r.separated.reverb_tail_db),
-            vs_pro(r.matched_balance_lu),
-            vs_pro(r.default_balance_lu),
+            vs_pro(r.matched.balance_lu),
+            vs_pro(r.default.balance_lu),
         );
     }
     let errors: Vec<f64> = results

@@ -499,7 +499,7 @@ fn a_references_measures_from_separation_against_its_stems() {
         );
         errors.push((vs - vt).abs());
         // the level decision aims at the measured balance as far as its confidence goes
-        let aimed = r["matched_target_lu"].as_f64().unwrap();
+        let aimed = r["matched"]["target_lu"].as_f64().unwrap();
         let want = -1.77 + confidence * (vs + 1.77);
         assert!(
             (aimed - want).abs() < 0.02,

@@ -204,6 +204,14 @@ impl Confidence {
 }
 
 impl Confidence {
+    /// The balance's error times `factor`, and the weights that follow from it: the balance's
+    /// and the tail's (leak lifts both).
+    fn scale_balance_error(&mut self, factor: f64) {
+        self.balance_error_lu = super::masking_eq::round2(self.balance_error_lu * factor);
+        self.balance = weight(BALANCE_PRIOR_LU, self.balance_error_lu);
+        self.reverb = self.reverb.min(self.balance);
+    }
+
     /// The weight of the measure `stage` aims at.
     pub fn confidence_of_stage(&self, stage: crate::params::Stage) -> f64 {
         use crate::params::Stage;
@@ -384,12 +392,8 @@ pub fn measure_song(
     notes.extend(mask.notes.iter().cloned());
     let mut measures = measure_split(&channels, &mono, rate, &mask, sung_seconds);
     doubt_damaged_input(&mut measures, &channels, rate, &mut notes);
-    // what the separator itself read, before its calibration
-    let read = measures
-        .confidence
-        .as_ref()
-        .map(|c| c.split_balance_lu)
-        .or(measures.vocal_minus_backing_lu);
+    // what the separator itself read, before its calibration (no confidence: no reading)
+    let read = measures.confidence.as_ref().map(|c| c.split_balance_lu);
     if let Some(v) = read.filter(|&v| v > A_CAPPELLA_LU) {
         notes.push(format!(
             "what the separator left beside the voice plays {v:.0} LU under it: an a cappella or spoken recording, not a balance to copy"
@@ -442,10 +446,7 @@ fn doubt_damaged_input(
         c.tone = c.tone.min(0.25);
         // clipping distorts what the separator hears too: each per cent of the samples
         // clipped adds the error once more
-        c.balance_error_lu =
-            super::masking_eq::round2(c.balance_error_lu * (1.0 + 100.0 * clipped));
-        c.balance = weight(BALANCE_PRIOR_LU, c.balance_error_lu);
-        c.reverb = c.reverb.min(c.balance);
+        c.scale_balance_error(1.0 + 100.0 * clipped);
     }
     if rate < 16_000 {
         let nyquist = rate as f64 / 2.0;
@@ -453,9 +454,7 @@ fn doubt_damaged_input(
             "the reference is sampled at {rate} Hz: nothing above {nyquist:.0} Hz is in it, so its tone there is not used and its balance is measured with less confidence"
         ));
         // the separator hears rate/2 of its 8 kHz: the error grows as the band it hears shrinks
-        c.balance_error_lu = super::masking_eq::round2(c.balance_error_lu * 8000.0 / nyquist);
-        c.balance = weight(BALANCE_PRIOR_LU, c.balance_error_lu);
-        c.reverb = c.balance;
+        c.scale_balance_error(8000.0 / nyquist);
         if let Some(shares) = m.tone_vocal_share.as_mut() {
             for (b, share) in shares.iter_mut().enumerate() {
                 // octave band b is centred on 62.5 · 2^b Hz; its upper edge is √2 above

@@ -27,6 +27,15 @@ impl Stereo {
         self.left.is_empty()
     }
 
+    /// The mid signal, (left + right) / 2.
+    pub fn mid(&self) -> Vec<f32> {
+        self.left
+            .iter()
+            .zip(&self.right)
+            .map(|(a, b)| 0.5 * (a + b))
+            .collect()
+    }
+
     /// Both channels scaled by `db`.
     pub fn gained(&self, db: f64) -> Stereo {
         let g = 10f64.powf(db / 20.0) as f32;
@@ -70,13 +79,7 @@ struct StereoFrames {
 fn stereo_frames(analyser: &mut Analyser, s: &Stereo) -> StereoFrames {
     let l: Frames = analyser.frames(&s.left, false);
     let r: Frames = analyser.frames(&s.right, false);
-    let mid: Vec<f32> = s
-        .left
-        .iter()
-        .zip(&s.right)
-        .map(|(a, b)| 0.5 * (a + b))
-        .collect();
-    let m = analyser.frames(&mid, false);
+    let m = analyser.frames(&s.mid(), false);
     StereoFrames {
         bands: l
             .bands

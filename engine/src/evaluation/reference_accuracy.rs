@@ -22,15 +22,10 @@ pub struct ReferenceAccuracy {
     /// The professional's balance: vocal stem minus accompaniment as both play, LU.
     pub professional_balance_lu: f64,
     /// The song's vocal stem mixed over its accompaniment by the rules with the mixture as the
-    /// reference (every amount 100 %): the processed vocal minus the accompaniment as rendered, LU.
-    pub matched_balance_lu: Option<f64>,
-    /// The balance that mix's level decision aimed at (minus its target under the backing), LU.
-    pub matched_target_lu: f64,
+    /// reference (every amount 100 %).
+    pub matched: Mixed,
     /// The same without a reference (the built-in 1.77 LU under the backing).
-    pub default_balance_lu: Option<f64>,
-    /// The processed vocal's loudness range in those two mixes, LU.
-    pub matched_loudness_range_lu: Option<f64>,
-    pub default_loudness_range_lu: Option<f64>,
+    pub default: Mixed,
 }
 
 /// `mixture`: the song's mix (the stems' sum when the song has none).
@@ -66,11 +61,8 @@ pub fn evaluate(
         stems,
         separated,
         professional_balance_lu: pro,
-        matched_balance_lu: matched.balance_lu,
-        matched_target_lu: matched.target_lu,
-        default_balance_lu: default.balance_lu,
-        matched_loudness_range_lu: matched.loudness_range_lu,
-        default_loudness_range_lu: default.loudness_range_lu,
+        matched,
+        default,
     })
 }
 
@@ -144,15 +136,8 @@ pub fn mixed_like(
     let blocks = out.blocks(rate);
     Ok(Mixed {
         balance_lu: blocks.integrated().map(|v| v - acc),
-        loudness_range_lu: {
-            let mono: Vec<f32> = out
-                .left
-                .iter()
-                .zip(&out.right)
-                .map(|(l, r)| 0.5 * (l + r))
-                .collect();
-            crate::analysis::loudness::Blocks::of_mono(&mono, rate).loudness_range()
-        },
+        loudness_range_lu: crate::analysis::loudness::Blocks::of_mono(&out.mid(), rate)
+            .loudness_range(),
         target_lu: -s.level.target_below_backing_lu,
     })
 }
