@@ -1,14 +1,14 @@
 //! Vocal-activity detection (seed 004's CNN): which stretches of a recording have a singing
-//! voice in them. Frames of 40 ms every 20 ms at any rate ([`Geometry`]); the model sees ±20
-//! frames around each and is run over a song in chunks whose margins hold that context, so the
-//! result equals one pass over the whole song.
+//! voice in them. Frames of 40 ms every 20 ms at any rate ([`Geometry`]); the model sees a
+//! context of frames around each (±20 in seed 004; `models.json` says how many) and is run over
+//! a song in chunks whose margins hold that context, so the result equals one pass over the
+//! whole song.
 
 use crate::separation::frames::{Fft, Geometry, VAD_BINS, hann};
 use crate::separation::models::VadModel;
 
-/// Frames per VAD call, and the context either side each frame's answer depends on.
+/// Frames per VAD call.
 const CHUNK: usize = 2048;
-const CONTEXT: usize = 20;
 /// Frames quieter than this (power, −90 dBFS) are silence, not singing, whatever the model says:
 /// it learnt from recordings with a noise floor and never met digital silence.
 const SILENCE_POWER: f64 = 1e-9;
@@ -126,8 +126,8 @@ pub fn detect(
     let mut start = 0;
     while start < total {
         let end = (start + CHUNK).min(total);
-        let from = start.saturating_sub(CONTEXT);
-        let to = (end + CONTEXT).min(total);
+        let from = start.saturating_sub(model.context);
+        let to = (end + model.context).min(total);
         let input = power(mono, &g, &mut fft, from, to);
         let frames = to - from;
         let silent: Vec<bool> = (start - from..end - from)
@@ -154,4 +154,53 @@ pub fn detect(
         hop_seconds: g.vad_hop as f64 / rate as f64,
         window_seconds: g.vad_window as f64 / rate as f64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::separation::models::SeparationModels;
+
+    /// A song longer than one chunk: the chunked answer must be the one-pass answer, which it is
+    /// only when the chunks' margins hold the model's whole context.
+    #[test]
+    fn chunks_give_what_one_pass_over_the_song_gives() {
+        let Some(model) = SeparationModels::shared_vad().vad.as_ref() else {
+            panic!("the built-in VAD did not load");
+        };
+        let rate = 16_000;
+        let seconds = 50;
+        let mono: Vec<f32> = (0..rate * seconds)
+            .map(|i| {
+                let t = i as f32 / rate as f32;
+                // a sung-like tone that comes and goes, over noise
+                let on = ((t * 0.7).sin() > 0.0) as u8 as f32;
+                let noise = ((i as f32 * 12.9898).sin() * 43758.547).fract() - 0.5;
+                on * 0.3
+                    * (2.0 * std::f32::consts::PI * 220.0 * t * (1.0 + 0.01 * (5.0 * t).sin()))
+                        .sin()
+                    + 0.05 * noise
+            })
+            .collect();
+        let chunked = detect(model, &mono, rate as u32, &mut |_| {}).unwrap();
+        let g = Geometry::at(rate as u32);
+        let total = g.vad_frames(mono.len());
+        assert!(
+            total > CHUNK + 2 * model.context,
+            "the song spans more than one chunk"
+        );
+        let whole = model
+            .run(total, power(&mono, &g, &mut Fft::new(g.fft), 0, total))
+            .unwrap();
+        let worst = chunked
+            .probability
+            .iter()
+            .zip(&whole)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-4,
+            "chunked and one-pass probabilities differ by {worst}"
+        );
+    }
 }

@@ -55,6 +55,9 @@ struct SeparatorEntry {
 struct VadEntry {
     file: String,
     threshold: f32,
+    /// Frames either side that one frame's answer depends on; seed 004's network sees ±20.
+    #[serde(default = "seed_context")]
+    context_frames: usize,
     #[serde(default)]
     held_out: serde_json::Value,
 }
@@ -68,9 +71,18 @@ pub struct SeparatorModel {
     session: Mutex<Session>,
 }
 
+fn seed_context() -> usize {
+    20
+}
+
+/// More context than this (4 s either side) is a broken manifest, not a model.
+const MAX_VAD_CONTEXT: usize = 200;
+
 pub struct VadModel {
     /// Probability from which a frame counts as vocal.
     pub threshold: f32,
+    /// Frames either side each frame's probability depends on (its receptive field's half).
+    pub context: usize,
     pub held_out: serde_json::Value,
     session: Mutex<Session>,
 }
@@ -272,9 +284,16 @@ impl SeparationModels {
             model.run(1, vec![0.0; PATCH_LEN]).map(|_| model)
         });
         let vad = section.vad.map(|entry| {
+            if entry.context_frames > MAX_VAD_CONTEXT {
+                return Err(format!(
+                    "the VAD's context_frames is {}, more than {MAX_VAD_CONTEXT}",
+                    entry.context_frames
+                ));
+            }
             let session = read(&entry.file).and_then(|b| cnn_backend::session(backend, &b))?;
             let model = VadModel {
                 threshold: entry.threshold.clamp(0.0, 1.0),
+                context: entry.context_frames,
                 held_out: entry.held_out,
                 session: Mutex::new(session),
             };
