@@ -1,11 +1,13 @@
 //! `automix reference --accuracy`: how well references are heard. Each song folder (its stems and
 //! its mixture) is measured from its stems and from the separator's reading of its mixture; then
 //! every song's vocal is mixed like every *other* song, and the result compared with that song's
-//! true balance and loudness range, beside the same mix without a reference.
+//! true balance, loudness range and tone (in the bands the reference's tone is followed in),
+//! beside the same mix without a reference.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use engine::analysis::reference::{ReferenceMeasures, TONE_MIN_SHARE};
 use engine::evaluation::Song;
 use engine::evaluation::metrics::Stereo;
 use engine::evaluation::reference_accuracy::{self, ReferenceAccuracy};
@@ -27,6 +29,10 @@ pub struct Pair {
     pub without: reference_accuracy::Mixed,
     /// The confidence B's balance was measured with.
     pub balance_confidence: f64,
+    /// B's vocal tone from its stems, dB, and the octave bands (0 = 63 Hz) the reference's tone
+    /// is followed in: those B's separated vocal holds at least `TONE_MIN_SHARE` of.
+    pub target_tone_db: Option<[f64; 9]>,
+    pub tone_bands: Vec<usize>,
 }
 
 impl Pair {
@@ -37,6 +43,27 @@ impl Pair {
     fn range_error(&self, m: &reference_accuracy::Mixed) -> Option<f64> {
         Some((m.loudness_range_lu? - self.target_loudness_range_lu?).abs())
     }
+
+    /// Mean |Δ| of the mix's tone from B's in the followed bands, dB (`None`: no band followed).
+    fn tone_error(&self, m: &reference_accuracy::Mixed) -> Option<f64> {
+        let (got, want) = (m.tone_relative_db?, self.target_tone_db?);
+        if self.tone_bands.is_empty() {
+            return None;
+        }
+        let sum: f64 = self
+            .tone_bands
+            .iter()
+            .map(|&i| (got[i] - want[i]).abs())
+            .sum();
+        Some(sum / self.tone_bands.len() as f64)
+    }
+}
+
+/// The bands a reference's tone is followed in (targets.rs keeps the rest at the built-in tone).
+fn followed_bands(r: &ReferenceMeasures) -> Vec<usize> {
+    r.tone_vocal_share
+        .map(|s| (0..9).filter(|&i| s[i] >= TONE_MIN_SHARE).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Serialize)]
@@ -92,6 +119,8 @@ fn pairs(songs: &[Song], results: &[ReferenceAccuracy]) -> Result<Vec<Pair>, Str
                 with_reference: reference_accuracy::mixed_like(song, &like.separated, &like.song)?,
                 without,
                 balance_confidence: like.separated.confidence_of(engine::params::Stage::Level),
+                target_tone_db: like.stems.tone_relative_db,
+                tone_bands: followed_bands(&like.separated),
             });
         }
     }
@@ -198,9 +227,10 @@ fn pair_table(pairs: &[Pair]) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "\n| vocal of | mixed like | its balance | with the reference (Δ) | without (Δ) | confidence | its LRA | with (Δ) | without (Δ) |"
+        "\n| vocal of | mixed like | its balance | with the reference (Δ) | without (Δ) | confidence | its LRA | with (Δ) | without (Δ) | tone bands followed | tone \\|Δ\\| with | without |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let db = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.2} dB"));
     let d = |v: Option<f64>, t: Option<f64>| match (v, t) {
         (Some(v), Some(t)) => format!("{v:+.2} ({:+.2})", v - t),
         _ => "–".into(),
@@ -209,7 +239,7 @@ fn pair_table(pairs: &[Pair]) -> String {
         let t = Some(p.target_balance_lu);
         let _ = writeln!(
             o,
-            "| {} | {} | {:+.2} | {} | {} | {:.0} % | {} | {} | {} |",
+            "| {} | {} | {:+.2} | {} | {} | {:.0} % | {} | {} | {} | {} | {} | {} |",
             p.song,
             p.like,
             p.target_balance_lu,
@@ -222,41 +252,52 @@ fn pair_table(pairs: &[Pair]) -> String {
                 p.target_loudness_range_lu
             ),
             d(p.without.loudness_range_lu, p.target_loudness_range_lu),
+            band_names(&p.tone_bands),
+            db(p.tone_error(&p.with_reference)),
+            db(p.tone_error(&p.without)),
         );
     }
-    let with: Vec<f64> = pairs
+    o + &pair_summary(pairs)
+}
+
+/// One measure's error over the pairs: (mean with the reference, mean without, pairs closer
+/// with it, pairs scored).
+fn compare(
+    pairs: &[Pair],
+    error: impl Fn(&Pair, &reference_accuracy::Mixed) -> Option<f64>,
+) -> (f64, f64, usize, usize) {
+    let both: Vec<(f64, f64)> = pairs
         .iter()
-        .filter_map(|p| p.balance_error(&p.with_reference))
+        .filter_map(|p| error(p, &p.with_reference).zip(error(p, &p.without)))
         .collect();
-    let without: Vec<f64> = pairs
+    let with: Vec<f64> = both.iter().map(|b| b.0).collect();
+    let without: Vec<f64> = both.iter().map(|b| b.1).collect();
+    let closer = both.iter().filter(|(w, o)| w < o).count();
+    (mean(&with), mean(&without), closer, both.len())
+}
+
+fn pair_summary(pairs: &[Pair]) -> String {
+    let (with, without, closer, n) = compare(pairs, Pair::balance_error);
+    let (range_with, range_without, range_closer, _) = compare(pairs, Pair::range_error);
+    let (tone_with, tone_without, tone_closer, tone_n) = compare(pairs, Pair::tone_error);
+    let share = |k: usize, n: usize| 100.0 * k as f64 / n.max(1) as f64;
+    format!(
+        "\n{n} pairs: balance within {with:.2} LU of the reference's with it, {without:.2} LU without; closer with it on {closer} ({:.0} %); \
+         loudness range within {range_with:.2} LU with it, {range_without:.2} LU without, closer on {range_closer}; \
+         tone within {tone_with:.2} dB with it, {tone_without:.2} dB without in the bands followed, closer on {tone_closer} of {tone_n} ({:.0} %)\n",
+        share(closer, n),
+        share(tone_closer, tone_n),
+    )
+}
+
+fn band_names(bands: &[usize]) -> String {
+    const NAMES: [&str; 9] = ["63", "125", "250", "500", "1k", "2k", "4k", "8k", "16k"];
+    if bands.is_empty() {
+        return "none".into();
+    }
+    bands
         .iter()
-        .filter_map(|p| p.balance_error(&p.without))
-        .collect();
-    let closer = pairs
-        .iter()
-        .filter(|p| {
-            p.balance_error(&p.with_reference)
-                .zip(p.balance_error(&p.without))
-                .is_some_and(|(w, o)| w < o)
-        })
-        .count();
-    let range_with: Vec<f64> = pairs
-        .iter()
-        .filter_map(|p| p.range_error(&p.with_reference))
-        .collect();
-    let range_without: Vec<f64> = pairs
-        .iter()
-        .filter_map(|p| p.range_error(&p.without))
-        .collect();
-    let _ = writeln!(
-        o,
-        "\n{} pairs: balance within {:.2} LU of the reference's with it, {:.2} LU without; closer with it on {closer} ({:.0} %); loudness range within {:.2} LU with it, {:.2} LU without",
-        pairs.len(),
-        mean(&with),
-        mean(&without),
-        100.0 * closer as f64 / pairs.len().max(1) as f64,
-        mean(&range_with),
-        mean(&range_without),
-    );
-    o
+        .map(|&i| NAMES[i])
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -91,6 +91,8 @@ pub struct Mixed {
     pub loudness_range_lu: Option<f64>,
     /// The balance the level decision aimed at, LU.
     pub target_lu: f64,
+    /// The processed vocal's octave bands relative to its loudness, dB (the reference's measure).
+    pub tone_relative_db: Option<[f64; 9]>,
 }
 
 /// `song`'s vocal stem mixed over its accompaniment by the rules toward `reference` (every
@@ -134,7 +136,10 @@ pub fn mixed_like(
     .map_err(|e| format!("{}: {e}", song.name))?;
     let out = degrade::render(&song.vocal, rate, &s.params, Some(&song.accompaniment))?;
     let blocks = out.blocks(rate);
+    let processed = track(&out, rate)?;
+    let tone = reference::measure(&processed, Some(&backing), processed.info.seconds);
     Ok(Mixed {
+        tone_relative_db: tone.tone_relative_db,
         balance_lu: blocks.integrated().map(|v| v - acc),
         loudness_range_lu: crate::analysis::loudness::Blocks::of_mono(&out.mid(), rate)
             .loudness_range(),
