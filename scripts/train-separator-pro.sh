@@ -9,7 +9,7 @@
 # Settings: MINUTES (default 28), PYTHON (default: scripts/training-venv.sh's). On this project's
 # 2-core machine, one core: the training's minutes, then about 20 minutes of evaluation. Writes
 # target/separation-pro/models; copy its separator.onnx and its models.json `separation` entry
-# into models/ to ship it, then set the calibration (engine/src/analysis/reference.rs) to what
+# into models/ to ship it, then set the calibration (crates/assistant/src/reference.rs) to what
 # balance_fit prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,0 +1,33 @@
+//! Which of the vocal's analysis frames the spectral rules look at: those within 20 LU of its
+//! integrated loudness (Tech 3342's relative gate, the research's choice), or those the
+//! vocal-activity detector hears singing in — which keeps a karaoke take's backing bleed, its
+//! breaths and its room out of the vocal's spectrum, where the loudness gate lets through
+//! anything less than 20 LU down. docs/assistant.md compares the two on MIR-1K's labels.
+
+use super::spectrum::{FFT, Frames, HOP};
+use super::track::ANALYSIS_RATE;
+use automix_separation::VadModel;
+use automix_separation::vad;
+
+/// The frames of `frames` (a vocal at the analysis rate whose integrated loudness is `lufs`)
+/// within [`super::GATE_RELATIVE_LU`] of it.
+pub fn loudness_kept(frames: &Frames, lufs: f64) -> Vec<usize> {
+    let threshold = lufs + super::GATE_RELATIVE_LU;
+    (0..frames.len())
+        .filter(|&i| frames.loudness[i] as f64 >= threshold)
+        .collect()
+}
+
+/// The time at the centre of analysis frame `i`, seconds.
+pub fn frame_centre(i: usize) -> f64 {
+    (i * HOP + FFT / 2) as f64 / ANALYSIS_RATE as f64
+}
+
+/// The first `count` analysis frames of `mono` (at the analysis rate) in which `model` hears
+/// singing.
+pub fn vad_kept(model: &VadModel, mono: &[f32], count: usize) -> Result<Vec<usize>, String> {
+    let activity = vad::detect(model, mono, ANALYSIS_RATE, &mut |_| {})?;
+    Ok((0..count)
+        .filter(|&i| activity.at(frame_centre(i)) >= activity.threshold)
+        .collect())
+}

@@ -1,0 +1,307 @@
+//! Reading any common audio file (WAV, FLAC, MP3, Ogg Vorbis) and writing 32-bit float WAV.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
+use symphonia::core::errors::Error;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use automix_dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+
+/// The file extensions of the formats the decoder reads (lower case; names are matched without
+/// regard to case): the containers and codecs symphonia is built with in `Cargo.toml`.
+pub const AUDIO_EXTENSIONS: [&str; 6] = ["wav", "wave", "flac", "mp3", "ogg", "oga"];
+
+/// Whether `path` names a file in one of the formats the decoder reads, by its extension.
+pub fn is_audio_file_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Decoded audio: one vector per channel.
+#[derive(Clone, Debug)]
+pub struct Audio {
+    pub sample_rate: u32,
+    pub channels: Vec<Vec<f32>>,
+}
+
+impl Audio {
+    pub fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+
+    pub fn seconds(&self) -> f64 {
+        self.frames() as f64 / self.sample_rate as f64
+    }
+}
+
+/// What decoding noticed that the user should hear about.
+#[derive(Default)]
+pub struct DecodeNotes {
+    pub skipped_packets: usize,
+    pub ended_early: bool,
+}
+
+impl DecodeNotes {
+    /// Tells the user what decoding `path` (the `what`: "vocal", "backing") noticed; `seconds` is
+    /// how much decoded.
+    pub fn tell(&self, what: &str, path: &Path, seconds: f64, warn: &mut dyn FnMut(String)) {
+        let shown = path.display();
+        if self.skipped_packets > 0 {
+            warn(format!(
+                "{what} {shown}: {} damaged packets skipped",
+                self.skipped_packets
+            ));
+        }
+        if self.ended_early {
+            warn(format!(
+                "{what} {shown}: the file ends early (truncated?); using the {seconds:.2} s that decode"
+            ));
+        }
+    }
+}
+
+/// Receives each decoded packet: sample rate, channels, declared frame count, samples.
+pub type PacketSink<'a> = dyn FnMut(u32, usize, Option<u64>, &mut [f32]) -> Result<(), String> + 'a;
+
+/// Decodes `path` packet by packet, handing each packet's samples (interleaved) to `sink` with
+/// the sample rate, the channel count and the frame count the file declares. Returns what decoding noticed and the frames delivered.
+pub fn decode(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
+    // symphonia 0.5 can panic on damaged files (an overflow on an extensible WAV's channel mask,
+    // found by `cli/tests/fuzz.rs`): that is a damaged file to the user, not a crash
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_unguarded(path, sink)
+    }))
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "{}: the decoder failed on damaged data; the file is probably corrupt (re-export it)",
+            path.display()
+        ))
+    })
+}
+
+fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
+    if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
+        return Err(format!("{shown} is empty (0 bytes)"));
+    }
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let not_audio =
+        || format!("{shown} is not an audio file this tool reads (WAV, FLAC, MP3, Ogg Vorbis)");
+    let probed = symphonia::default::get_probe()
+        .format(
+            &hint,
+            mss,
+            // gapless: an MP3's encoder delay and padding (its LAME/Xing tag) are trimmed, so
+            // the decoded audio lines up with what was encoded to the sample, and so do stems
+            // separated from it
+            &FormatOptions {
+                enable_gapless: true,
+                ..FormatOptions::default()
+            },
+            &MetadataOptions::default(),
+        )
+        .map_err(|_| not_audio())?;
+    let mut format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(not_audio)?;
+    let track_id = track.id;
+    let declared_frames = track.codec_params.n_frames;
+    if track.codec_params.sample_rate == Some(0) {
+        return Err(format!("{shown} says its sample rate is 0"));
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&track.codec_params, &DecoderOptions::default())
+        .map_err(|e| format!("{shown}: cannot decode its audio: {e}"))?;
+    let mut notes = DecodeNotes::default();
+    let mut layout: Option<(u32, usize)> = None;
+    let mut buf: Option<SampleBuffer<f32>> = None;
+    let mut frames = 0u64;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(Error::ResetRequired) => break,
+            Err(Error::IoError(_)) | Err(Error::DecodeError(_)) => {
+                notes.ended_early = true;
+                break;
+            }
+            Err(e) => return Err(format!("{shown}: {e}")),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let decoded = match decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(Error::DecodeError(_)) => {
+                notes.skipped_packets += 1;
+                continue;
+            }
+            Err(Error::IoError(_)) => {
+                notes.ended_early = true;
+                break;
+            }
+            Err(e) => return Err(format!("{shown}: {e}")),
+        };
+        let spec = *decoded.spec();
+        if decoded.frames() == 0 {
+            continue;
+        }
+        let n = spec.channels.count();
+        match layout {
+            None => {
+                if spec.rate == 0 {
+                    return Err(format!("{shown} does not say its sample rate"));
+                }
+                if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(spec.rate as f32)) {
+                    // a header that lies (or a format nobody mixes in): at 4 GHz one loudness
+                    // block would be 1.7 billion samples
+                    return Err(format!(
+                        "{shown} says its sample rate is {} Hz; automix reads {:.0} Hz to {:.0} kHz",
+                        spec.rate,
+                        MIN_SAMPLE_RATE,
+                        MAX_SAMPLE_RATE / 1000.0
+                    ));
+                }
+                if n == 0 {
+                    return Err(format!("{shown} has no audio channels"));
+                }
+                layout = Some((spec.rate, n));
+            }
+            Some((rate, channels)) if rate != spec.rate || channels != n => {
+                return Err(format!(
+                    "{shown}: the sample rate or the number of channels changes mid-file"
+                ));
+            }
+            Some(_) => {}
+        }
+        if buf
+            .as_ref()
+            .is_none_or(|b| b.capacity() < decoded.capacity())
+        {
+            buf = Some(SampleBuffer::<f32>::new(decoded.capacity() as u64, spec));
+        }
+        let b = buf.as_mut().expect("made above");
+        b.copy_interleaved_ref(decoded);
+        frames += (b.len() / n) as u64;
+        sink(spec.rate, n, declared_frames, b.samples_mut())?;
+    }
+    if frames == 0 {
+        return Err(format!("{shown} contains no audio samples"));
+    }
+    if declared_frames.is_some_and(|n| frames < n) {
+        notes.ended_early = true;
+    }
+    Ok((notes, frames))
+}
+
+pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
+    let mut sample_rate = 0;
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let (notes, _) = decode(path, &mut |rate, n, _, samples| {
+        sample_rate = rate;
+        if channels.is_empty() {
+            channels = vec![Vec::new(); n];
+        }
+        for frame in samples.chunks_exact(n) {
+            for (c, &v) in channels.iter_mut().zip(frame) {
+                c.push(v);
+            }
+        }
+        Ok(())
+    })?;
+    Ok((
+        Audio {
+            sample_rate,
+            channels,
+        },
+        notes,
+    ))
+}
+
+/// Writes 32-bit float WAV, through a temporary file beside the target, so a failed write never
+/// leaves half a file under the name asked for.
+pub fn write_wav(path: &Path, audio: &Audio) -> Result<(), String> {
+    let shown = path.display();
+    let spec = hound::WavSpec {
+        channels: audio.channels.len() as u16,
+        sample_rate: audio.sample_rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let partial = partial_path(path);
+    let result = (|| {
+        let mut w = hound::WavWriter::create(&partial, spec)?;
+        for i in 0..audio.frames() {
+            for c in &audio.channels {
+                w.write_sample(c[i])?;
+            }
+        }
+        w.finalize()
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!("cannot write {shown}: {e}"));
+    }
+    std::fs::rename(&partial, path).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        format!("cannot write {shown}: {e}")
+    })
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// Writes a text file through a temporary file beside it, like [`write_wav`].
+pub fn write_text(path: &Path, text: &str) -> Result<(), String> {
+    let partial = partial_path(path);
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            format!("cannot write {}: {e}", path.display())
+        })
+}
+
+/// Decodes `path` and throws the samples away: the floor under anything that reads a file.
+pub fn decode_only(path: &Path) -> Result<u64, String> {
+    let (_, frames) = decode(path, &mut |_, _, _, _| Ok(()))?;
+    Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_formats_the_decoder_reads_are_recognised_by_extension_in_any_case() {
+        for name in [
+            "a.wav", "b.WAV", "c.Flac", "d.mp3", "e.ogg", "f.oga", "g.wave",
+        ] {
+            assert!(is_audio_file_name(Path::new(name)), "{name}");
+        }
+        for name in ["a.txt", "b.wav.json", "c", "d.aiff", ".wav"] {
+            assert!(!is_audio_file_name(Path::new(name)), "{name}");
+        }
+    }
+}

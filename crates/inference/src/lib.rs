@@ -1,0 +1,5 @@
+//! Model inference for every network the product runs: the backend (tract, or ONNX Runtime
+//! when the user has its library) and where the models come from.
+
+pub mod backend;
+pub mod source;
