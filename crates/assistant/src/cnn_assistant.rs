@@ -33,21 +33,7 @@ impl<'a> CnnRun<'a> {
         engine: super::Engine,
         models: Option<&'a CnnModels>,
         backing: Option<Frames>,
-        warnings: &mut Vec<Warning>,
     ) -> Self {
-        if engine != super::Engine::Rules {
-            match models {
-                None => warnings.push(Warning::new(
-                    "cnn_unavailable",
-                    "the CNN models were not loaded: every stage uses the rules",
-                )),
-                Some(m) => {
-                    for w in &m.warnings {
-                        warnings.push(Warning::new("cnn_model", w.clone()));
-                    }
-                }
-            }
-        }
         CnnRun {
             engine,
             models,
@@ -56,6 +42,29 @@ impl<'a> CnnRun<'a> {
             stages: Vec::new(),
             deciders: StageEngines::default(),
         }
+    }
+
+    /// Says when the CNNs were asked for and could not all be loaded.
+    pub fn announce(&self, warnings: &mut Vec<Warning>) {
+        if self.engine == super::Engine::Rules {
+            return;
+        }
+        match self.models {
+            None => warnings.push(Warning::new(
+                "cnn_unavailable",
+                "the CNN models were not loaded: every stage uses the rules",
+            )),
+            Some(m) => {
+                for w in &m.warnings {
+                    warnings.push(Warning::new("cnn_model", w.clone()));
+                }
+            }
+        }
+    }
+
+    /// The backing's frames (the rules read them too).
+    pub fn backing(&self) -> Option<&Frames> {
+        self.backing.as_ref()
     }
 
     fn record(

@@ -285,8 +285,8 @@ pub const TONE_MIN_SHARE: f64 = 0.7;
 
 /// Per band, vocal ÷ (vocal + backing) of the mean band powers over the `kept` frames.
 fn band_shares(vocal: &Frames, backing: &Frames, kept: &[usize]) -> Option<[f64; 9]> {
-    let v = super::mean_bands(vocal, kept)?;
-    let b = super::mean_bands(backing, kept)?;
+    let v = crate::measure::mean_bands(vocal, kept)?;
+    let b = crate::measure::mean_bands(backing, kept)?;
     let e = |db: f64| 10f64.powf(db / 10.0);
     Some(std::array::from_fn(|i| {
         let (v, b) = (e(v[i]), e(b[i]));
@@ -507,9 +507,9 @@ pub fn measure_split(
             .collect();
         (lufs, kept)
     });
-    let tone = gated
-        .as_ref()
-        .and_then(|(lufs, kept)| super::mean_bands(&vocal_mono, kept).map(|b| b.map(|x| x - lufs)));
+    let tone = gated.as_ref().and_then(|(lufs, kept)| {
+        crate::measure::mean_bands(&vocal_mono, kept).map(|b| b.map(|x| x - lufs))
+    });
     // above 8 kHz the separator never looked: its mask there is the 4–8 kHz one carried up, so
     // the vocal's share of the 16 kHz octave (11–23 kHz) is a guess, and its tone is not followed
     let shares = gated
