@@ -7,8 +7,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use engine::ParamId;
 use engine::analysis::suggestion::TempoSource;
@@ -170,7 +168,7 @@ pub fn run(
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let threads = job
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(crate::jobs::available)
         .clamp(1, pairs.len());
     say(format!(
         "{} pairs in {}, {threads} at a time → {}",
@@ -181,55 +179,36 @@ pub fn run(
 
     let multi = MultiProgress::new();
     let overall = Progress::in_multi(&multi, "songs", pairs.len() as u64);
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<Option<Outcome>>> =
-        Mutex::new((0..pairs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(pair) = pairs.get(i) else { break };
-                    overall.set_message(pair.name.clone());
-                    let mut warnings = Vec::new();
-                    let mix_job = MixJob {
-                        analyze: AnalyzeJob {
-                            vocal: pair.vocal.clone(),
-                            backing: Some(pair.backing.clone()),
-                            tempo_bpm: job.tempo_bpm,
-                            engine: job.engine,
-                            gate: job.gate,
-                            reference: job.reference.clone(),
-                        },
-                        mix_out: out_dir.join(format!("{}.mix.wav", pair.name)),
-                        vocal_out: Some(out_dir.join(format!("{}.vocal.wav", pair.name))),
-                        suggestion_out: Some(
-                            out_dir.join(format!("{}.suggestion.json", pair.name)),
-                        ),
-                    };
-                    // a panic in one song must not take the others down
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        mix::run(&mix_job, &mut |w| warnings.push(w), &mut |_| {})
-                    }))
-                    .unwrap_or_else(|_| Err("internal error (please report it)".into()));
-                    outcomes.lock().expect("no poisoning: panics are caught")[i] = Some(Outcome {
-                        pair: pair.clone(),
-                        result,
-                        warnings,
-                    });
-                    overall.inc(1);
-                }
-            });
+    let outcomes = crate::jobs::map(&pairs, threads, |_, pair| {
+        overall.set_message(pair.name.clone());
+        let mut warnings = Vec::new();
+        let mix_job = MixJob {
+            analyze: AnalyzeJob {
+                vocal: pair.vocal.clone(),
+                backing: Some(pair.backing.clone()),
+                tempo_bpm: job.tempo_bpm,
+                engine: job.engine,
+                gate: job.gate,
+                reference: job.reference.clone(),
+            },
+            mix_out: out_dir.join(format!("{}.mix.wav", pair.name)),
+            vocal_out: Some(out_dir.join(format!("{}.vocal.wav", pair.name))),
+            suggestion_out: Some(out_dir.join(format!("{}.suggestion.json", pair.name))),
+        };
+        // a panic in one song must not take the others down
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            mix::run(&mix_job, &mut |w| warnings.push(w), &mut |_| {})
+        }))
+        .unwrap_or_else(|_| Err("internal error (please report it)".into()));
+        overall.inc(1);
+        Outcome {
+            pair: pair.clone(),
+            result,
+            warnings,
         }
     });
     overall.finish();
 
-    let outcomes: Vec<Outcome> = outcomes
-        .into_inner()
-        .expect("no poisoning")
-        .into_iter()
-        .map(|o| o.expect("every pair ran"))
-        .collect();
     let (text, tsv) = summary(&outcomes);
     let tsv_path = out_dir.join("summary.tsv");
     audio_io::write_text(&tsv_path, &tsv)?;

@@ -4,7 +4,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use engine::analysis::Engine;
 use engine::analysis::cnn::CnnModels;
@@ -250,61 +249,34 @@ fn evaluate_all(
     seed: u64,
     models: &CnnModels,
 ) -> Result<Vec<SongResult>, String> {
-    let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Result<SongResult, String>>>> =
-        Mutex::new((0..songs.len()).map(|_| None).collect());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(songs.len());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = {
-                        let mut n = next.lock().unwrap_or_else(|p| p.into_inner());
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
-                    if i >= songs.len() {
-                        break;
-                    }
-                    let targets = match choice {
-                        TargetChoice::BuiltIn => engine::analysis::targets::Targets::built_in(),
-                        TargetChoice::Research => engine::analysis::targets::Targets {
-                            tone: None,
-                            ..engine::analysis::targets::Targets::built_in()
-                        },
-                        TargetChoice::LeaveOneOut => {
-                            let others: Vec<&Profile> = profiles
-                                .iter()
-                                .enumerate()
-                                .filter(|(j, _)| *j != i)
-                                .map(|(_, p)| p)
-                                .collect();
-                            evaluation::fit_targets(&others)
-                        }
-                    };
-                    let r = evaluation::evaluate(
-                        &songs[i],
-                        &evaluation::Options {
-                            seed,
-                            methods: &Method::ALL,
-                            models: Some(models),
-                            targets: &targets,
-                        },
-                    );
-                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
-                }
-            });
-        }
+    let results = crate::jobs::map(songs, crate::jobs::available(), |i, song| {
+        let targets = match choice {
+            TargetChoice::BuiltIn => engine::analysis::targets::Targets::built_in(),
+            TargetChoice::Research => engine::analysis::targets::Targets {
+                tone: None,
+                ..engine::analysis::targets::Targets::built_in()
+            },
+            TargetChoice::LeaveOneOut => {
+                let others: Vec<&Profile> = profiles
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, p)| p)
+                    .collect();
+                evaluation::fit_targets(&others)
+            }
+        };
+        evaluation::evaluate(
+            song,
+            &evaluation::Options {
+                seed,
+                methods: &Method::ALL,
+                models: Some(models),
+                targets: &targets,
+            },
+        )
     });
-    results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every song was evaluated"))
-        .collect()
+    results.into_iter().collect()
 }
 
 fn row_text(out: &mut String, method: Method, e: &Errors) {

@@ -3,11 +3,9 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use engine::evaluation::gate_study::{self, Counts, Labels};
-use engine::separation::SeparationModels;
+use engine::separation::{SeparationModels, VadModel};
 
 use crate::audio_io;
 use crate::progress::Progress;
@@ -70,81 +68,60 @@ pub fn study(dir: &Path, limit: Option<usize>) -> Result<(usize, Study), String>
         .as_ref()
         .ok_or_else(|| format!("no usable VAD ({})", models.warnings.join("; ")))?;
     let clips = test_clips(dir, limit)?;
-    let total: Mutex<Study> = Mutex::new(
-        BLEED_DB
-            .iter()
-            .map(|&b| (b, Counts::default(), Counts::default()))
-            .collect(),
-    );
-    let next = AtomicUsize::new(0);
-    let failure: Mutex<Option<String>> = Mutex::new(None);
     let bar = Progress::new("clips", clips.len() as u64);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                while let Some((flac, labels)) = clips.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let run = || -> Result<Vec<(Counts, Counts)>, String> {
-                        let (audio, _) = audio_io::read(flac)?;
-                        let [backing, vocal] = &audio.channels[..] else {
-                            return Err(format!(
-                                "{}: MIR-1K clips are stereo (backing left, vocal right)",
-                                flac.display()
-                            ));
-                        };
-                        let text = std::fs::read_to_string(labels)
-                            .map_err(|e| format!("{}: {e}", labels.display()))?;
-                        let values: Vec<f32> = text
-                            .split_whitespace()
-                            .map(|v| {
-                                v.parse::<f32>().map_err(|_| {
-                                    format!("{}: `{v}` is not a label", labels.display())
-                                })
-                            })
-                            .collect::<Result<_, _>>()?;
-                        let labels = Labels {
-                            values: &values,
-                            hop: LABEL_HOP,
-                            window: LABEL_WINDOW,
-                        };
-                        BLEED_DB
-                            .iter()
-                            .map(|bleed| {
-                                let g = bleed.map_or(0.0, |db| 10f64.powf(db / 20.0)) as f32;
-                                let mixed: Vec<f32> =
-                                    vocal.iter().zip(backing).map(|(v, b)| v + g * b).collect();
-                                gate_study::clip(&mixed, audio.sample_rate, &labels, model)
-                            })
-                            .collect()
-                    };
-                    match run() {
-                        Ok(counts) => {
-                            let mut t = total.lock().unwrap_or_else(|p| p.into_inner());
-                            for (row, (l, v)) in t.iter_mut().zip(counts) {
-                                row.1.add(&l);
-                                row.2.add(&v);
-                            }
-                        }
-                        Err(e) => {
-                            failure
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .get_or_insert(e);
-                        }
-                    }
-                    bar.inc(1);
-                }
-            });
-        }
+    let per_clip = crate::jobs::map(&clips, crate::jobs::available(), |_, (flac, labels)| {
+        let counts = clip_counts(flac, labels, model);
+        bar.inc(1);
+        counts
     });
     bar.finish();
-    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
+    let mut total: Study = BLEED_DB
+        .iter()
+        .map(|&b| (b, Counts::default(), Counts::default()))
+        .collect();
+    for counts in per_clip {
+        for (row, (l, v)) in total.iter_mut().zip(counts?) {
+            row.1.add(&l);
+            row.2.add(&v);
+        }
     }
-    Ok((
-        clips.len(),
-        total.into_inner().unwrap_or_else(|p| p.into_inner()),
-    ))
+    Ok((clips.len(), total))
+}
+
+/// One clip's counts for each bleed: the loudness gate's and the VAD's.
+fn clip_counts(
+    flac: &Path,
+    labels: &Path,
+    model: &VadModel,
+) -> Result<Vec<(Counts, Counts)>, String> {
+    let (audio, _) = audio_io::read(flac)?;
+    let [backing, vocal] = &audio.channels[..] else {
+        return Err(format!(
+            "{}: MIR-1K clips are stereo (backing left, vocal right)",
+            flac.display()
+        ));
+    };
+    let text = std::fs::read_to_string(labels).map_err(|e| format!("{}: {e}", labels.display()))?;
+    let values: Vec<f32> = text
+        .split_whitespace()
+        .map(|v| {
+            v.parse::<f32>()
+                .map_err(|_| format!("{}: `{v}` is not a label", labels.display()))
+        })
+        .collect::<Result<_, _>>()?;
+    let labels = Labels {
+        values: &values,
+        hop: LABEL_HOP,
+        window: LABEL_WINDOW,
+    };
+    BLEED_DB
+        .iter()
+        .map(|bleed| {
+            let g = bleed.map_or(0.0, |db| 10f64.powf(db / 20.0)) as f32;
+            let mixed: Vec<f32> = vocal.iter().zip(backing).map(|(v, b)| v + g * b).collect();
+            gate_study::clip(&mixed, audio.sample_rate, &labels, model)
+        })
+        .collect()
 }
 
 pub fn table(clips: usize, s: &Study) -> String {

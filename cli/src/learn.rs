@@ -5,8 +5,6 @@
 //! user's own records.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use engine::analysis::library_profile::{LibraryProfile, Skipped, Song};
 use engine::analysis::reference::LOW_CONFIDENCE;
@@ -90,7 +88,7 @@ pub fn run(
     let cache = Cache::user();
     let reused = songs.iter().filter(|s| cache.is_cached(s)).count();
     let threads = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(crate::jobs::available)
         .clamp(1, songs.len());
     say(format!(
         "{} songs in {} ({reused} measured before, reused), {threads} at a time",
@@ -99,55 +97,39 @@ pub fn run(
     ));
     let multi = MultiProgress::new();
     let overall = Progress::in_multi(&multi, "songs", songs.len() as u64);
-    let next = AtomicUsize::new(0);
-    type Outcome = (Result<Song, Skipped>, Vec<String>);
-    let outcomes: Mutex<Vec<Option<Outcome>>> =
-        Mutex::new((0..songs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = songs.get(i) else { break };
-                    let file = path.display().to_string();
-                    let bar = Progress::in_multi(&multi, "measuring", 1000);
-                    bar.set_message(
-                        path.file_name()
-                            .map_or(file.clone(), |n| n.to_string_lossy().into()),
-                    );
-                    let mut notes = Vec::new();
-                    // a panic on one song must not take the others down
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        cache.measured_with(path, &mut |w| notes.push(w), &mut |f| {
-                            bar.set((f * 1000.0) as u64)
-                        })
-                    }))
-                    .unwrap_or_else(|_| Err("internal error (please report it)".into()));
-                    bar.finish();
-                    let outcome = match result {
-                        Ok(Ok(m)) => {
-                            notes.extend(m.notes);
-                            Ok(Song {
-                                file: file.clone(),
-                                measures: m.measures,
-                            })
-                        }
-                        Ok(Err(why)) | Err(why) => Err(Skipped { file, why }),
-                    };
-                    outcomes.lock().unwrap_or_else(|p| p.into_inner())[i] = Some((outcome, notes));
-                    overall.inc(1);
-                }
-            });
-        }
+    let outcomes = crate::jobs::map(&songs, threads, |_, path| {
+        let file = path.display().to_string();
+        let bar = Progress::in_multi(&multi, "measuring", 1000);
+        bar.set_message(
+            path.file_name()
+                .map_or(file.clone(), |n| n.to_string_lossy().into()),
+        );
+        let mut notes = Vec::new();
+        // a panic on one song must not take the others down
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cache.measured_with(path, &mut |w| notes.push(w), &mut |f| {
+                bar.set((f * 1000.0) as u64)
+            })
+        }))
+        .unwrap_or_else(|_| Err("internal error (please report it)".into()));
+        bar.finish();
+        let outcome = match result {
+            Ok(Ok(m)) => {
+                notes.extend(m.notes);
+                Ok(Song {
+                    file: file.clone(),
+                    measures: m.measures,
+                })
+            }
+            Ok(Err(why)) | Err(why) => Err(Skipped { file, why }),
+        };
+        overall.inc(1);
+        (outcome, notes)
     });
     overall.finish();
     let mut measured = Vec::new();
     let mut skipped = Vec::new();
-    for (path, o) in songs
-        .iter()
-        .zip(outcomes.into_inner().unwrap_or_else(|p| p.into_inner()))
-    {
-        let (outcome, notes) = o.expect("every song ran");
+    for (path, (outcome, notes)) in songs.iter().zip(outcomes) {
         for n in notes {
             warn(format!("{}: {n}", path.display()));
         }

@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod demo;
 pub mod eval;
 pub mod gate_study;
+pub mod jobs;
 pub mod learn;
 pub mod mix;
 pub mod models;
