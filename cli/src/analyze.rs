@@ -7,9 +7,9 @@ use engine::analysis::cnn::CnnModels;
 
 use engine::ParamId;
 use engine::analysis::suggestion::{Decider, GateKind, SearchOutcome, TempoSource, Warning};
-use engine::analysis::{AnalysisInput, Engine, MixSuggestion, Step, Track, analyze};
+use engine::analysis::{AnalysisInput, Engine, MixSuggestion, Step, Track, TrackCapture, analyze};
 
-use crate::audio_io;
+use crate::audio_io::{self, Audio};
 use crate::cli_args::AssistantArgs;
 use crate::progress::Progress;
 use crate::reference::{Prepared, ReferenceArgs};
@@ -81,6 +81,30 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
         None => None,
     };
     bar.set(10);
+    suggest_tracks(job, &vocal, backing.as_ref(), &bar, warn)
+}
+
+/// An input decoded whole (for `mix`, which renders it after) as an analysis track.
+pub fn track_of(audio: &Audio) -> Result<Track, String> {
+    let mut capture = TrackCapture::new(audio.sample_rate, audio.channels.len(), audio.frames())?;
+    let mut interleaved = Vec::new();
+    for start in (0..audio.frames()).step_by(65_536) {
+        let end = (start + 65_536).min(audio.frames());
+        interleaved.clear();
+        interleaved.extend((start..end).flat_map(|i| audio.channels.iter().map(move |c| c[i])));
+        capture.push_interleaved(&mut interleaved);
+    }
+    capture.finish()
+}
+
+/// Runs the assistant on inputs already decoded; `bar` shows its progress from 10 % on.
+pub fn suggest_tracks(
+    job: &AnalyzeJob,
+    vocal: &Track,
+    backing: Option<&Track>,
+    bar: &Progress,
+    warn: &mut dyn FnMut(String),
+) -> Result<MixSuggestion, String> {
     let vad_gate = match job.gate {
         GateKind::Vad => {
             let models = engine::separation::SeparationModels::shared_vad();
@@ -98,8 +122,8 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
         &AnalysisInput {
             keep: job.reference.keep.as_ref(),
             vad_gate,
-            vocal: &vocal,
-            backing: backing.as_ref(),
+            vocal,
+            backing,
             tempo_bpm: job.tempo_bpm,
             engine: job.engine,
             models: (job.engine != Engine::Rules).then(CnnModels::shared),

@@ -8,6 +8,7 @@ use engine::analysis::MixSuggestion;
 use crate::analyze::{self, AnalyzeJob};
 use crate::audio_io;
 use crate::cli_args::AssistantArgs;
+use crate::progress::Progress;
 use crate::reference::ReferenceArgs;
 use crate::render::{self, RenderJob};
 use crate::same_file::{self, Named};
@@ -105,7 +106,22 @@ pub fn run(
         ],
         &outputs,
     )?;
-    let s = analyze::suggest(&job.analyze, warn)?;
+    // decoded once, for the analysis (as decoded: it reports NaN itself) and the render
+    let vocal_path = &job.analyze.vocal;
+    let vocal = render::read(vocal_path, "vocal", warn).map_err(|e| format!("vocal: {e}"))?;
+    let backing_audio =
+        render::read(&backing, "backing", warn).map_err(|e| format!("backing: {e}"))?;
+    let bar = Progress::new("analyzing", 100);
+    bar.set(10);
+    let s = analyze::suggest_tracks(
+        &job.analyze,
+        &analyze::track_of(&vocal).map_err(|e| format!("vocal: {e}"))?,
+        Some(&analyze::track_of(&backing_audio).map_err(|e| format!("backing: {e}"))?),
+        &bar,
+        warn,
+    )?;
+    let vocal = render::sanitised(vocal, vocal_path, "vocal", warn);
+    let backing_audio = render::sanitised(backing_audio, &backing, "backing", warn);
     for w in &s.warnings {
         warn(w.message.clone());
     }
@@ -113,7 +129,7 @@ pub fn run(
         audio_io::write_text(path, &s.to_json())?;
         say(format!("suggestion → {}", path.display()));
     }
-    render::run(
+    render::render_decoded(
         &RenderJob {
             vocal: job.analyze.vocal.clone(),
             params: s.params.clone(),
@@ -122,6 +138,8 @@ pub fn run(
             mix_out: Some(job.mix_out.clone()),
             tail_seconds: tail_seconds(&s),
         },
+        vocal,
+        Some(backing_audio),
         warn,
         say,
     )?;

@@ -109,8 +109,27 @@ pub fn load(
     what: &str,
     warn: &mut dyn FnMut(String),
 ) -> Result<Audio, String> {
-    let (mut audio, notes) = audio_io::read(path)?;
+    Ok(sanitised(read(path, what, warn)?, path, what, warn))
+}
+
+/// Decodes an audio file as it is (NaN included), passing on what the decoder noticed.
+pub fn read(
+    path: &std::path::Path,
+    what: &str,
+    warn: &mut dyn FnMut(String),
+) -> Result<Audio, String> {
+    let (audio, notes) = audio_io::read(path)?;
     notes.tell(what, path, audio.seconds(), warn);
+    Ok(audio)
+}
+
+/// NaN and infinite samples silenced, with a word to the user.
+pub fn sanitised(
+    mut audio: Audio,
+    path: &std::path::Path,
+    what: &str,
+    warn: &mut dyn FnMut(String),
+) -> Audio {
     let shown = path.display();
     let bad: usize = audio
         .channels
@@ -129,7 +148,7 @@ pub fn load(
             .filter(|v| !v.is_finite())
             .for_each(|v| *v = 0.0);
     }
-    Ok(audio)
+    audio
 }
 
 /// Brings audio to `to` Hz.
@@ -189,7 +208,18 @@ pub fn run(
         Some(path) => Some(load(path, "backing", warn)?),
         None => None,
     };
+    render_decoded(job, vocal, backing, warn, say)
+}
 
+/// [`run`] on inputs already decoded (with [`load`]; `mix` decodes them once for the analysis
+/// and the render) and checked against the outputs.
+pub fn render_decoded(
+    job: &RenderJob,
+    vocal: Audio,
+    backing: Option<Audio>,
+    warn: &mut dyn FnMut(String),
+    say: &mut dyn FnMut(String),
+) -> Result<(), String> {
     let in_rate = vocal.sample_rate;
     let rate = in_rate.clamp(LOWEST_RATE, HIGHEST_RATE);
     let rate = if rate != in_rate && in_rate < LOWEST_RATE {
