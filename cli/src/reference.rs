@@ -339,8 +339,9 @@ impl Cache {
                 Ok(Ok(m))
             }
             Err(e @ ReferenceError::NoSinging { .. }) => Ok(Err(e.to_string())),
-            Err(ReferenceError::Unusable(why)) => {
-                Err(format!("reference {}: {why}", path.display()))
+            // the CLI passes no cancel flag, so this is never seen; said plainly if it were
+            Err(e @ (ReferenceError::Unusable(_) | ReferenceError::Cancelled)) => {
+                Err(format!("reference {}: {e}", path.display()))
             }
         }
     }

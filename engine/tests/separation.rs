@@ -4,7 +4,7 @@
 
 use automix_tests::{read_wav, shared_audio};
 use engine::separation::frames::{BINS, PATCH, VAD_BINS};
-use engine::separation::{SeparationModels, separate};
+use engine::separation::{SeparationError, SeparationModels, separate, vocal_mask};
 
 fn models() -> &'static SeparationModels {
     let m = SeparationModels::shared();
@@ -153,5 +153,25 @@ fn silence_and_a_single_sample_separate_into_silence() {
     let e = separate(models(), vec![vec![0.0; 10]], 500, &mut quiet)
         .err()
         .unwrap();
-    assert!(e.contains("500 Hz"), "{e}");
+    assert!(e.to_string().contains("500 Hz"), "{e}");
+}
+
+#[test]
+fn a_cancelled_separation_says_cancelled_and_nothing_else() {
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let mono: Vec<f32> = (0..44_100 * 3)
+        .map(|i| (i as f32 * 0.05).sin() * 0.3)
+        .collect();
+    let e = vocal_mask(models(), &mono, 44_100, &mut quiet, Some(&stop))
+        .err()
+        .expect("a set cancel flag stops it");
+    assert_eq!(e, SeparationError::Cancelled);
+    // a real failure is not a cancellation
+    let e = vocal_mask(models(), &mono, 500, &mut quiet, None)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(e, SeparationError::Failed(ref why) if why.contains("500 Hz")),
+        "{e}"
+    );
 }

@@ -10,7 +10,7 @@ use engine::analysis::library_profile::LibraryProfile;
 use engine::analysis::reference::{self, ReferenceError};
 use engine::analysis::targets::{Kept, ReferenceTarget, Targets};
 use engine::params::Stage;
-use engine::separation::{CANCELLED, SeparationModels};
+use engine::separation::SeparationModels;
 use parking_lot::RwLock;
 
 use crate::assistant_settings::{AssistantSettings, stamp_of};
@@ -82,7 +82,7 @@ pub fn measure(path: &str, shared: &Shared, settings: &RwLock<AssistantSettings>
             r.problem = None;
         }
         // the plug-in is going away: measured next time it opens
-        Err(ReferenceError::Unusable(e)) if e == CANCELLED => {}
+        Err(ReferenceError::Cancelled) => {}
         Err(e) => r.problem = Some(e.to_string()),
     }
 }

@@ -255,6 +255,17 @@ pub enum ReferenceError {
     NoSinging { sung_seconds: f64, seconds: f64 },
     /// Too short, silent, broken, or the separator is missing.
     Unusable(String),
+    /// The caller stopped the measuring (the plug-in going away).
+    Cancelled,
+}
+
+impl From<separation::SeparationError> for ReferenceError {
+    fn from(e: separation::SeparationError) -> Self {
+        match e {
+            separation::SeparationError::Cancelled => ReferenceError::Cancelled,
+            separation::SeparationError::Failed(why) => ReferenceError::Unusable(why),
+        }
+    }
 }
 
 impl std::fmt::Display for ReferenceError {
@@ -270,6 +281,7 @@ impl std::fmt::Display for ReferenceError {
                 100.0 * MIN_SUNG_SHARE
             ),
             ReferenceError::Unusable(why) => write!(f, "{why}"),
+            ReferenceError::Cancelled => write!(f, "cancelled"),
         }
     }
 }
@@ -388,7 +400,7 @@ pub fn measure_song(
         ));
     }
     let mono = separation::downmix(&channels);
-    let mask = separation::vocal_mask(models, &mono, rate, progress, cancel).map_err(unusable)?;
+    let mask = separation::vocal_mask(models, &mono, rate, progress, cancel)?;
     notes.extend(mask.notes.iter().cloned());
     let mut measures = measure_split(&channels, &mono, rate, &mask, sung_seconds);
     doubt_damaged_input(&mut measures, &channels, rate, &mut notes);

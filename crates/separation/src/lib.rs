@@ -80,13 +80,13 @@ pub fn magnitudes(mono: &[f32], g: &Geometry) -> Vec<f32> {
 }
 
 /// The vocal mask (512 × frames, bin-major) for magnitudes `mag` and per-frame `activity`.
-/// `progress(share)` returning false stops it with [`CANCELLED`].
+/// `progress(share)` returning false stops it with [`SeparationError::Cancelled`].
 pub fn mask(
     model: &SeparatorModel,
     mag: &[f32],
     activity: &[f32],
     progress: &mut dyn FnMut(f32) -> bool,
-) -> Result<Vec<f32>, String> {
+) -> Result<Vec<f32>, SeparationError> {
     let frames = activity.len();
     let starts = patch_starts(frames);
     let weights = patch_weights();
@@ -120,7 +120,7 @@ pub fn mask(
         if !progress(
             ((done + 1) * models::SEPARATOR_BATCH).min(starts.len()) as f32 / starts.len() as f32,
         ) {
-            return Err(CANCELLED.into());
+            return Err(SeparationError::Cancelled);
         }
     }
     for k in 0..BINS {
@@ -214,18 +214,54 @@ fn check_rate(rate: u32) -> Result<(), String> {
     }
 }
 
-/// What a cancelled separation answers.
-pub const CANCELLED: &str = "cancelled";
+/// Why a separation stopped short.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SeparationError {
+    /// The caller asked it to stop (its progress callback said so, or the cancel flag was set).
+    Cancelled,
+    /// Anything else, with what to do about it.
+    Failed(String),
+}
+
+impl std::fmt::Display for SeparationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SeparationError::Cancelled => write!(f, "cancelled"),
+            SeparationError::Failed(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl std::error::Error for SeparationError {}
+
+impl From<String> for SeparationError {
+    fn from(why: String) -> Self {
+        SeparationError::Failed(why)
+    }
+}
+
+impl From<&str> for SeparationError {
+    fn from(why: &str) -> Self {
+        SeparationError::Failed(why.into())
+    }
+}
+
+/// For callers that report every failure as a message.
+impl From<SeparationError> for String {
+    fn from(e: SeparationError) -> Self {
+        e.to_string()
+    }
+}
 
 /// The vocal mask of `mono` at `rate` (the VAD first, for an informed separator). Setting
-/// `cancel` stops it between two batches of patches, with [`CANCELLED`].
+/// `cancel` stops it between two batches of patches, with [`SeparationError::Cancelled`].
 pub fn vocal_mask(
     models: &SeparationModels,
     mono: &[f32],
     rate: u32,
     progress: Progress,
     cancel: Option<&std::sync::atomic::AtomicBool>,
-) -> Result<VocalMask, String> {
+) -> Result<VocalMask, SeparationError> {
     let separator = models.separator.as_ref().ok_or_else(|| {
         let why = models.warnings.join("; ");
         format!("no usable separator ({why}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding separator.onnx")
@@ -279,12 +315,13 @@ pub fn separate(
     mut channels: Vec<Vec<f32>>,
     rate: u32,
     progress: Progress,
-) -> Result<Separated, String> {
+) -> Result<Separated, SeparationError> {
     if models.separator.is_none() {
         let why = models.warnings.join("; ");
         return Err(format!(
             "no usable separator ({why}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding separator.onnx"
-        ));
+        )
+        .into());
     }
     if channels.is_empty() {
         return Err("no audio channels to separate".into());
