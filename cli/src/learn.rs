@@ -73,6 +73,40 @@ pub fn find_songs(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// One song measured (from the cache when it was before), with what the user should hear.
+fn measure_one(
+    cache: &Cache,
+    path: &Path,
+    multi: &MultiProgress,
+) -> (Result<Song, Skipped>, Vec<String>) {
+    let file = path.display().to_string();
+    let bar = Progress::in_multi(multi, "measuring", 1000);
+    bar.set_message(
+        path.file_name()
+            .map_or(file.clone(), |n| n.to_string_lossy().into()),
+    );
+    let mut notes = Vec::new();
+    // a panic on one song must not take the others down
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        cache.measured_with(path, &mut |w| notes.push(w), &mut |f| {
+            bar.set((f * 1000.0) as u64)
+        })
+    }))
+    .unwrap_or_else(|_| Err("internal error (please report it)".into()));
+    bar.finish();
+    let outcome = match result {
+        Ok(Ok(m)) => {
+            notes.extend(m.notes);
+            Ok(Song {
+                file: file.clone(),
+                measures: m.measures,
+            })
+        }
+        Ok(Err(why)) | Err(why) => Err(Skipped { file, why }),
+    };
+    (outcome, notes)
+}
+
 pub fn run(
     dir: &Path,
     out: &Path,
@@ -98,33 +132,9 @@ pub fn run(
     let multi = MultiProgress::new();
     let overall = Progress::in_multi(&multi, "songs", songs.len() as u64);
     let outcomes = crate::jobs::map(&songs, threads, |_, path| {
-        let file = path.display().to_string();
-        let bar = Progress::in_multi(&multi, "measuring", 1000);
-        bar.set_message(
-            path.file_name()
-                .map_or(file.clone(), |n| n.to_string_lossy().into()),
-        );
-        let mut notes = Vec::new();
-        // a panic on one song must not take the others down
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            cache.measured_with(path, &mut |w| notes.push(w), &mut |f| {
-                bar.set((f * 1000.0) as u64)
-            })
-        }))
-        .unwrap_or_else(|_| Err("internal error (please report it)".into()));
-        bar.finish();
-        let outcome = match result {
-            Ok(Ok(m)) => {
-                notes.extend(m.notes);
-                Ok(Song {
-                    file: file.clone(),
-                    measures: m.measures,
-                })
-            }
-            Ok(Err(why)) | Err(why) => Err(Skipped { file, why }),
-        };
+        let outcome = measure_one(&cache, path, &multi);
         overall.inc(1);
-        (outcome, notes)
+        outcome
     });
     overall.finish();
     let mut measured = Vec::new();

@@ -220,6 +220,60 @@ pub fn render_decoded(
     warn: &mut dyn FnMut(String),
     say: &mut dyn FnMut(String),
 ) -> Result<(), String> {
+    let vocal = vocal_for_the_chain(job, vocal, warn)?;
+    let rate = vocal.sample_rate;
+    // the ride listens to the backing as the plug-in's sidechain carries it: at the chain's rate,
+    // stereo, silent where it ends
+    let backing = match backing {
+        Some(b) => {
+            if b.sample_rate != rate {
+                say(format!(
+                    "backing {}: converting {} Hz to {rate} Hz",
+                    job.backing.as_ref().expect("backing given").display(),
+                    b.sample_rate
+                ));
+            }
+            Some(to_stereo(convert(b, rate)?))
+        }
+        None => None,
+    };
+    let rendered = through_the_chain(job, &vocal, backing.as_ref())?;
+    if let Some(out) = &job.out {
+        audio_io::write_wav(out, &rendered)?;
+        say(format!(
+            "{}: {:.2} s, {} Hz, {} → {} (stereo, 32-bit float)",
+            job.vocal.display(),
+            vocal.seconds(),
+            rate,
+            if vocal.channels.len() == 2 {
+                "stereo"
+            } else {
+                "mono"
+            },
+            out.display()
+        ));
+        warn_if_clipping(&rendered, out, warn);
+    }
+    if let (Some(backing), Some(mix_out)) = (backing, &job.mix_out) {
+        let mix = mixed(&rendered, &backing);
+        audio_io::write_wav(mix_out, &mix)?;
+        say(format!(
+            "mix with {} → {} ({:.2} s)",
+            job.backing.as_ref().expect("backing given").display(),
+            mix_out.display(),
+            mix.seconds()
+        ));
+        warn_if_clipping(&mix, mix_out, warn);
+    }
+    Ok(())
+}
+
+/// The vocal at a rate the chain is made for, mono or stereo (more channels folded to mono).
+fn vocal_for_the_chain(
+    job: &RenderJob,
+    vocal: Audio,
+    warn: &mut dyn FnMut(String),
+) -> Result<Audio, String> {
     let in_rate = vocal.sample_rate;
     let rate = in_rate.clamp(LOWEST_RATE, HIGHEST_RATE);
     let rate = if rate != in_rate && in_rate < LOWEST_RATE {
@@ -247,22 +301,16 @@ pub fn render_decoded(
             .collect();
         vocal.channels = vec![mono];
     }
+    Ok(vocal)
+}
 
-    // the ride listens to the backing as the plug-in's sidechain carries it: at the chain's rate,
-    // stereo, silent where it ends
-    let backing = match backing {
-        Some(b) => {
-            if b.sample_rate != rate {
-                say(format!(
-                    "backing {}: converting {} Hz to {rate} Hz",
-                    job.backing.as_ref().expect("backing given").display(),
-                    b.sample_rate
-                ));
-            }
-            Some(to_stereo(convert(b, rate)?))
-        }
-        None => None,
-    };
+/// The vocal (and its reverb tail) through the chain, the backing on its sidechain: stereo.
+fn through_the_chain(
+    job: &RenderJob,
+    vocal: &Audio,
+    backing: Option<&Audio>,
+) -> Result<Audio, String> {
+    let rate = vocal.sample_rate;
     let tail = (job.tail_seconds * rate as f32).round() as usize;
     let frames = vocal.frames() + tail;
     let mut chain = VocalChain::new();
@@ -277,7 +325,7 @@ pub fn render_decoded(
     };
     l.resize(frames, 0.0);
     r.resize(frames, 0.0);
-    let sidechain: Option<[Vec<f32>; 2]> = backing.as_ref().map(|b| {
+    let sidechain: Option<[Vec<f32>; 2]> = backing.map(|b| {
         [0, 1].map(|c| {
             let mut x = b.channels[c].clone();
             x.resize(frames, 0.0);
@@ -298,49 +346,29 @@ pub fn render_decoded(
         }
     }
     bar.finish();
-    let rendered = Audio {
+    Ok(Audio {
         sample_rate: rate,
         channels: vec![l, r],
-    };
-    if let Some(out) = &job.out {
-        audio_io::write_wav(out, &rendered)?;
-        say(format!(
-            "{}: {:.2} s, {} Hz, {} → {} (stereo, 32-bit float)",
-            job.vocal.display(),
-            vocal.seconds(),
-            rate,
-            if stereo_in { "stereo" } else { "mono" },
-            out.display()
-        ));
-        warn_if_clipping(&rendered, out, warn);
-    }
+    })
+}
 
-    if let (Some(backing), Some(mix_out)) = (backing, &job.mix_out) {
-        let backing_path = job.backing.as_ref().expect("backing given").display();
-        let n = rendered.frames().max(backing.frames());
-        let mix: Vec<Vec<f32>> = (0..2)
-            .map(|c| {
-                (0..n)
-                    .map(|i| {
-                        rendered.channels[c].get(i).copied().unwrap_or(0.0)
-                            + backing.channels[c].get(i).copied().unwrap_or(0.0)
-                    })
-                    .collect()
-            })
-            .collect();
-        let mix = Audio {
-            sample_rate: rate,
-            channels: mix,
-        };
-        audio_io::write_wav(mix_out, &mix)?;
-        say(format!(
-            "mix with {backing_path} → {} ({:.2} s)",
-            mix_out.display(),
-            mix.seconds()
-        ));
-        warn_if_clipping(&mix, mix_out, warn);
+/// The rendered vocal plus the backing, as long as the longer of the two.
+fn mixed(rendered: &Audio, backing: &Audio) -> Audio {
+    let n = rendered.frames().max(backing.frames());
+    let channels = (0..2)
+        .map(|c| {
+            (0..n)
+                .map(|i| {
+                    rendered.channels[c].get(i).copied().unwrap_or(0.0)
+                        + backing.channels[c].get(i).copied().unwrap_or(0.0)
+                })
+                .collect()
+        })
+        .collect();
+    Audio {
+        sample_rate: rendered.sample_rate,
+        channels,
     }
-    Ok(())
 }
 
 fn warn_if_clipping(audio: &Audio, path: &std::path::Path, warn: &mut dyn FnMut(String)) {

@@ -4,9 +4,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, DecoderOptions};
+use symphonia::core::codecs::{CODEC_TYPE_NULL, Decoder, DecoderOptions};
 use symphonia::core::errors::Error;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
@@ -86,7 +86,15 @@ pub fn decode(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), 
     })
 }
 
-fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
+/// The file's first audio track, opened: its reader, track id, declared length and decoder.
+struct Opened {
+    format: Box<dyn FormatReader>,
+    track_id: u32,
+    declared_frames: Option<u64>,
+    decoder: Box<dyn Decoder>,
+}
+
+fn open(path: &Path) -> Result<Opened, String> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
     if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
@@ -113,7 +121,7 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
             &MetadataOptions::default(),
         )
         .map_err(|_| not_audio())?;
-    let mut format = probed.format;
+    let format = probed.format;
     let track = format
         .tracks()
         .iter()
@@ -124,9 +132,58 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
     if track.codec_params.sample_rate == Some(0) {
         return Err(format!("{shown} says its sample rate is 0"));
     }
-    let mut decoder = symphonia::default::get_codecs()
+    let decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| format!("{shown}: cannot decode its audio: {e}"))?;
+    Ok(Opened {
+        format,
+        track_id,
+        declared_frames,
+        decoder,
+    })
+}
+
+/// The first packet's rate and channels, checked (a header that lies, or a format nobody mixes
+/// in, is refused: at 4 GHz one loudness block would be 1.7 billion samples); every later packet
+/// must keep them.
+fn checked_layout(
+    layout: Option<(u32, usize)>,
+    rate: u32,
+    channels: usize,
+    shown: &std::path::Display,
+) -> Result<(u32, usize), String> {
+    match layout {
+        None => {
+            if rate == 0 {
+                return Err(format!("{shown} does not say its sample rate"));
+            }
+            if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(rate as f32)) {
+                return Err(format!(
+                    "{shown} says its sample rate is {rate} Hz; automix reads {:.0} Hz to {:.0} kHz",
+                    MIN_SAMPLE_RATE,
+                    MAX_SAMPLE_RATE / 1000.0
+                ));
+            }
+            if channels == 0 {
+                return Err(format!("{shown} has no audio channels"));
+            }
+            Ok((rate, channels))
+        }
+        Some((r, c)) if r != rate || c != channels => Err(format!(
+            "{shown}: the sample rate or the number of channels changes mid-file"
+        )),
+        Some(same) => Ok(same),
+    }
+}
+
+fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
+    let shown = path.display();
+    let Opened {
+        mut format,
+        track_id,
+        declared_frames,
+        mut decoder,
+    } = open(path)?;
     let mut notes = DecodeNotes::default();
     let mut layout: Option<(u32, usize)> = None;
     let mut buf: Option<SampleBuffer<f32>> = None;
@@ -162,33 +219,7 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
             continue;
         }
         let n = spec.channels.count();
-        match layout {
-            None => {
-                if spec.rate == 0 {
-                    return Err(format!("{shown} does not say its sample rate"));
-                }
-                if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(spec.rate as f32)) {
-                    // a header that lies (or a format nobody mixes in): at 4 GHz one loudness
-                    // block would be 1.7 billion samples
-                    return Err(format!(
-                        "{shown} says its sample rate is {} Hz; automix reads {:.0} Hz to {:.0} kHz",
-                        spec.rate,
-                        MIN_SAMPLE_RATE,
-                        MAX_SAMPLE_RATE / 1000.0
-                    ));
-                }
-                if n == 0 {
-                    return Err(format!("{shown} has no audio channels"));
-                }
-                layout = Some((spec.rate, n));
-            }
-            Some((rate, channels)) if rate != spec.rate || channels != n => {
-                return Err(format!(
-                    "{shown}: the sample rate or the number of channels changes mid-file"
-                ));
-            }
-            Some(_) => {}
-        }
+        layout = Some(checked_layout(layout, spec.rate, n, &shown)?);
         if buf
             .as_ref()
             .is_none_or(|b| b.capacity() < decoded.capacity())
