@@ -154,3 +154,26 @@ def test_the_separator_fine_tunes_from_the_shipped_weights_and_resumes(stems, mi
     assert "musdb-stems" in sep["training"]["data"]
     diffs = against_onnxruntime(automix, out, tmp_path)
     assert max(diffs.values()) < 1e-5, diffs
+
+
+def test_the_vad_trains_on_its_own_resumes_and_ships_its_context(stems, mir1k, tmp_path, automix):
+    from automix_training.separation import vad_train
+
+    out, work = tmp_path / "models", tmp_path / "work"
+    args = ["--mir1k", str(mir1k), "--stems", str(stems), "--work", str(work), "--out", str(out), "--base", str(REPO / "models"), "--minutes", "0.01", "--steps", "2", "--batch", "2", "--width", "4", "--context", "wide", "--pro", "0.5"]
+    assert vad_train.main(args) == 0
+    first = json.loads((out / "models.json").read_text())["separation"]["vad"]["training"]["epochs"]
+    assert (work / "vad.pt").is_file() and first >= 1
+    # a second run with a longer budget goes on from the checkpoint
+    args[args.index("--minutes") + 1] = "0.04"
+    assert vad_train.main(args) == 0
+    vad = json.loads((out / "models.json").read_text())["separation"]["vad"]
+    assert vad["training"]["epochs"] > first
+    assert vad["context_frames"] == 40 and 0.0 < vad["threshold"] < 1.0
+    assert vad["held_out"]["frames"] > 0 and 0.0 <= vad["held_out"]["accuracy"] <= 1.0
+    import hashlib
+
+    assert vad["sha256"] == hashlib.sha256((out / "vad.onnx").read_bytes()).hexdigest()
+    # the engine loads the folder (context and all) and computes what ONNX Runtime does
+    diffs = against_onnxruntime(automix, out, tmp_path)
+    assert max(diffs.values()) < 1e-5, diffs

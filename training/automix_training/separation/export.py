@@ -3,6 +3,9 @@ time axis is dynamic too), checked against PyTorch with ONNX Runtime."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 import warnings
 from pathlib import Path
 
@@ -57,3 +60,26 @@ def max_difference(net, path: Path, x: np.ndarray, io) -> float:
     sess = onnxruntime.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     got = sess.run([io[1]], {io[0]: x})[0]
     return float(np.abs(got - want).max())
+
+
+def ship_one(net, which: str, out: Path, base: Path):
+    """`net` exported as `out/<which>.onnx` (which: "separator" or "vad") beside a copy of the
+    other shipped model from `base`, checked against ONNX Runtime. Returns the manifest of `base`
+    with the exported model's entry (its sha256 set; the caller fills in the rest) and the
+    largest difference from PyTorch."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{which}.onnx"
+    if which == "separator":
+        export_separator(net.eval(), path)
+        x = (torch.rand(2, 2, spectral.BINS, spectral.PATCH) * 0.1).numpy()
+        diff = max_difference(net, path, x, SEPARATOR_IO)
+    else:
+        export_vad(net.eval(), path)
+        x = (torch.rand(1, 1, spectral.VAD_BINS, 300) * 1e-3).numpy()
+        diff = max_difference(net, path, x, VAD_IO)
+    print(f"ONNX Runtime against PyTorch: {diff:.2e}", flush=True)
+    other = "vad" if which == "separator" else "separator"
+    shutil.copy(base / f"{other}.onnx", out / f"{other}.onnx")
+    manifest = json.loads((base / "models.json").read_text())
+    manifest["separation"][which]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return manifest, diff

@@ -96,14 +96,16 @@ def context3(mag: torch.Tensor) -> torch.Tensor:
 class VadCnn(nn.Module):
     """Seed 004's VAD CNN (80 log-mel bands, ±20 frames of context, convolutions then dense
     layers, softmax over vocal/non-vocal), rebuilt to slide along time: the pooling is over
-    frequency only and the time kernels are dilated (1, 2, 4, 8, 5) so each output frame sees
-    exactly 41 frames, and the dense layers become 1 × 1 convolutions. One pass over a song
+    frequency only and the time kernels are dilated (by default 1, 2, 4, 8 and 5 for the first
+    dense layer) so each output frame sees exactly 2 × `context` + 1 frames (41 by default), and
+    the dense layers become 1 × 1 convolutions. One pass over a song
     gives every frame's probability; a 41-frame window gives its centre's, as in the paper.
     Input: (batch, 1, 513, frames) power spectra (spectral.vad_power); the mel filters, the
     log and the standardisation are inside. Output: (batch, frames) vocal probability."""
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, dilations: tuple[int, ...] = (1, 2, 4, 8), dense_dilation: int = 5):
         super().__init__()
+        self.context = sum(dilations) + dense_dilation  # frames either side an answer depends on
         self.register_buffer("mel", torch.from_numpy(spectral.mel_matrix()))
         self.register_buffer("mean", torch.zeros(1))
         self.register_buffer("std", torch.ones(1))
@@ -117,11 +119,12 @@ class VadCnn(nn.Module):
                 nn.MaxPool2d((2, 1)),
             )
 
+        d1, d2, d3, d4 = dilations
         self.features = nn.Sequential(
-            block(1, w, 1), block(w, w, 2), block(w, 2 * w, 4), block(2 * w, 2 * w, 8)
+            block(1, w, d1), block(w, w, d2), block(w, 2 * w, d3), block(2 * w, 2 * w, d4)
         )  # 80 → 5 bands
         self.dense = nn.Sequential(
-            nn.Conv2d(2 * w, 8 * w, (5, 3), padding=(0, 5), dilation=(1, 5)),
+            nn.Conv2d(2 * w, 8 * w, (5, 3), padding=(0, dense_dilation), dilation=(1, dense_dilation)),
             nn.ReLU(),
             nn.Dropout(0.3),
             nn.Conv2d(8 * w, 4 * w, 1),

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import math
 import random
-import shutil
 import time
 from pathlib import Path
 
@@ -201,12 +199,7 @@ def run(a) -> dict:
         state["best"] = val_loss()
         print(f"from {a.start_from}: validation loss {state['best']:.5f}", flush=True)
     best = copy.deepcopy(net.state_dict())
-    if checkpoint.is_file():
-        ck = torch.load(checkpoint, weights_only=False)
-        net.load_state_dict(ck["net"])
-        opt.load_state_dict(ck["opt"])
-        best, state = ck["best_net"], ck["state"]
-        print(f"resumed at epoch {state['epoch']} ({state['minutes']:.1f} min so far)", flush=True)
+    best, state = train.resume_checkpoint(checkpoint, net, opt, best, state)
     print(f"validation loss of the shipped separator: {state['shipped_validation_loss']:.5f}", flush=True)
     examples = Examples(stems, karaoke, rng, a.karaoke_backing, a.no_vocal)
     t0 = time.time() - 60 * state["minutes"]
@@ -228,7 +221,7 @@ def run(a) -> dict:
         if val < state["best"]:
             state["best"], best, mark = val, copy.deepcopy(net.state_dict()), " *"
         print(f"pro epoch {state['epoch']}: train {total / a.steps:.5f} validation {val:.5f}{mark} ({state['minutes']:.1f} min)", flush=True)
-        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "best_net": best, "state": state}, checkpoint)
+        train.save_checkpoint(checkpoint, net, opt, best, state)
     net.load_state_dict(best)
     return state
 
@@ -244,16 +237,8 @@ def mir1k_test(net, mir1k: Path, limit: int | None = None) -> dict:
 
 
 def write_models(net, state: dict, a) -> None:
-    a.out.mkdir(parents=True, exist_ok=True)
-    onnx_path = a.out / "separator.onnx"
-    export.export_separator(net.eval(), onnx_path)
-    x = (torch.rand(2, 2, spectral.BINS, spectral.PATCH) * 0.1).numpy()
-    diff = export.max_difference(net, onnx_path, x, export.SEPARATOR_IO)
-    print(f"ONNX Runtime against PyTorch: {diff:.2e}", flush=True)
-    shutil.copy(a.base / "vad.onnx", a.out / "vad.onnx")
-    manifest = json.loads((a.base / "models.json").read_text())
+    manifest, diff = export.ship_one(net, "separator", a.out, a.base)
     sep = manifest["separation"]["separator"]
-    sep["sha256"] = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
     sep["architecture"] = "U-Net (seed 003), width 12, uninformed; fine-tuned on produced music"
     sep["training"] = {
         "from": "the separator shipped before (MIR-1K abjones/amy), its weights read from its ONNX file",

@@ -89,6 +89,22 @@ def validation_patches(clips, flip=0.0):
     return torch.stack(xs), torch.stack(vs)
 
 
+def resume_checkpoint(checkpoint, net, opt, best: dict, state: dict):
+    """(best weights, state) from `checkpoint` when there is one (the network and the optimiser
+    loaded in place), else the given ones: a run killed at any epoch goes on where it stopped."""
+    if not checkpoint.is_file():
+        return best, state
+    ck = torch.load(checkpoint, weights_only=False)
+    net.load_state_dict(ck["net"])
+    opt.load_state_dict(ck["opt"])
+    print(f"resumed at epoch {ck['state']['epoch']} ({ck['state']['minutes']:.1f} min so far)", flush=True)
+    return ck["best_net"], ck["state"]
+
+
+def save_checkpoint(checkpoint, net, opt, best: dict, state: dict) -> None:
+    torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "best_net": best, "state": state}, checkpoint)
+
+
 def fit(name, net, step, validate, budget: Budget, best_loss: float = math.inf):
     """Adam with the loss `step(net)` returns; `validate(net)` each epoch; early stopping."""
     opt = torch.optim.Adam(net.parameters(), lr=budget.lr)
