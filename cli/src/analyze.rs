@@ -7,7 +7,9 @@ use engine::analysis::cnn::CnnModels;
 
 use engine::ParamId;
 use engine::analysis::suggestion::{Decider, GateKind, SearchOutcome, TempoSource, Warning};
-use engine::analysis::{AnalysisInput, Engine, MixSuggestion, Step, Track, TrackCapture, analyze};
+use engine::analysis::{
+    AnalysisInput, Engine, MixSuggestion, Step, Track, TrackCapture, analyze, gate,
+};
 
 use crate::audio_io::{self, Audio};
 use crate::cli_args::AssistantArgs;
@@ -105,19 +107,8 @@ pub fn suggest_tracks(
     bar: &Progress,
     warn: &mut dyn FnMut(String),
 ) -> Result<MixSuggestion, String> {
-    let vad_gate = match job.gate {
-        GateKind::Vad => {
-            let models = engine::separation::SeparationModels::shared_vad();
-            if models.vad.is_none() {
-                warn(format!(
-                    "no usable vocal-activity detector ({}): the loudness gate is used",
-                    models.warnings.join("; ")
-                ));
-            }
-            models.vad.as_ref()
-        }
-        GateKind::Loudness => None,
-    };
+    let (vad_gate, missing) = gate::detector(job.gate);
+    missing.into_iter().for_each(&mut *warn);
     let result = analyze(
         &AnalysisInput {
             keep: job.reference.keep.as_ref(),

@@ -12,10 +12,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use engine::analysis::cnn::CnnModels;
-use engine::analysis::suggestion::GateKind;
 use engine::analysis::track::TrackCapture;
-use engine::analysis::{AnalysisError, AnalysisInput, Engine, analyze};
-use engine::separation::SeparationModels;
+use engine::analysis::{AnalysisError, AnalysisInput, Engine, analyze, gate};
 
 use crate::capture::{Chunk, Mark, Receiver};
 use crate::host_params::AutomixParams;
@@ -355,19 +353,8 @@ impl Listener {
         let settings = self.params.settings.read().clone();
         let (targets, mut notes) = reference_thread::targets(&settings);
         let keep = reference_thread::kept(&settings, &self.params);
-        let vad_gate = match settings.gate {
-            GateKind::Vad => {
-                let models = SeparationModels::shared_vad();
-                if models.vad.is_none() {
-                    notes.push(format!(
-                        "No vocal-activity detector ({}): the loudness gate was used",
-                        models.warnings.join("; ")
-                    ));
-                }
-                models.vad.as_ref()
-            }
-            GateKind::Loudness => None,
-        };
+        let (vad_gate, missing) = gate::detector(settings.gate);
+        notes.extend(missing.map(|m| format!("{}{}", m[..1].to_uppercase(), &m[1..])));
         let input = AnalysisInput {
             keep: keep.as_ref(),
             vad_gate,

@@ -5,9 +5,29 @@
 //! anything less than 20 LU down. docs/assistant.md compares the two on MIR-1K's labels.
 
 use super::spectrum::{FFT, Frames, HOP};
+use super::suggestion::GateKind;
 use super::track::ANALYSIS_RATE;
-use automix_separation::VadModel;
 use automix_separation::vad;
+use automix_separation::{SeparationModels, VadModel};
+
+/// The detector the `kind` of gate asks for: the shared built-in (or the user's) VAD for
+/// [`GateKind::Vad`], none for the loudness gate. When the VAD was asked for and cannot load, the
+/// second value says so (the analysis then falls back to the loudness gate).
+pub fn detector(kind: GateKind) -> (Option<&'static VadModel>, Option<String>) {
+    match kind {
+        GateKind::Vad => {
+            let models = SeparationModels::shared_vad();
+            let missing = models.vad.is_none().then(|| {
+                format!(
+                    "no usable vocal-activity detector ({}): the loudness gate is used",
+                    models.warnings.join("; ")
+                )
+            });
+            (models.vad.as_ref(), missing)
+        }
+        GateKind::Loudness => (None, None),
+    }
+}
 
 /// The frames of `frames` (a vocal at the analysis rate whose integrated loudness is `lufs`)
 /// within [`super::GATE_RELATIVE_LU`] of it.
