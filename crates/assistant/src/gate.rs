@@ -43,11 +43,11 @@ pub fn frame_centre(i: usize) -> f64 {
     (i * HOP + FFT / 2) as f64 / ANALYSIS_RATE as f64
 }
 
-/// The first `count` analysis frames of `mono` (at the analysis rate) in which `model` hears
-/// singing.
+/// The first `count` analysis frames of `mono` (a vocal track at the analysis rate) in which
+/// `model` hears singing, at its vocal-track threshold.
 pub fn vad_kept(model: &VadModel, mono: &[f32], count: usize) -> Result<Vec<usize>, String> {
     let activity = vad::detect(model, mono, ANALYSIS_RATE, &mut |_| {})?;
     Ok((0..count)
-        .filter(|&i| activity.at(frame_centre(i)) >= activity.threshold)
+        .filter(|&i| activity.at(frame_centre(i)) >= model.gate_threshold)
         .collect())
 }

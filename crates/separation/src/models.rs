@@ -58,6 +58,10 @@ struct VadEntry {
     /// Frames either side that one frame's answer depends on; seed 004's network sees ±20.
     #[serde(default = "seed_context")]
     context_frames: usize,
+    /// The threshold for a vocal track (the analysis gate) rather than a mixture; absent: the
+    /// mixture's.
+    #[serde(default)]
+    gate_threshold: Option<f32>,
     #[serde(default)]
     held_out: serde_json::Value,
 }
@@ -79,8 +83,12 @@ fn seed_context() -> usize {
 const MAX_VAD_CONTEXT: usize = 200;
 
 pub struct VadModel {
-    /// Probability from which a frame counts as vocal.
+    /// Probability from which a frame of a mixture counts as vocal.
     pub threshold: f32,
+    /// The same for a vocal track on its own, as the analysis gate hears it (dry, perhaps with
+    /// the backing bleeding in): chosen on such vocals, where a network that learnt mixtures is
+    /// too eager.
+    pub gate_threshold: f32,
     /// Frames either side each frame's probability depends on (its receptive field's half).
     pub context: usize,
     pub held_out: serde_json::Value,
@@ -293,6 +301,10 @@ impl SeparationModels {
             let session = read(&entry.file).and_then(|b| backend::session(backend, &b))?;
             let model = VadModel {
                 threshold: entry.threshold.clamp(0.0, 1.0),
+                gate_threshold: entry
+                    .gate_threshold
+                    .unwrap_or(entry.threshold)
+                    .clamp(0.0, 1.0),
                 context: entry.context_frames,
                 held_out: entry.held_out,
                 session: Mutex::new(session),

@@ -145,6 +145,19 @@ def calibrate_threshold(net, clips) -> float:
     return float(grid[int(np.argmax(acc))])
 
 
+GATE_BLEED_DB = (None, -20.0, -10.0)
+
+
+def calibrate_gate_threshold(probability, clips) -> float:
+    """The threshold for a vocal track rather than a mixture (the analysis's VAD gate): the best
+    mean F1 on the validation `clips`' vocals alone and with their backing bleeding in at −20 and
+    −10 dB, the conditions `automix vad --compare-gates` judges. `probability(mono)` runs the VAD."""
+    probs = [[probability(c.vocal + (0.0 if db is None else 10 ** (db / 20)) * c.backing) for c in clips] for db in GATE_BLEED_DB]
+    grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
+    f1 = [np.mean([vad_confusion(clips, p, float(t))["f1"] for p in probs]) for t in grid]
+    return float(grid[int(np.argmax(f1))])
+
+
 def vad_confusion(clips, probs: list[np.ndarray], threshold: float = 0.5) -> dict:
     tn = fp = fn = tp = 0
     for c, p in zip(clips, probs):

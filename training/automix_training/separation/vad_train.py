@@ -14,8 +14,10 @@ over a professional or karaoke accompaniment at −12…+6 dB, labelled by energ
 `vad_pro`'s rule (within 30 dB of the stem's loud frames, above −60 dBFS).
 
 Checkpoints every epoch in --work (`vad.pt`); a second run resumes. Writes `vad.onnx` and a
-`models.json` whose `separation.vad` entry holds the threshold, the context and the held-out
-confusion on MIR-1K's test clips."""
+`models.json` whose `separation.vad` entry holds the threshold for mixtures (best accuracy on the
+validation songs' mixtures), the threshold for a vocal track (`gate_threshold`: best mean F1 on
+the validation vocals alone and with bleed, as the analysis gate hears them), the context and the
+held-out confusion on MIR-1K's test clips."""
 
 from __future__ import annotations
 
@@ -163,6 +165,7 @@ def write_models(net, state: dict, threshold: float, a) -> dict:
     manifest, diff = export.ship_one(net, "vad", a.out, a.base)
     vad = manifest["separation"]["vad"]
     vad["threshold"] = threshold
+    vad["gate_threshold"] = evaluate.calibrate_gate_threshold(onnx_probability(a.out / "vad.onnx"), a.val_clips)
     vad["context_frames"] = net.context
     vad["architecture"] = f"seed 004's VAD CNN (80 log-mel bands), width {a.width}, ±{net.context} frames of context"
     vad["training"] = {
@@ -183,6 +186,7 @@ def write_models(net, state: dict, threshold: float, a) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--evaluate", type=Path, help="only score this exported VAD on MIR-1K's test clips, then stop")
+    p.add_argument("--gate-threshold-of", type=Path, help="only print this exported VAD's vocal-track threshold (chosen on the validation songs), then stop")
     p.add_argument("--threshold", type=float, default=None, help="with --evaluate: the threshold (default: models.json beside it)")
     p.add_argument("--mir1k", type=Path, required=True)
     p.add_argument("--stems", type=Path)
@@ -201,6 +205,10 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.gate_threshold_of:
+        _, val = data.split_validation(data.load_mir1k(a.mir1k, "train"))
+        print(evaluate.calibrate_gate_threshold(onnx_probability(a.gate_threshold_of), val), flush=True)
+        return 0
     if a.evaluate:
         threshold = a.threshold
         if threshold is None:
@@ -218,6 +226,7 @@ def main(argv=None) -> int:
     net, state = run(a, fit, val, stems)
     threshold = evaluate.calibrate_threshold(net, val)
     print(f"threshold {threshold} (best accuracy on the validation songs)", flush=True)
+    a.val_clips = val
     write_models(net, state, threshold, a)
     print(f"wrote {a.out} in {(time.time() - t0) / 60:.1f} min", flush=True)
     return 0
