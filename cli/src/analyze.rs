@@ -151,6 +151,46 @@ fn value(s: &MixSuggestion, id: ParamId) -> String {
 /// The suggestion as a table a person reads.
 pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String {
     let mut o = String::new();
+    header(&mut o, s, vocal, backing);
+    let _ = writeln!(o);
+    eq_section(&mut o, s);
+    compressor_section(&mut o, s);
+    let r = &s.reverb;
+    let _ = writeln!(
+        o,
+        "Reverb      {}, dry/wet {}, room {}, fade-in {}",
+        value(s, ParamId::ReverbTime),
+        value(s, ParamId::ReverbDryWet),
+        value(s, ParamId::ReverbRoomSize),
+        value(s, ParamId::ReverbFadeIn),
+    );
+    let tempo = match r.tempo_source {
+        TempoSource::Caller => format!("{:.1} BPM (given)", r.tempo_bpm),
+        TempoSource::Estimated => format!(
+            "{:.1} BPM (estimated from the backing, confidence {:.2})",
+            r.tempo_bpm,
+            r.tempo_confidence.unwrap_or(0.0)
+        ),
+        TempoSource::Assumed => format!("{:.0} BPM (assumed)", r.tempo_bpm),
+    };
+    let _ = writeln!(o, "            tempo {tempo}; {}", r.reason);
+    let _ = writeln!(
+        o,
+        "Level       {}: {}",
+        value(s, ParamId::LevelGain),
+        s.level.reason
+    );
+    if !s.warnings.is_empty() {
+        let _ = writeln!(o);
+        for w in &s.warnings {
+            let _ = writeln!(o, "warning: {}", w.message);
+        }
+    }
+    o
+}
+
+/// The engine, the inputs, the gate, the reference and the locks.
+fn header(o: &mut String, s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) {
     let input =
         |o: &mut String, what: &str, path: &Path, r: &engine::analysis::suggestion::InputReport| {
             let _ = writeln!(
@@ -189,9 +229,9 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
             c.models
         );
     }
-    input(&mut o, "vocal", vocal, &s.inputs.vocal);
+    input(o, "vocal", vocal, &s.inputs.vocal);
     if let (Some(path), Some(r)) = (backing, &s.inputs.backing) {
-        input(&mut o, "backing", path, r);
+        input(o, "backing", path, r);
     }
     let _ = writeln!(
         o,
@@ -204,39 +244,46 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
             .map_or("–".to_string(), |t| format!("{t:.1} LUFS")),
     );
     if let Some(r) = &s.reference {
-        let _ = writeln!(
-            o,
-            "reference {}: vocal {} LU against its backing{}, loudness range {} LU, tail {} dB; amounts {}",
-            r.source,
-            r.measures
-                .vocal_minus_backing_lu
-                .map_or("–".into(), |v| format!("{v:+.1}")),
-            r.measures
-                .confidence
-                .as_ref()
-                .map_or(String::new(), |c| format!(
-                    " (± {:.1} LU, confidence {:.0} %)",
-                    c.balance_error_lu,
-                    c.balance * 100.0
-                )),
-            r.measures
-                .vocal_loudness_range_lu
-                .map_or("–".into(), |v| format!("{v:.1}")),
-            r.measures
-                .reverb_tail_db
-                .map_or("–".into(), |v| format!("{v:.1}")),
-            r.amounts
-                .iter()
-                .map(|(k, a)| format!("{k} {:.0} %", a * 100.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        reference_line(o, r);
     }
     if !s.locked.is_empty() {
         let _ = writeln!(o, "locked   {} (kept as set)", s.locked.join(", "));
     }
-    let _ = writeln!(o);
+}
 
+/// What the reference measured and how far each stage follows it.
+fn reference_line(o: &mut String, r: &engine::analysis::suggestion::ReferenceReport) {
+    let _ = writeln!(
+        o,
+        "reference {}: vocal {} LU against its backing{}, loudness range {} LU, tail {} dB; amounts {}",
+        r.source,
+        r.measures
+            .vocal_minus_backing_lu
+            .map_or("–".into(), |v| format!("{v:+.1}")),
+        r.measures
+            .confidence
+            .as_ref()
+            .map_or(String::new(), |c| format!(
+                " (± {:.1} LU, confidence {:.0} %)",
+                c.balance_error_lu,
+                c.balance * 100.0
+            )),
+        r.measures
+            .vocal_loudness_range_lu
+            .map_or("–".into(), |v| format!("{v:.1}")),
+        r.measures
+            .reverb_tail_db
+            .map_or("–".into(), |v| format!("{v:.1}")),
+        r.amounts
+            .iter()
+            .map(|(k, a)| format!("{k} {:.0} %", a * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+/// The EQ's reason and its bands.
+fn eq_section(o: &mut String, s: &MixSuggestion) {
     let _ = writeln!(o, "EQ          {}", s.eq.reason);
     if !s.eq.bands.is_empty() {
         let _ = writeln!(
@@ -268,6 +315,10 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
             "            (* essential; \"covered by\": backing over vocal at the target level)"
         );
     }
+}
+
+/// The compressor's setting, reason and the search's steps.
+fn compressor_section(o: &mut String, s: &MixSuggestion) {
     let c = &s.compression;
     let _ = writeln!(
         o,
@@ -300,38 +351,6 @@ pub fn table(s: &MixSuggestion, vocal: &Path, backing: Option<&Path>) -> String 
             steps.join(", ")
         );
     }
-    let r = &s.reverb;
-    let _ = writeln!(
-        o,
-        "Reverb      {}, dry/wet {}, room {}, fade-in {}",
-        value(s, ParamId::ReverbTime),
-        value(s, ParamId::ReverbDryWet),
-        value(s, ParamId::ReverbRoomSize),
-        value(s, ParamId::ReverbFadeIn),
-    );
-    let tempo = match r.tempo_source {
-        TempoSource::Caller => format!("{:.1} BPM (given)", r.tempo_bpm),
-        TempoSource::Estimated => format!(
-            "{:.1} BPM (estimated from the backing, confidence {:.2})",
-            r.tempo_bpm,
-            r.tempo_confidence.unwrap_or(0.0)
-        ),
-        TempoSource::Assumed => format!("{:.0} BPM (assumed)", r.tempo_bpm),
-    };
-    let _ = writeln!(o, "            tempo {tempo}; {}", r.reason);
-    let _ = writeln!(
-        o,
-        "Level       {}: {}",
-        value(s, ParamId::LevelGain),
-        s.level.reason
-    );
-    if !s.warnings.is_empty() {
-        let _ = writeln!(o);
-        for w in &s.warnings {
-            let _ = writeln!(o, "warning: {}", w.message);
-        }
-    }
-    o
 }
 
 pub fn run(job: &AnalyzeJob, json: bool, warn: &mut dyn FnMut(String)) -> Result<(), String> {

@@ -230,6 +230,57 @@ pub fn run(
 }
 
 /// A table for people and the same as tab-separated values.
+/// A mixed song's row of the summary.
+fn mixed_row(name: &str, s: &MixSuggestion) -> Vec<String> {
+    let eq: Vec<String> =
+        s.eq.filters
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:+.1}@{}",
+                    f.gain_db,
+                    engine::analysis::masking_eq::hz_text(f.hz)
+                )
+            })
+            .collect();
+    let f = |id: ParamId| id.spec().format(s.params.get(id));
+    let lu = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.1}"));
+    vec![
+        name.to_string(),
+        if eq.is_empty() {
+            "flat".into()
+        } else {
+            eq.join(" ")
+        },
+        format!("{} {}", f(ParamId::CompThreshold), f(ParamId::CompRatio)),
+        format!(
+            "{}→{}",
+            lu(s.compression.loudness_range_before_lu),
+            lu(s.compression.loudness_range_after_lu)
+        ),
+        format!(
+            "{:.1}{}",
+            s.reverb.tempo_bpm,
+            match s.reverb.tempo_source {
+                TempoSource::Caller => "",
+                TempoSource::Estimated => " est.",
+                TempoSource::Assumed => " assumed",
+            }
+        ),
+        f(ParamId::ReverbTime),
+        f(ParamId::LevelGain),
+        s.inputs
+            .vocal
+            .integrated_lufs
+            .map_or("–".into(), |v| format!("{v:.1} LUFS")),
+        s.level
+            .backing_lufs
+            .map_or("–".into(), |v| format!("{v:.1} LUFS")),
+        s.warnings.len().to_string(),
+        "mixed".into(),
+    ]
+}
+
 fn summary(outcomes: &[Outcome]) -> (String, String) {
     let header = [
         "song",
@@ -247,55 +298,7 @@ fn summary(outcomes: &[Outcome]) -> (String, String) {
     let mut rows: Vec<Vec<String>> = Vec::new();
     for o in outcomes {
         let row = match &o.result {
-            Ok(s) => {
-                let eq: Vec<String> =
-                    s.eq.filters
-                        .iter()
-                        .map(|f| {
-                            format!(
-                                "{:+.1}@{}",
-                                f.gain_db,
-                                engine::analysis::masking_eq::hz_text(f.hz)
-                            )
-                        })
-                        .collect();
-                let f = |id: ParamId| id.spec().format(s.params.get(id));
-                let lu = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.1}"));
-                vec![
-                    o.pair.name.clone(),
-                    if eq.is_empty() {
-                        "flat".into()
-                    } else {
-                        eq.join(" ")
-                    },
-                    format!("{} {}", f(ParamId::CompThreshold), f(ParamId::CompRatio)),
-                    format!(
-                        "{}→{}",
-                        lu(s.compression.loudness_range_before_lu),
-                        lu(s.compression.loudness_range_after_lu)
-                    ),
-                    format!(
-                        "{:.1}{}",
-                        s.reverb.tempo_bpm,
-                        match s.reverb.tempo_source {
-                            TempoSource::Caller => "",
-                            TempoSource::Estimated => " est.",
-                            TempoSource::Assumed => " assumed",
-                        }
-                    ),
-                    f(ParamId::ReverbTime),
-                    f(ParamId::LevelGain),
-                    s.inputs
-                        .vocal
-                        .integrated_lufs
-                        .map_or("–".into(), |v| format!("{v:.1} LUFS")),
-                    s.level
-                        .backing_lufs
-                        .map_or("–".into(), |v| format!("{v:.1} LUFS")),
-                    s.warnings.len().to_string(),
-                    "mixed".into(),
-                ]
-            }
+            Ok(s) => mixed_row(&o.pair.name, s),
             Err(e) => {
                 let mut r = vec![o.pair.name.clone()];
                 r.extend(std::iter::repeat_n("–".to_string(), header.len() - 2));

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use engine::analysis::cnn::CnnModels;
 use engine::analysis::track::TrackCapture;
-use engine::analysis::{AnalysisError, AnalysisInput, Engine, analyze, gate};
+use engine::analysis::{AnalysisError, AnalysisInput, Engine, MixSuggestion, analyze, gate};
 
 use crate::capture::{Chunk, Mark, Receiver};
 use crate::host_params::AutomixParams;
@@ -303,26 +303,9 @@ impl Listener {
             s.heard_seconds = heard;
             s.vocal_seconds = vocal_seconds;
         });
-        if pass.frames == 0 {
-            return self.fail(
-                "Nothing was heard: the song did not play while listening. Press Analyze & Mix, then start playback".into(),
-            );
-        }
         let lost = pass.lost_now.saturating_sub(pass.lost_before);
-        if vocal_seconds < NEEDED_SECONDS && lost > 0 {
-            // a host rendering faster than real time without saying it renders offline
-            return self.fail(format!(
-                "Heard only {vocal_seconds:.1} s of singing: {:.1} s of the song came faster than the plug-in could listen. Play it in real time (or render offline) and press Analyze & Mix again",
-                lost as f64 / pass.sample_rate as f64
-            ));
-        }
-        if vocal_seconds < NEEDED_SECONDS {
-            let silent = vocal_seconds == 0.0;
-            return self.fail(if silent {
-                format!("The vocal was silent for all {heard:.1} s heard: is the plug-in on the vocal track, and does the track play?")
-            } else {
-                format!("Heard {vocal_seconds:.1} s of singing; Analyze & Mix needs {NEEDED_SECONDS:.0} s. Press it again and play more of the song")
-            });
+        if let Some(why) = too_little_heard(&pass, heard, vocal_seconds, lost) {
+            return self.fail(why);
         }
         let rate = pass.sample_rate;
         let tempo = pass.tempo;
@@ -366,32 +349,7 @@ impl Listener {
             targets: targets.as_ref(),
         };
         match analyze(&input, &mut progress) {
-            Ok(suggestion) => {
-                let mut warnings: Vec<String> = notes;
-                warnings.extend(suggestion
-                    .warnings
-                    .iter()
-                    .map(|w| match w.code.as_str() {
-                        "backing_silent" => "Nothing came in on the sidechain: route the backing track to the plug-in's \"Backing (sidechain)\" input and analyze again (meanwhile the EQ stays flat and the level at 0 dB)".to_string(),
-                        _ => w.message.clone(),
-                    }));
-                if lost > 0 {
-                    warnings.push(format!(
-                        "The computer fell behind and {:.1} s of the song were not analysed",
-                        lost as f64 / rate as f64
-                    ));
-                }
-                let suggestion = Arc::new(suggestion);
-                *self.shared.to_apply.lock() = Some(suggestion.clone());
-                self.shared.update(|s| {
-                    s.progress = 1.0;
-                    s.warnings = warnings;
-                    s.message = "Applying the suggestion…".into();
-                });
-                if !self.shared.on_main_thread(MainTask::Apply) {
-                    self.fail("The host offers no way to change parameters: the suggestion cannot be applied".into());
-                }
-            }
+            Ok(suggestion) => self.deliver(suggestion, notes, lost as f64 / rate as f64),
             Err(AnalysisError::Cancelled) => {
                 if !self.shared.shutdown.load(Ordering::SeqCst) {
                     self.shared.update(|s| {
@@ -400,6 +358,36 @@ impl Listener {
                 }
             }
             Err(e) => self.fail(format!("Cannot mix: {e}")),
+        }
+    }
+
+    /// Hands a finished suggestion to the main thread to apply, with what the user should hear.
+    fn deliver(&mut self, suggestion: MixSuggestion, notes: Vec<String>, lost_seconds: f64) {
+        let mut warnings: Vec<String> = notes;
+        warnings.extend(suggestion
+            .warnings
+            .iter()
+            .map(|w| match w.code.as_str() {
+                "backing_silent" => "Nothing came in on the sidechain: route the backing track to the plug-in's \"Backing (sidechain)\" input and analyze again (meanwhile the EQ stays flat and the level at 0 dB)".to_string(),
+                _ => w.message.clone(),
+            }));
+        if lost_seconds > 0.0 {
+            warnings.push(format!(
+                "The computer fell behind and {lost_seconds:.1} s of the song were not analysed"
+            ));
+        }
+        let suggestion = Arc::new(suggestion);
+        *self.shared.to_apply.lock() = Some(suggestion.clone());
+        self.shared.update(|s| {
+            s.progress = 1.0;
+            s.warnings = warnings;
+            s.message = "Applying the suggestion…".into();
+        });
+        if !self.shared.on_main_thread(MainTask::Apply) {
+            self.fail(
+                "The host offers no way to change parameters: the suggestion cannot be applied"
+                    .into(),
+            );
         }
     }
 }
@@ -430,6 +418,36 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 fn khz(rate: f32) -> String {
     format!("{:.1} kHz", rate / 1000.0)
+}
+
+/// Why a listening pass cannot be analysed, if it cannot: nothing played, the host ran faster
+/// than the plug-in could listen, or too little singing.
+fn too_little_heard(pass: &Pass, heard: f64, vocal_seconds: f64, lost: u64) -> Option<String> {
+    if pass.frames == 0 {
+        return Some(
+            "Nothing was heard: the song did not play while listening. Press Analyze & Mix, then start playback".into(),
+        );
+    }
+    if vocal_seconds < NEEDED_SECONDS && lost > 0 {
+        // a host rendering faster than real time without saying it renders offline
+        return Some(format!(
+            "Heard only {vocal_seconds:.1} s of singing: {:.1} s of the song came faster than the plug-in could listen. Play it in real time (or render offline) and press Analyze & Mix again",
+            lost as f64 / pass.sample_rate as f64
+        ));
+    }
+    if vocal_seconds < NEEDED_SECONDS {
+        let silent = vocal_seconds == 0.0;
+        return Some(if silent {
+            format!(
+                "The vocal was silent for all {heard:.1} s heard: is the plug-in on the vocal track, and does the track play?"
+            )
+        } else {
+            format!(
+                "Heard {vocal_seconds:.1} s of singing; Analyze & Mix needs {NEEDED_SECONDS:.0} s. Press it again and play more of the song"
+            )
+        });
+    }
+    None
 }
 
 #[cfg(test)]
