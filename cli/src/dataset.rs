@@ -532,7 +532,13 @@ fn examples(
     })
 }
 
-pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, String> {
+/// The sources under the input that can give this task's targets (the others are said, and
+/// take no part in the split either).
+fn usable_sources(
+    job: &DatasetJob,
+    summary: &mut Summary,
+    say: &mut dyn FnMut(String),
+) -> Result<Vec<Source>, String> {
     let sources = find_sources(&job.input, job.separate)?;
     if sources.is_empty() {
         return Err(format!(
@@ -540,8 +546,6 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
             job.input.display()
         ));
     }
-    // sources that cannot give this task's targets take no part in the split either
-    let mut summary = Summary::default();
     let unmixed = |s: &Source| {
         needs_mixing_decisions(job.task) && s.layout == Layout::Mir1k && !job.include_unmixed
     };
@@ -562,97 +566,17 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
             job.task.model_name()
         ));
     }
-    let mut groups: Vec<(String, usize)> = Vec::new();
-    for s in &sources {
-        match groups.iter_mut().find(|g| g.0 == s.group) {
-            Some(g) => g.1 += 1,
-            None => groups.push((s.group.clone(), 1)),
-        }
-    }
-    let splits = assign_splits(&groups, job.seed, job.validation, job.test);
-    let split_of = |g: &str| {
-        splits
-            .iter()
-            .find(|(n, _)| n == g)
-            .map_or(Split::Train, |s| s.1)
-    };
+    Ok(sources)
+}
 
-    let dir = job.out.join(job.task.model_name());
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let create = |name: &str| {
-        File::create(dir.join(name))
-            .map(BufWriter::new)
-            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
-    };
-    let (mut features, mut targets, mut index) = (
-        create("features.f32")?,
-        create("targets.f32")?,
-        create("blocks.tsv")?,
-    );
-    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-    writeln!(
-        index,
-        "example\tsource\tgroup\tsplit\tdraw\tmixing_decision"
-    )
-    .map_err(io)?;
-
-    let mut example = 0usize;
-    let mut layouts = Vec::new();
-    for (k, source) in sources.iter().enumerate() {
-        let (vocal, backing, separated) = match load(source) {
-            Ok(x) => x,
-            Err(e) => {
-                say(format!("skipped {}: {e}", source.id));
-                summary.skipped.push(format!("{}: {e}", source.id));
-                continue;
-            }
-        };
-        summary.sources += 1;
-        if !layouts.contains(&source.layout) {
-            layouts.push(source.layout);
-        }
-        let split = split_of(&source.group);
-        let made = match examples(job.task, job, source, &vocal, &backing, separated.as_ref()) {
-            Ok(x) => x,
-            Err(e) => {
-                summary.skipped.push(format!("{}: {e}", source.id));
-                continue;
-            }
-        };
-        for (draw, (heard, target)) in made.iter().enumerate() {
-            let blocks = feature_blocks(heard, Some(&backing.mono));
-            for b in 0..blocks.len() {
-                for x in blocks.block(b) {
-                    features.write_all(&x.to_le_bytes()).map_err(io)?;
-                }
-                for t in target {
-                    targets.write_all(&t.to_le_bytes()).map_err(io)?;
-                }
-                writeln!(
-                    index,
-                    "{example}\t{}\t{}\t{}\t{draw}\t{}",
-                    source.id,
-                    source.group,
-                    split.name(),
-                    source.layout != Layout::Mir1k
-                )
-                .map_err(io)?;
-                summary.examples[split as usize] += 1;
-                example += 1;
-            }
-        }
-        if (k + 1) % 25 == 0 || k + 1 == sources.len() {
-            say(format!(
-                "{} of {} sources, {example} examples",
-                k + 1,
-                sources.len()
-            ));
-        }
-    }
-    for w in [&mut features, &mut targets, &mut index] {
-        w.flush().map_err(io)?;
-    }
-
+/// `meta.json`: what the dataset holds, how it was made, its split and its licences.
+fn write_meta(
+    dir: &Path,
+    job: &DatasetJob,
+    summary: &Summary,
+    splits: &[(String, Split)],
+    layouts: &[Layout],
+) -> Result<(), String> {
     let licences: Vec<serde_json::Value> = layouts
         .iter()
         .map(|l| match l {
@@ -718,6 +642,154 @@ pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, Str
         serde_json::to_string_pretty(&meta).unwrap() + "\n",
     )
     .map_err(|e| format!("{}: {e}", dir.join("meta.json").display()))?;
+    Ok(())
+}
+
+/// Each group (a singer, a song) in its split, whole: no group is in two.
+fn group_splits(sources: &[Source], job: &DatasetJob) -> Vec<(String, Split)> {
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for s in sources {
+        match groups.iter_mut().find(|g| g.0 == s.group) {
+            Some(g) => g.1 += 1,
+            None => groups.push((s.group.clone(), 1)),
+        }
+    }
+    assign_splits(&groups, job.seed, job.validation, job.test)
+}
+
+/// The dataset's three files as examples are written: features, targets, and the index that
+/// says which source, group, split and draw each block came from.
+struct Writers {
+    dir: PathBuf,
+    features: BufWriter<File>,
+    targets: BufWriter<File>,
+    index: BufWriter<File>,
+    /// Blocks written so far.
+    example: usize,
+}
+
+impl Writers {
+    fn create(dir: &Path) -> Result<Writers, String> {
+        let create = |name: &str| {
+            File::create(dir.join(name))
+                .map(BufWriter::new)
+                .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+        };
+        let mut w = Writers {
+            dir: dir.to_path_buf(),
+            features: create("features.f32")?,
+            targets: create("targets.f32")?,
+            index: create("blocks.tsv")?,
+            example: 0,
+        };
+        writeln!(
+            w.index,
+            "example\tsource\tgroup\tsplit\tdraw\tmixing_decision"
+        )
+        .map_err(|e| w.io(e))?;
+        Ok(w)
+    }
+
+    fn io(&self, e: std::io::Error) -> String {
+        format!("{}: {e}", self.dir.display())
+    }
+
+    /// Every block of every draw `made` from `source`; returns how many blocks.
+    fn source(
+        &mut self,
+        source: &Source,
+        split: Split,
+        made: &[Example],
+        backing: &Track,
+    ) -> Result<usize, String> {
+        let first = self.example;
+        for (draw, (heard, target)) in made.iter().enumerate() {
+            let blocks = feature_blocks(heard, Some(&backing.mono));
+            for b in 0..blocks.len() {
+                for x in blocks.block(b) {
+                    self.features
+                        .write_all(&x.to_le_bytes())
+                        .map_err(|e| self.io(e))?;
+                }
+                for t in target {
+                    self.targets
+                        .write_all(&t.to_le_bytes())
+                        .map_err(|e| self.io(e))?;
+                }
+                writeln!(
+                    self.index,
+                    "{}\t{}\t{}\t{}\t{draw}\t{}",
+                    self.example,
+                    source.id,
+                    source.group,
+                    split.name(),
+                    source.layout != Layout::Mir1k
+                )
+                .map_err(|e| self.io(e))?;
+                self.example += 1;
+            }
+        }
+        Ok(self.example - first)
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        for w in [&mut self.features, &mut self.targets, &mut self.index] {
+            w.flush()
+                .map_err(|e| format!("{}: {e}", self.dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(job: &DatasetJob, say: &mut dyn FnMut(String)) -> Result<Summary, String> {
+    let mut summary = Summary::default();
+    let sources = usable_sources(job, &mut summary, say)?;
+    let splits = group_splits(&sources, job);
+    let split_of = |g: &str| {
+        splits
+            .iter()
+            .find(|(n, _)| n == g)
+            .map_or(Split::Train, |s| s.1)
+    };
+
+    let dir = job.out.join(job.task.model_name());
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut out = Writers::create(&dir)?;
+    let mut layouts = Vec::new();
+    for (k, source) in sources.iter().enumerate() {
+        let (vocal, backing, separated) = match load(source) {
+            Ok(x) => x,
+            Err(e) => {
+                say(format!("skipped {}: {e}", source.id));
+                summary.skipped.push(format!("{}: {e}", source.id));
+                continue;
+            }
+        };
+        summary.sources += 1;
+        if !layouts.contains(&source.layout) {
+            layouts.push(source.layout);
+        }
+        let split = split_of(&source.group);
+        let made = match examples(job.task, job, source, &vocal, &backing, separated.as_ref()) {
+            Ok(x) => x,
+            Err(e) => {
+                summary.skipped.push(format!("{}: {e}", source.id));
+                continue;
+            }
+        };
+        summary.examples[split as usize] += out.source(source, split, &made, &backing)?;
+        if (k + 1) % 25 == 0 || k + 1 == sources.len() {
+            say(format!(
+                "{} of {} sources, {} examples",
+                k + 1,
+                sources.len(),
+                out.example
+            ));
+        }
+    }
+    out.flush()?;
+
+    write_meta(&dir, job, &summary, &splits, &layouts)?;
     debug_assert_eq!(BLOCK_LEN, 2 * MELS * BLOCK_FRAMES);
     Ok(summary)
 }

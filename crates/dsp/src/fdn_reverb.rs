@@ -714,6 +714,16 @@ impl FdnReverb {
     }
 
     /// Recomputes line gains, loop shelves and the tail calibration for the current values.
+    /// Each line's length in samples, moved `m` of the way to the new room's while it crossfades.
+    fn current_delays(&self, m: f32) -> [f32; MAX_LINES] {
+        let mut delays = [0.0f32; MAX_LINES];
+        for (i, d) in delays.iter_mut().enumerate().take(self.lines) {
+            let (a, b) = (self.delays[i] as f32, self.next_delays[i] as f32);
+            *d = if self.xfading { a + m * (b - a) } else { a };
+        }
+        delays
+    }
+
     fn update_coefficients(&mut self) {
         let n = self.lines;
         let sr = self.sample_rate;
@@ -724,11 +734,7 @@ impl FdnReverb {
         } else {
             0.0
         };
-        let mut delays = [0.0f32; MAX_LINES];
-        for (i, d) in delays.iter_mut().enumerate().take(n) {
-            let (a, b) = (self.delays[i] as f32, self.next_delays[i] as f32);
-            *d = if self.xfading { a + m * (b - a) } else { a };
-        }
+        let delays = self.current_delays(m);
         let rt = self.rt.value();
         let base_decay = 60.0 / rt; // dB per second
         let (mut lg, mut hg) = (self.low_gain.value(), self.high_gain.value());
