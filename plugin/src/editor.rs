@@ -141,6 +141,27 @@ impl NiceEguiApp for AutomixEditor {
 }
 
 impl AutomixEditor {
+    /// The engine menu: who decides each stage at the next Analyze & Mix.
+    fn engine_choice(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        let engine = self.params.engine();
+        egui::ComboBox::from_id_salt("engine")
+            .selected_text(format!("Engine: {}", engine.label()))
+            .show_ui(ui, |ui| {
+                for e in Engine::ALL {
+                    let hint = match e {
+                        Engine::Rules => "The research's rules for every stage",
+                        Engine::Cnn => "The CNNs for every stage (the rules where a model cannot answer)",
+                        Engine::Auto => "Per stage, the CNN only where it beat the dataset mean on held-out songs",
+                    };
+                    if ui.selectable_label(e == engine, e.label()).on_hover_text(hint).clicked() {
+                        self.params.set_engine(setter, e);
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Who decides each stage at the next Analyze & Mix");
+    }
+
     fn assistant_bar(&self, ui: &mut egui::Ui, setter: &ParamSetter, status: &Status) {
         ui.add_space(4.0);
         ui.horizontal(|ui| {
@@ -178,23 +199,7 @@ impl AutomixEditor {
                 self.shared.unprocessed.store(unprocessed, Ordering::Relaxed);
             }
 
-            let engine = self.params.engine();
-            egui::ComboBox::from_id_salt("engine")
-                .selected_text(format!("Engine: {}", engine.label()))
-                .show_ui(ui, |ui| {
-                    for e in Engine::ALL {
-                        let hint = match e {
-                            Engine::Rules => "The research's rules for every stage",
-                            Engine::Cnn => "The CNNs for every stage (the rules where a model cannot answer)",
-                            Engine::Auto => "Per stage, the CNN only where it beat the dataset mean on held-out songs",
-                        };
-                        if ui.selectable_label(e == engine, e.label()).on_hover_text(hint).clicked() {
-                            self.params.set_engine(setter, e);
-                        }
-                    }
-                })
-                .response
-                .on_hover_text("Who decides each stage at the next Analyze & Mix");
+            self.engine_choice(ui, setter);
             editor_reference::gate_choice(ui, &self.params.settings);
 
             let can_revert = self.shared.before.lock().is_some();

@@ -141,6 +141,82 @@ fn lu(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:+.1}"))
 }
 
+/// What the reference measured, how far its measuring is, or why it could not be.
+fn measured(ui: &mut egui::Ui, r: &ReferenceChoice, progress: Option<f32>) {
+    match (&r.measures, &r.problem, progress) {
+        (_, _, Some(f)) => {
+            ui.add(egui::ProgressBar::new(f).text("separating and measuring the reference…"));
+        }
+        (Some(m), _, None) => {
+            ui.label(format!(
+                "From the reference: vocal {} LU against its backing{}, loudness range {} LU, tail {} dB, singing {:.0} s of {:.0} s",
+                lu(m.vocal_minus_backing_lu),
+                m.confidence.as_ref().map_or(String::new(), |c| format!(
+                    " (confidence {:.0} %{})",
+                    c.balance * 100.0,
+                    if c.balance < engine::analysis::reference::LOW_CONFIDENCE {
+                        ": low, the level leans toward the assistant's own"
+                    } else {
+                        ""
+                    }
+                )),
+                m.vocal_loudness_range_lu.map_or("–".into(), |v| format!("{v:.1}")),
+                lu(m.reverb_tail_db),
+                m.sung_seconds,
+                m.seconds
+            ));
+            for n in &r.notes {
+                ui.label(RichText::new(n).weak());
+            }
+        }
+        (None, Some(p), None) => {
+            ui.label(RichText::new(p).color(Color32::from_rgb(255, 140, 110)));
+        }
+        (None, None, None) => {
+            ui.label("waiting to be measured…");
+        }
+    }
+}
+
+/// Per stage: how far to follow the reference, and the lock.
+fn amounts_and_locks(
+    ui: &mut egui::Ui,
+    settings: &RwLock<AssistantSettings>,
+    current: &AssistantSettings,
+) {
+    egui::Grid::new("amounts").num_columns(3).show(ui, |ui| {
+        ui.label(RichText::new("stage").weak());
+        ui.label(RichText::new("follow the reference").weak());
+        ui.label(RichText::new("lock").weak());
+        ui.end_row();
+        for stage in Stage::ALL {
+            let i = stage as usize;
+            ui.label(stage.name());
+            let mut percent = current.amount(i) * 100.0;
+            if ui
+                .add(
+                    egui::Slider::new(&mut percent, 0.0..=100.0)
+                        .suffix(" %")
+                        .integer(),
+                )
+                .on_hover_text("0 %: the default target; 100 %: the reference's")
+                .changed()
+            {
+                settings.write().amounts[i] = (percent / 100.0).clamp(0.0, 1.0);
+            }
+            let mut locked = current.locked[i];
+            if ui
+                .checkbox(&mut locked, "")
+                .on_hover_text("Keep this stage as it is at the next Analyze & Mix")
+                .changed()
+            {
+                settings.write().locked[i] = locked;
+            }
+            ui.end_row();
+        }
+    });
+}
+
 /// The panel. `progress`: how far the reference's measurement is, while it runs.
 pub fn panel(
     ui: &mut egui::Ui,
@@ -190,68 +266,10 @@ pub fn panel(
                 }
             }
             if let Some(r) = &current.reference {
-                match (&r.measures, &r.problem, progress) {
-                    (_, _, Some(f)) => {
-                        ui.add(egui::ProgressBar::new(f).text("separating and measuring the reference…"));
-                    }
-                    (Some(m), _, None) => {
-                        ui.label(format!(
-                            "From the reference: vocal {} LU against its backing{}, loudness range {} LU, tail {} dB, singing {:.0} s of {:.0} s",
-                            lu(m.vocal_minus_backing_lu),
-                            m.confidence.as_ref().map_or(String::new(), |c| format!(
-                                " (confidence {:.0} %{})",
-                                c.balance * 100.0,
-                                if c.balance < engine::analysis::reference::LOW_CONFIDENCE {
-                                    ": low, the level leans toward the assistant's own"
-                                } else {
-                                    ""
-                                }
-                            )),
-                            m.vocal_loudness_range_lu.map_or("–".into(), |v| format!("{v:.1}")),
-                            lu(m.reverb_tail_db),
-                            m.sung_seconds,
-                            m.seconds
-                        ));
-                        for n in &r.notes {
-                            ui.label(RichText::new(n).weak());
-                        }
-                    }
-                    (None, Some(p), None) => {
-                        ui.label(RichText::new(p).color(Color32::from_rgb(255, 140, 110)));
-                    }
-                    (None, None, None) => {
-                        ui.label("waiting to be measured…");
-                    }
-                }
+                measured(ui, r, progress);
             }
             ui.add_space(4.0);
-            egui::Grid::new("amounts").num_columns(3).show(ui, |ui| {
-                ui.label(RichText::new("stage").weak());
-                ui.label(RichText::new("follow the reference").weak());
-                ui.label(RichText::new("lock").weak());
-                ui.end_row();
-                for stage in Stage::ALL {
-                    let i = stage as usize;
-                    ui.label(stage.name());
-                    let mut percent = current.amount(i) * 100.0;
-                    if ui
-                        .add(egui::Slider::new(&mut percent, 0.0..=100.0).suffix(" %").integer())
-                        .on_hover_text("0 %: the default target; 100 %: the reference's")
-                        .changed()
-                    {
-                        settings.write().amounts[i] = (percent / 100.0).clamp(0.0, 1.0);
-                    }
-                    let mut locked = current.locked[i];
-                    if ui
-                        .checkbox(&mut locked, "")
-                        .on_hover_text("Keep this stage as it is at the next Analyze & Mix")
-                        .changed()
-                    {
-                        settings.write().locked[i] = locked;
-                    }
-                    ui.end_row();
-                }
-            });
+            amounts_and_locks(ui, settings, &current);
         });
 }
 
