@@ -6,6 +6,8 @@
 //! EQ ([`masking_eq`]) → compressor ([`compression_search`]) → reverb (tempo rule) → level
 //! ([`level_balance`]).
 
+#![warn(clippy::too_many_lines)]
+
 pub mod balance_spread;
 pub mod cnn;
 mod cnn_assistant;

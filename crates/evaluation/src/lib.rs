@@ -11,6 +11,8 @@
 //! The targets the assistant aims at are fitted on songs: to score a song fairly, [`fit_targets`]
 //! takes the *other* songs' professional vocals (leave one song out), never the song itself.
 
+#![warn(clippy::too_many_lines)]
+
 pub mod degrade;
 pub mod gate_study;
 pub mod metrics;

@@ -9,6 +9,8 @@
 //! top octaves wholly to the backing would dull every vocal and leave its consonants behind).
 //! The accompaniment is the input minus the vocal, so the two always sum to the input.
 
+#![warn(clippy::too_many_lines)]
+
 pub mod frames;
 pub mod models;
 pub mod vad;

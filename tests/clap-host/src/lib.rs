@@ -517,17 +517,13 @@ impl Stream<'_> {
         let mut start = 0;
         while start < frames {
             let n = block.min(frames - start);
-            for c in 0..2 {
-                main_in[c][..n].copy_from_slice(&main[c][start..start + n]);
-                match sidechain {
-                    Some(s) => {
-                        for (d, i) in side_in[c][..n].iter_mut().zip(start..start + n) {
-                            *d = s[c].get(i).copied().unwrap_or(0.0);
-                        }
-                    }
-                    None => side_in[c][..n].fill(0.0),
-                }
-            }
+            fill_block(
+                main,
+                sidechain,
+                start..start + n,
+                &mut main_in,
+                &mut side_in,
+            );
             let events: Vec<ParamValueEvent> = if start == 0 {
                 set.iter()
                     .map(|&(id, v)| ParamValueEvent::new(0, id, Pckn::match_all(), v))
@@ -879,6 +875,29 @@ impl Loaded {
                 return Err("the reference was never measured".into());
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// The block `range` of `main` and `sidechain` (silence where it is absent or shorter) copied
+/// into the host's input buffers.
+fn fill_block(
+    main: [&[f32]; 2],
+    sidechain: Option<[&[f32]; 2]>,
+    range: std::ops::Range<usize>,
+    main_in: &mut [Vec<f32>; 2],
+    side_in: &mut [Vec<f32>; 2],
+) {
+    let n = range.len();
+    for c in 0..2 {
+        main_in[c][..n].copy_from_slice(&main[c][range.clone()]);
+        match sidechain {
+            Some(s) => {
+                for (d, i) in side_in[c][..n].iter_mut().zip(range.clone()) {
+                    *d = s[c].get(i).copied().unwrap_or(0.0);
+                }
+            }
+            None => side_in[c][..n].fill(0.0),
         }
     }
 }
