@@ -122,15 +122,7 @@ impl ReferenceArgs {
         }
         notes.iter().cloned().for_each(&mut *warn);
         if let Some(path) = &self.profile {
-            let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::InvalidData => format!(
-                    "{} is not a profile (not text); make one with `automix learn`",
-                    path.display()
-                ),
-                _ => format!("cannot read the profile {}: {e}", path.display()),
-            })?;
-            let p =
-                LibraryProfile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let p = LibraryProfile::read(path)?;
             return Ok(Prepared {
                 targets: Some(Targets {
                     reference: Some(ReferenceTarget {

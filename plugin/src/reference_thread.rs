@@ -19,9 +19,7 @@ use crate::session::Shared;
 
 /// A profile written by `automix learn`: its medians are the reference's measures.
 fn profile(path: &str) -> Result<reference::Measured, ReferenceError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ReferenceError::Unusable(format!("cannot read it: {e}")))?;
-    let p = LibraryProfile::from_json(&text).map_err(ReferenceError::Unusable)?;
+    let p = LibraryProfile::read(Path::new(path)).map_err(ReferenceError::Unusable)?;
     Ok(reference::Measured {
         notes: vec![format!(
             "a profile of {} songs ({} skipped): their medians are the targets",
@@ -34,9 +32,7 @@ fn profile(path: &str) -> Result<reference::Measured, ReferenceError> {
 
 /// Whether `path` names a profile (`automix learn`'s JSON) rather than a song.
 pub fn is_profile(path: &str) -> bool {
-    Path::new(path)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    LibraryProfile::is_profile_path(Path::new(path))
 }
 
 /// Measures the reference at `path` (or reads a profile) and writes the result into `settings`,

@@ -155,6 +155,25 @@ impl LibraryProfile {
         serde_json::to_string_pretty(self).expect("a profile always serialises")
     }
 
+    /// Whether `path` names a profile (`automix learn`'s JSON) rather than a song.
+    pub fn is_profile_path(path: &std::path::Path) -> bool {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    }
+
+    /// Reads the profile file at `path`, the one loader of the CLI's `--profile` and the
+    /// plug-in's reference panel; the message names the file and says what is wrong with it.
+    pub fn read(path: &std::path::Path) -> Result<LibraryProfile, String> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => {
+                format!("{shown} is not a profile (not text); make one with `automix learn`")
+            }
+            _ => format!("cannot read the profile {shown}: {e}"),
+        })?;
+        LibraryProfile::from_json(&text).map_err(|e| format!("{shown}: {e}"))
+    }
+
     /// Reads a profile, with a message that says what is wrong with a file that is not one.
     pub fn from_json(text: &str) -> Result<LibraryProfile, String> {
         let v: serde_json::Value = serde_json::from_str(text)
