@@ -13,12 +13,9 @@
 # balance_fit prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-audio=$(cd "${1:-../shared/audio}" && pwd)
-python=${PYTHON:-$(scripts/training-venv.sh | tail -1)}
-python=$(cd "$(dirname "$python")" && pwd)/$(basename "$python")
+# shellcheck source=scripts/training-paths.sh
+source scripts/training-paths.sh "${1:-}"
 minutes=${MINUTES:-28}
-cargo build -q --release -p automix
-automix=$(pwd)/target/release/automix
 work=$(pwd)/target/separation-pro
 cd training
 "$python" -m automix_training.separation.pro --stems "$audio/musdb-stems" --mir1k "$audio/mir1k" \

@@ -12,12 +12,9 @@
 # models/ to ship it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-audio=$(cd "${1:-../shared/audio}" && pwd)
-python=${PYTHON:-$(scripts/training-venv.sh | tail -1)}
-python=$(cd "$(dirname "$python")" && pwd)/$(basename "$python")
+# shellcheck source=scripts/training-paths.sh
+source scripts/training-paths.sh "${1:-}"
 minutes=${MINUTES:-45}
-cargo build -q --release -p automix
-automix=$(pwd)/target/release/automix
 work=$(pwd)/target/vad-train
 cd training
 "$python" -m automix_training.separation.vad_train --mir1k "$audio/mir1k" --stems "$audio/musdb-stems" \
