@@ -169,7 +169,7 @@ def test_the_vad_trains_on_its_own_resumes_and_ships_its_context(stems, mir1k, t
     assert vad_train.main(args) == 0
     vad = json.loads((out / "models.json").read_text())["separation"]["vad"]
     assert vad["training"]["epochs"] > first
-    assert vad["context_frames"] == 40 and 0.0 < vad["threshold"] < 1.0
+    assert vad["context_frames"] == 40 and 0.0 < vad["threshold"] < 1.0 and 0.0 < vad["gate_threshold"] < 1.0
     assert vad["held_out"]["frames"] > 0 and 0.0 <= vad["held_out"]["accuracy"] <= 1.0
     import hashlib
 

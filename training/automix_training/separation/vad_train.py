@@ -161,11 +161,12 @@ def onnx_probability(path: Path):
     return probability
 
 
-def write_models(net, state: dict, threshold: float, a) -> dict:
+def write_models(net, state: dict, threshold: float, val, a) -> dict:
     manifest, diff = export.ship_one(net, "vad", a.out, a.base)
     vad = manifest["separation"]["vad"]
     vad["threshold"] = threshold
-    vad["gate_threshold"] = evaluate.calibrate_gate_threshold(onnx_probability(a.out / "vad.onnx"), a.val_clips)
+    probability = onnx_probability(a.out / "vad.onnx")
+    vad["gate_threshold"] = evaluate.calibrate_gate_threshold(probability, val)
     vad["context_frames"] = net.context
     vad["architecture"] = f"seed 004's VAD CNN (80 log-mel bands), width {a.width}, ±{net.context} frames of context"
     vad["training"] = {
@@ -176,7 +177,7 @@ def write_models(net, state: dict, threshold: float, a) -> dict:
         "best_validation_loss": round(state["best"], 5),
         "onnx_max_difference": diff,
     }
-    confusion = mir1k_test(onnx_probability(a.out / "vad.onnx"), a.mir1k, threshold)
+    confusion = mir1k_test(probability, a.mir1k, threshold)
     print(f"MIR-1K test clips: {confusion}", flush=True)
     vad["held_out"] = {"set": "MIR-1K test split (825 clips)", **confusion}
     (a.out / "models.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -226,8 +227,7 @@ def main(argv=None) -> int:
     net, state = run(a, fit, val, stems)
     threshold = evaluate.calibrate_threshold(net, val)
     print(f"threshold {threshold} (best accuracy on the validation songs)", flush=True)
-    a.val_clips = val
-    write_models(net, state, threshold, a)
+    write_models(net, state, threshold, val, a)
     print(f"wrote {a.out} in {(time.time() - t0) / 60:.1f} min", flush=True)
     return 0
 
