@@ -88,15 +88,8 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
 
 /// An input decoded whole (for `mix`, which renders it after) as an analysis track.
 pub fn track_of(audio: &Audio) -> Result<Track, String> {
-    let mut capture = TrackCapture::new(audio.sample_rate, audio.channels.len(), audio.frames())?;
-    let mut interleaved = Vec::new();
-    for start in (0..audio.frames()).step_by(65_536) {
-        let end = (start + 65_536).min(audio.frames());
-        interleaved.clear();
-        interleaved.extend((start..end).flat_map(|i| audio.channels.iter().map(move |c| c[i])));
-        capture.push_interleaved(&mut interleaved);
-    }
-    capture.finish()
+    let channels: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
+    TrackCapture::of_channels(audio.sample_rate, &channels)
 }
 
 /// Runs the assistant on inputs already decoded; `bar` shows its progress from 10 % on.

@@ -165,6 +165,20 @@ impl TrackCapture {
     }
 
     /// Converts the downmix to the analysis rate.
+    /// A track of audio already decoded whole: one slice per channel (as long as the shortest).
+    pub fn of_channels(sample_rate: u32, channels: &[&[f32]]) -> Result<Track, String> {
+        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let mut capture = TrackCapture::new(sample_rate, channels.len(), frames)?;
+        let mut interleaved = Vec::new();
+        for start in (0..frames).step_by(65_536) {
+            let end = (start + 65_536).min(frames);
+            interleaved.clear();
+            interleaved.extend((start..end).flat_map(|i| channels.iter().map(move |c| c[i])));
+            capture.push_interleaved(&mut interleaved);
+        }
+        capture.finish()
+    }
+
     pub fn finish(self) -> Result<Track, String> {
         let frames = self.mono.len();
         let mut played = self.meter.finish();

@@ -140,12 +140,7 @@ pub struct Options<'a> {
 
 /// A track for the assistant from a stereo signal.
 fn track(s: &Stereo, sample_rate: u32) -> Result<Track, String> {
-    let mut cap = TrackCapture::new(sample_rate, 2, s.len())?;
-    for (l, r) in s.left.chunks(65_536).zip(s.right.chunks(65_536)) {
-        let mut inter: Vec<f32> = l.iter().zip(r).flat_map(|(a, b)| [*a, *b]).collect();
-        cap.push_interleaved(&mut inter);
-    }
-    cap.finish()
+    TrackCapture::of_channels(sample_rate, &[&s.left, &s.right])
 }
 
 /// Mixes the song's three inputs with every method in `opt` and scores them.
