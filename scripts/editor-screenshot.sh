@@ -2,7 +2,7 @@
 # Takes docs/editor.png, README's picture of the editor: the built CLAP bundle's editor in a real
 # host window (tests/clap-host's clap-editor), after an Analyze & Mix pass on a synthesised song,
 # with a professional song from ../shared/audio chosen as the reference when it is there.
-# Uses $DISPLAY when set, otherwise a private Xvfb (scripts/setup.sh installs it).
+# Uses $DISPLAY when set, otherwise a private Xvfb (scripts/test.sh installs it).
 #   scripts/editor-screenshot.sh [SCALE] [OUT.png]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,102 +1,29 @@
 #!/usr/bin/env bash
-# Sets Vocal Automix up on this machine and runs the demo:
-#   - the IEM plug-ins and a Python for the reference comparisons (Debian/Ubuntu, when this runs as
-#     root or with sudo; elsewhere those tests skip and say so),
-#   - target/training-venv, the Python that trains the CNN assistant and runs its tests,
-#   - a release build of the `automix` command line,
-#   - `automix demo`, which synthesises a sung line and a backing and mixes them.
-# Safe to run again: every step checks what is already there.
+# Sets Vocal Automix up and lets you hear it: only what a user needs.
+#   - X11 and GL headers (Linux), which the plug-in's editor links against,
+#   - release builds of the `automix` command line and of the plug-in,
+#   - the CLAP and VST3 bundles in target/bundled/,
+#   - `automix demo`, which synthesises a sung line and a backing and mixes them into automix-demo/.
+# What only the tests need (the IEM plug-ins, Xvfb, the Python hosts and PyTorch, the
+# allocation-checked builds) is installed by scripts/test.sh. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/install.sh
 
-say() { printf '\n== %s\n' "$*"; }
-
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
-}
-
-apt_install() {
-  command -v apt-get >/dev/null || return 1
-  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-
-if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ]; then
-  say "installing the IEM plug-ins (the research's DSP, for side-by-side tests)"
-  apt_install iem-plugin-suite-vst || echo "could not install them: the IEM comparison tests will skip and say so"
-fi
-
-# LAME encodes the MP3 that the gapless-decoding test makes (cli/tests/separate.rs); espeak-ng
-# speaks the spoken-word reference of cli/tests/reference.rs.
-if ! command -v lame >/dev/null || ! command -v espeak-ng >/dev/null; then
-  say "installing lame and espeak-ng (an MP3 and a spoken reference for the tests)"
-  apt_install lame espeak-ng || echo "could not install lame, espeak-ng: the tests that need them will skip and say so"
-fi
-
-# The editor (egui on OpenGL through baseview) links against X11 and GL; its tests and the
-# screenshot script open it on a virtual screen (Xvfb, drawn by Mesa's software GL).
 if [ "$(uname -s)" = Linux ] && ! { [ -e /usr/include/X11/Xlib.h ] && [ -e /usr/include/xcb/xcb.h ] \
-    && [ -e /usr/include/GL/gl.h ] && command -v Xvfb >/dev/null; }; then
-  say "installing X11, GL and Xvfb (the editor's build and its tests)"
-  apt_install libx11-dev libx11-xcb-dev libxcb1-dev libxcursor-dev libxrandr-dev libgl-dev \
-    libgl1-mesa-dri xvfb pkg-config \
-    || echo "could not install them: the plug-in may not build, the editor tests will skip and say so"
+    && [ -e /usr/include/GL/gl.h ] && command -v pkg-config >/dev/null; }; then
+  say "installing the X11 and GL headers (the plug-in's editor links against them)"
+  apt_install libx11-dev libx11-xcb-dev libxcb1-dev libxcursor-dev libxrandr-dev libgl-dev pkg-config \
+    || echo "could not install them: the plug-in may not build (install the X11, xcb and GL development packages)"
 fi
 
-# The Python environments download and unpack gigabytes (torch) while the machine has cores to
-# spare: they are made in the background while Rust builds, and waited for before the demo.
-python_envs() {
-  venv=target/iem-venv
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile, pedalboard, dawdreamer" 2>/dev/null; then
-    say "Python for the IEM reference host and the VST3 host test: $venv (numpy, scipy, soundfile, pedalboard, dawdreamer)"
-    mkdir -p target
-    rm -rf "$venv"
-    # a bare Debian python3 has no ensurepip until python3-venv is installed
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-      rm -rf "$venv"
-      apt_install python3-venv python3-pip && python3 -m venv "$venv" || true
-    fi
-    if [ -x "$venv/bin/pip" ]; then
-      "$venv/bin/pip" install -q --disable-pip-version-check numpy scipy soundfile pedalboard dawdreamer \
-        || echo "could not install numpy, scipy, soundfile, pedalboard, dawdreamer: the IEM and VST3 host tests will skip and say so"
-    else
-      echo "could not make $venv: the IEM comparison tests will skip and say so"
-    fi
-  fi
-
-  # The CNN assistant's training package and its tests (torch, onnx, onnxruntime, pytest): about
-  # 5 GB, because PyPI's Linux torch brings NVIDIA's CUDA wheels; nothing uses a GPU.
-  if ! scripts/training-venv.sh >/dev/null; then
-    echo "could not make target/training-venv: the training package's tests will skip and say so"
-  fi
-}
-mkdir -p target
-python_envs > target/python-envs.log 2>&1 &
-python_pid=$!
-
-# One command for both: Cargo then compiles the plug-in's own dependencies on the second core
-# while tract's long chain of crates holds the first (release crates compile in one unit each).
+# One command for both: Cargo compiles the plug-in's own dependencies on the second core while
+# tract's long chain of crates holds the first (release crates compile in one unit each).
 say "building automix and the plug-in (release)"
 cargo build --release -p automix -p vocal_automix
 
 say "bundling the plug-in (target/bundled/Vocal Automix.clap, .vst3)"
 cargo xtask bundle vocal_automix --release
-
-if [ "$(uname -s)" = Linux ]; then
-  # For the realtime test: debug builds with nice-plug's allocation check, one with a deliberate
-  # allocation in process() to prove the check fires. A CLAP file is the plug-in's shared library.
-  # Built in the main target directory, so they share every dependency with the test build (only
-  # nice-plug and the plug-in itself compile again); the copies survive the next build there.
-  say "building the plug-in with nice-plug's allocation check (target/alloc-check/)"
-  mkdir -p target/alloc-check
-  cargo build -q -p vocal_automix --features assert_process_allocs
-  cp target/debug/libvocal_automix.so target/alloc-check/checked.clap
-  cargo build -q -p vocal_automix --features assert_process_allocs,test-allocate-in-process
-  cp target/debug/libvocal_automix.so target/alloc-check/deliberate.clap
-fi
-
-say "waiting for the Python environments"
-wait "$python_pid" || true
-cat target/python-envs.log
 
 say "automix demo"
 target/release/automix demo --out-dir automix-demo

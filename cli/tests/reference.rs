@@ -623,7 +623,7 @@ fn odd_references_get_a_message_a_low_confidence_and_do_no_harm() {
         Ok(o) if o.status.success() => odd.push(spoken.as_str()),
         _ => {
             eprintln!(
-                "SKIPPED (part): espeak-ng is not installed (scripts/setup.sh installs it); no spoken-word reference"
+                "SKIPPED (part): espeak-ng is not installed (scripts/test.sh installs it); no spoken-word reference"
             );
             assert!(
                 std::env::var_os("AUTOMIX_REQUIRE_TOOLS").is_none(),

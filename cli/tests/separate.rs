@@ -249,7 +249,7 @@ fn a_twenty_minute_recording_separates_whole() {
     );
 }
 
-/// An MP3 made here with LAME (`lame`, which scripts/setup.sh installs): decoded gaplessly, its
+/// An MP3 made here with LAME (`lame`, which scripts/test.sh installs): decoded gaplessly, its
 /// stems line up with the audio that was encoded to the sample, are exactly as long, and sum
 /// back to the decoded mixture. Before gapless decoding they came 1105 samples late (LAME's
 /// encoder delay) and 1800 samples too long (its padding).
@@ -257,7 +257,7 @@ fn a_twenty_minute_recording_separates_whole() {
 fn an_mp3_separates_into_stems_in_time_with_what_was_encoded() {
     if Command::new("lame").arg("--version").output().is_err() {
         eprintln!(
-            "SKIPPED: `lame` is not installed (scripts/setup.sh installs it); this test encodes its MP3 with it"
+            "SKIPPED: `lame` is not installed (scripts/test.sh installs it); this test encodes its MP3 with it"
         );
         assert!(
             std::env::var_os("AUTOMIX_REQUIRE_TOOLS").is_none(),

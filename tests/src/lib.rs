@@ -3,7 +3,7 @@
 //!
 //! The reference needs three things this repository does not ship: the research's host scripts
 //! in `../shared/reference`, Debian's `iem-plugin-suite-vst`, and a Python with numpy, scipy and
-//! soundfile (`IEM_PYTHON`, else `target/iem-venv/bin/python`, which `scripts/setup.sh` makes).
+//! soundfile (`IEM_PYTHON`, else `target/iem-venv/bin/python`, which `scripts/test.sh` makes).
 //! Where one is missing a test says so on stderr and skips; with `AUTOMIX_REQUIRE_IEM` set (CI
 //! sets it) it fails instead, so a green CI run never hides a skipped comparison.
 
@@ -42,7 +42,7 @@ impl Iem {
             ))
         } else if !python.exists() {
             Some(format!(
-                "{} (run scripts/setup.sh, or set IEM_PYTHON)",
+                "{} (run scripts/test.sh, or set IEM_PYTHON)",
                 python.display()
             ))
         } else {

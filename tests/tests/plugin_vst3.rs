@@ -13,7 +13,7 @@
 //!
 //! Needs the bundle (`cargo xtask bundle vocal_automix --release`), the `automix` release binary
 //! and a Python with pedalboard, dawdreamer, numpy and soundfile (`target/iem-venv`); all three
-//! come from `scripts/setup.sh`. A missing part is said loudly and the test skips; with
+//! come from `scripts/test.sh`. A missing part is said loudly and the test skips; with
 //! `AUTOMIX_REQUIRE_PLUGIN` set (CI sets it) it fails instead.
 
 use std::path::{Path, PathBuf};
@@ -66,7 +66,7 @@ fn host(module: &str) -> Option<Host> {
         .is_ok_and(|s| s.success());
     if !ok {
         return skip(format!(
-            "{} has no {module} (scripts/setup.sh installs it)",
+            "{} has no {module} (scripts/test.sh installs it)",
             python.display()
         ));
     }

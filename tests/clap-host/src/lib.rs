@@ -800,7 +800,7 @@ pub fn display() -> Option<Display> {
             .stderr(Stdio::null())
             .spawn();
         let Ok(xvfb) = spawned else {
-            skip("no DISPLAY and no Xvfb to start (scripts/setup.sh installs it)");
+            skip("no DISPLAY and no Xvfb to start (scripts/test.sh installs it)");
             return None;
         };
         let mut display = Display {

@@ -1,7 +1,7 @@
 //! The editor in a real host window: `clap-editor` (this package's binary, a CLAP host on
 //! clack-host with an X11 parent window) opens the built bundle's editor at 100 % and 200 %,
 //! resizes it, runs Analyze & Mix with it open, checks the window shows a drawn editor, and
-//! closes it. The same run with the allocation-checked debug build (when `scripts/setup.sh` made
+//! closes it. The same run with the allocation-checked debug build (when `scripts/test.sh` made
 //! it) proves the editor's meters and A/B path in `process()` do not allocate.
 //!
 //! Needs an X server: `DISPLAY`, or Xvfb, which the test starts itself. Without either it says
@@ -79,7 +79,7 @@ fn the_editor_opens_in_a_host_window_at_100_and_200_percent_mixes_while_open_and
     let checked = workspace().join("target/alloc-check/checked.clap");
     if !checked.exists() {
         return skip(&format!(
-            "{} is not built (scripts/setup.sh builds it)",
+            "{} is not built (scripts/test.sh builds it)",
             checked.display()
         ));
     }

@@ -3,7 +3,7 @@
 //! render), and a state save → load round trip into a fresh instance.
 //!
 //! Needs `target/bundled/Vocal Automix.clap` (`cargo xtask bundle vocal_automix --release`, which
-//! `scripts/setup.sh` runs); without it the test says so and skips, or fails when
+//! `scripts/test.sh` runs); without it the test says so and skips, or fails when
 //! `AUTOMIX_REQUIRE_PLUGIN` is set (CI sets it).
 
 use automix_tests::{difference_db, engine_render_stereo, engine_render_stereo_with};

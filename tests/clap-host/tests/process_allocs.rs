@@ -4,7 +4,7 @@
 //! same build with a deliberate allocation in `process()` does abort — so the check is known to
 //! be armed.
 //!
-//! The two builds come from `scripts/setup.sh` (`target/alloc-check/checked.clap`,
+//! The two builds come from `scripts/test.sh` (`target/alloc-check/checked.clap`,
 //! `target/alloc-check/deliberate.clap`); when absent the test says so and skips, or fails with
 //! `AUTOMIX_REQUIRE_PLUGIN` set.
 
@@ -19,7 +19,7 @@ fn build(name: &str) -> Option<PathBuf> {
         return Some(p);
     }
     let why = format!(
-        "{} is not built (scripts/setup.sh builds the plug-in with assert_process_allocs)",
+        "{} is not built (scripts/test.sh builds the plug-in with assert_process_allocs)",
         p.display()
     );
     eprintln!("SKIPPED: {why}");

@@ -17,7 +17,7 @@ fn an_hour_like_session_of_random_automation_blocks_rates_passes_and_states() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/alloc-check/checked.clap");
     if !plugin.exists() {
         let why = format!(
-            "{} is not built (scripts/setup.sh builds it)",
+            "{} is not built (scripts/test.sh builds it)",
             plugin.display()
         );
         eprintln!("SKIPPED: {why}");
