@@ -3,12 +3,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use engine::analysis::cnn::CnnModels;
-
 use engine::ParamId;
 use engine::analysis::suggestion::{Decider, GateKind, SearchOutcome, TempoSource, Warning};
 use engine::analysis::{
-    AnalysisInput, Engine, MixSuggestion, Step, Track, TrackCapture, analyze, gate,
+    AnalysisOptions, Engine, MixSuggestion, Step, Track, TrackCapture, analyze,
 };
 
 use crate::audio_io::{self, Audio};
@@ -62,6 +60,19 @@ pub struct AnalyzeJob {
     pub reference: Prepared,
 }
 
+impl AnalyzeJob {
+    /// What the analysis is asked for, as the plug-in builds it too.
+    pub fn options(&self) -> AnalysisOptions<'_> {
+        AnalysisOptions::new(
+            self.engine,
+            self.gate,
+            self.tempo_bpm,
+            self.reference.targets.as_ref(),
+            self.reference.keep.as_ref(),
+        )
+    }
+}
+
 /// Decodes one input straight into an analysis track, passing on what the decoder noticed.
 pub fn load_track(path: &Path, what: &str, warn: &mut dyn FnMut(String)) -> Result<Track, String> {
     let (track, notes) = audio_io::read_track(path)?;
@@ -87,7 +98,7 @@ pub fn suggest(job: &AnalyzeJob, warn: &mut dyn FnMut(String)) -> Result<MixSugg
 }
 
 /// An input decoded whole (for `mix`, which renders it after) as an analysis track.
-pub fn track_of(audio: &Audio) -> Result<Track, String> {
+pub fn track_of(audio: &Audio) -> Result<Track, engine::analysis::track::TrackError> {
     let channels: Vec<&[f32]> = audio.channels.iter().map(Vec::as_slice).collect();
     TrackCapture::of_channels(audio.sample_rate, &channels)
 }
@@ -100,19 +111,10 @@ pub fn suggest_tracks(
     bar: &Progress,
     warn: &mut dyn FnMut(String),
 ) -> Result<MixSuggestion, String> {
-    let (vad_gate, missing) = gate::detector(job.gate);
-    missing.into_iter().for_each(&mut *warn);
+    let options = job.options();
+    options.notes.iter().cloned().for_each(&mut *warn);
     let result = analyze(
-        &AnalysisInput {
-            keep: job.reference.keep.as_ref(),
-            vad_gate,
-            vocal,
-            backing,
-            tempo_bpm: job.tempo_bpm,
-            engine: job.engine,
-            models: (job.engine != Engine::Rules).then(CnnModels::shared),
-            targets: job.reference.targets.as_ref(),
-        },
+        &options.input(vocal, backing),
         &mut |step: Step, fraction| {
             bar.set_message(step.label());
             bar.set(10 + (90.0 * fraction) as u64);

@@ -1,8 +1,6 @@
 //! The `automix` command line as a library, so that its benchmarks and tests drive the very code
 //! the binary runs. One module per subcommand, each owning its arguments (`Args`) and its work.
 
-#![warn(clippy::too_many_lines)]
-
 pub mod analyze;
 /// Audio files are read and written by the engine (the plug-in reads its reference with it).
 pub use engine::audio_file as audio_io;

@@ -332,9 +332,12 @@ impl Cache {
             }
             Err(e @ ReferenceError::NoSinging { .. }) => Ok(Err(e.to_string())),
             // the CLI passes no cancel flag, so this is never seen; said plainly if it were
-            Err(e @ (ReferenceError::Unusable(_) | ReferenceError::Cancelled)) => {
-                Err(format!("reference {}: {e}", path.display()))
-            }
+            Err(
+                e @ (ReferenceError::File(_)
+                | ReferenceError::Model(_)
+                | ReferenceError::Unusable(_)
+                | ReferenceError::Cancelled),
+            ) => Err(format!("reference {}: {e}", path.display())),
         }
     }
 }

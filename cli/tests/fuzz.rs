@@ -124,8 +124,13 @@ impl std::fmt::Debug for AudioCase {
 
 fn check_decode(path: &Path, whole_track: bool) -> Result<(), String> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let clear = |e: String| {
-        if e.contains(&name) {
+    let clear = |e: engine::audio_file::AudioFileError| {
+        if e.path() != path {
+            Err(format!(
+                "an error about {} instead: {e}",
+                e.path().display()
+            ))
+        } else if e.to_string().contains(&name) {
             Ok(())
         } else {
             Err(format!("an error that does not name the file: {e}"))

@@ -3,8 +3,6 @@
 //! `dsp` ← `audio-io`, `inference` ← `separation` ← `assistant` ← `evaluation`
 //! (docs/architecture.md draws them).
 
-#![warn(clippy::too_many_lines)]
-
 pub use automix_assistant as analysis;
 pub use automix_dsp as dsp;
 pub use automix_dsp::{params, synth};

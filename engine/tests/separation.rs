@@ -171,7 +171,7 @@ fn a_cancelled_separation_says_cancelled_and_nothing_else() {
         .err()
         .unwrap();
     assert!(
-        matches!(e, SeparationError::Failed(ref why) if why.contains("500 Hz")),
+        matches!(e, SeparationError::BadInput(ref why) if why.contains("500 Hz")),
         "{e}"
     );
 }

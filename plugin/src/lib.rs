@@ -2,8 +2,6 @@
 //! main input, the backing track on a stereo sidechain input. A thin wrapper: the sound comes from
 //! `engine::VocalChain`, the host's parameters from `engine::params` (see [`host_params`]).
 
-#![warn(clippy::too_many_lines)]
-
 mod assistant_settings;
 pub mod capture;
 mod editor;

@@ -11,9 +11,8 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use engine::analysis::cnn::CnnModels;
 use engine::analysis::track::TrackCapture;
-use engine::analysis::{AnalysisError, AnalysisInput, Engine, MixSuggestion, analyze, gate};
+use engine::analysis::{AnalysisError, AnalysisOptions, MixSuggestion, analyze};
 
 use crate::capture::{Chunk, Mark, Receiver};
 use crate::host_params::AutomixParams;
@@ -336,19 +335,17 @@ impl Listener {
         let settings = self.params.settings.read().clone();
         let (targets, mut notes) = reference_thread::targets(&settings);
         let keep = reference_thread::kept(&settings, &self.params);
-        let (vad_gate, missing) = gate::detector(settings.gate);
-        notes.extend(missing.map(|m| format!("{}{}", m[..1].to_uppercase(), &m[1..])));
-        let input = AnalysisInput {
-            keep: keep.as_ref(),
-            vad_gate,
-            vocal: &vocal,
-            backing: Some(&backing),
-            tempo_bpm: tempo,
+        let options = AnalysisOptions::new(
             engine,
-            models: (engine != Engine::Rules).then(CnnModels::shared),
-            targets: targets.as_ref(),
-        };
-        match analyze(&input, &mut progress) {
+            settings.gate,
+            tempo,
+            targets.as_ref(),
+            keep.as_ref(),
+        );
+        notes.extend(
+            (options.notes.iter()).map(|m| format!("{}{}", m[..1].to_uppercase(), &m[1..])),
+        );
+        match analyze(&options.input(&vocal, Some(&backing)), &mut progress) {
             Ok(suggestion) => self.deliver(suggestion, notes, lost as f64 / rate as f64),
             Err(AnalysisError::Cancelled) => {
                 if !self.shared.shutdown.load(Ordering::SeqCst) {

@@ -6,39 +6,34 @@
 //! EQ ([`masking_eq`]) → compressor ([`compression_search`]) → reverb (tempo rule) → level
 //! ([`level_balance`]).
 
-#![warn(clippy::too_many_lines)]
-
-pub mod balance_spread;
-pub mod cnn;
-mod cnn_assistant;
-pub use automix_inference::backend as cnn_backend;
-pub mod cnn_features;
-pub mod compression_search;
-pub mod gate;
-pub mod level_balance;
-pub mod library_profile;
-pub use automix_dsp::loudness;
-pub mod masking_eq;
-mod measure;
-pub mod mel;
-pub mod reference;
-pub mod ride_rule;
-pub mod sibilance;
-pub mod spectrum;
+// By what each part does (measuring, rules, the CNNs, references and targets), then the stage
+// deciders that put them together; each module is also named at the root, where every caller
+// has always found it.
+pub mod measuring;
+pub mod neural;
+pub mod options;
+pub mod references;
+pub mod rules;
 mod stages;
 pub mod suggestion;
-pub mod targets;
-pub mod tempo;
-pub mod tone_eq;
-pub mod track;
+
+pub use automix_dsp::loudness;
+pub use automix_inference::backend as cnn_backend;
+pub use measuring::{balance_spread, gate, mel, sibilance, spectrum, tempo, track};
+pub use neural::features as cnn_features;
+pub use neural::models as cnn;
+pub use references::{library_profile, reference, targets};
+pub use rules::{compression_search, level_balance, masking_eq, ride_rule, tone_eq};
 
 use automix_dsp::params::Stage;
-pub use cnn_assistant::EQ_APPLIED_BANDS;
 use loudness::Blocks;
+
+pub use neural::assistant::EQ_APPLIED_BANDS;
+pub use options::AnalysisOptions;
 pub use suggestion::{Engine, MixSuggestion};
 pub use track::{ANALYSIS_RATE, Track, TrackCapture, TrackInfo};
 
-use cnn_assistant::CnnRun;
+use neural::assistant::CnnRun;
 
 /// Frames whose vocal loudness is more than this under the vocal's own integrated loudness are
 /// left out of the spectral analysis (Tech 3342's relative gate; see [`Gate`]).
@@ -127,8 +122,9 @@ pub fn analyze(
 ) -> Result<MixSuggestion, AnalysisError> {
     let mut warnings = Vec::new();
     check(progress, Step::Measuring, 0.0)?;
-    let levels = measure::measure_inputs(input, &mut warnings)?;
-    let mut features = measure::measure_features(input, &levels, &mut warnings, progress)?;
+    let levels = measuring::inputs::measure_inputs(input, &mut warnings)?;
+    let mut features =
+        measuring::inputs::measure_features(input, &levels, &mut warnings, progress)?;
     let built_in;
     let targets = match input.targets {
         Some(t) => t,
@@ -168,5 +164,5 @@ pub fn vocal_tone(vocal: &Track) -> Option<[f64; 9]> {
     let kept: Vec<usize> = (0..frames.len())
         .filter(|&i| frames.loudness[i] as f64 >= threshold)
         .collect();
-    measure::mean_bands(&frames, &kept).map(|b| b.map(|x| x - lufs))
+    measuring::inputs::mean_bands(&frames, &kept).map(|b| b.map(|x| x - lufs))
 }

@@ -11,7 +11,9 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use automix_dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+pub use automix_dsp::chain::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+
+pub use crate::error::{AudioFileError, LayoutProblem};
 
 /// The file extensions of the formats the decoder reads (lower case; names are matched without
 /// regard to case): the containers and codecs symphonia is built with in `Cargo.toml`.
@@ -67,22 +69,22 @@ impl DecodeNotes {
     }
 }
 
-/// Receives each decoded packet: sample rate, channels, declared frame count, samples.
+/// Receives each decoded packet: sample rate, channels, declared frame count, samples. Its
+/// error stops decoding and comes back as [`AudioFileError::Refused`].
 pub type PacketSink<'a> = dyn FnMut(u32, usize, Option<u64>, &mut [f32]) -> Result<(), String> + 'a;
 
 /// Decodes `path` packet by packet, handing each packet's samples (interleaved) to `sink` with
 /// the sample rate, the channel count and the frame count the file declares. Returns what decoding noticed and the frames delivered.
-pub fn decode(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
+pub fn decode(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), AudioFileError> {
     // symphonia 0.5 can panic on damaged files (an overflow on an extensible WAV's channel mask,
     // found by `cli/tests/fuzz.rs`): that is a damaged file to the user, not a crash
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         decode_unguarded(path, sink)
     }))
     .unwrap_or_else(|_| {
-        Err(format!(
-            "{}: the decoder failed on damaged data; the file is probably corrupt (re-export it)",
-            path.display()
-        ))
+        Err(AudioFileError::Corrupt {
+            path: path.to_path_buf(),
+        })
     })
 }
 
@@ -94,19 +96,21 @@ struct Opened {
     decoder: Box<dyn Decoder>,
 }
 
-fn open(path: &Path) -> Result<Opened, String> {
-    let shown = path.display();
-    let file = File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
+fn open(path: &Path) -> Result<Opened, AudioFileError> {
+    let path_buf = || path.to_path_buf();
+    let file = File::open(path).map_err(|e| AudioFileError::Open {
+        path: path_buf(),
+        why: e.to_string(),
+    })?;
     if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
-        return Err(format!("{shown} is empty (0 bytes)"));
+        return Err(AudioFileError::Empty { path: path_buf() });
     }
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let not_audio =
-        || format!("{shown} is not an audio file this tool reads (WAV, FLAC, MP3, Ogg Vorbis)");
+    let not_audio = || AudioFileError::NotAudio { path: path_buf() };
     let probed = symphonia::default::get_probe()
         .format(
             &hint,
@@ -130,11 +134,17 @@ fn open(path: &Path) -> Result<Opened, String> {
     let track_id = track.id;
     let declared_frames = track.codec_params.n_frames;
     if track.codec_params.sample_rate == Some(0) {
-        return Err(format!("{shown} says its sample rate is 0"));
+        return Err(AudioFileError::Layout {
+            path: path_buf(),
+            problem: LayoutProblem::RateZero,
+        });
     }
     let decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
-        .map_err(|e| format!("{shown}: cannot decode its audio: {e}"))?;
+        .map_err(|e| AudioFileError::Undecodable {
+            path: path_buf(),
+            why: format!("cannot decode its audio: {e}"),
+        })?;
     Ok(Opened {
         format,
         track_id,
@@ -150,34 +160,32 @@ fn checked_layout(
     layout: Option<(u32, usize)>,
     rate: u32,
     channels: usize,
-    shown: &std::path::Display,
-) -> Result<(u32, usize), String> {
-    match layout {
-        None => {
-            if rate == 0 {
-                return Err(format!("{shown} does not say its sample rate"));
-            }
-            if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(rate as f32)) {
-                return Err(format!(
-                    "{shown} says its sample rate is {rate} Hz; automix reads {:.0} Hz to {:.0} kHz",
-                    MIN_SAMPLE_RATE,
-                    MAX_SAMPLE_RATE / 1000.0
-                ));
-            }
-            if channels == 0 {
-                return Err(format!("{shown} has no audio channels"));
-            }
-            Ok((rate, channels))
+    path: &Path,
+) -> Result<(u32, usize), AudioFileError> {
+    let problem = match layout {
+        None if rate == 0 => LayoutProblem::NoRate,
+        None if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(rate as f32)) => {
+            LayoutProblem::RateOutOfRange(rate)
         }
-        Some((r, c)) if r != rate || c != channels => Err(format!(
-            "{shown}: the sample rate or the number of channels changes mid-file"
-        )),
-        Some(same) => Ok(same),
-    }
+        None if channels == 0 => LayoutProblem::NoChannels,
+        None => return Ok((rate, channels)),
+        Some((r, c)) if r != rate || c != channels => LayoutProblem::ChangesMidFile,
+        Some(same) => return Ok(same),
+    };
+    Err(AudioFileError::Layout {
+        path: path.to_path_buf(),
+        problem,
+    })
 }
 
-fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, u64), String> {
-    let shown = path.display();
+fn decode_unguarded(
+    path: &Path,
+    sink: &mut PacketSink,
+) -> Result<(DecodeNotes, u64), AudioFileError> {
+    let undecodable = |e: Error| AudioFileError::Undecodable {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    };
     let Opened {
         mut format,
         track_id,
@@ -197,7 +205,7 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
                 notes.ended_early = true;
                 break;
             }
-            Err(e) => return Err(format!("{shown}: {e}")),
+            Err(e) => return Err(undecodable(e)),
         };
         if packet.track_id() != track_id {
             continue;
@@ -212,14 +220,14 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
                 notes.ended_early = true;
                 break;
             }
-            Err(e) => return Err(format!("{shown}: {e}")),
+            Err(e) => return Err(undecodable(e)),
         };
         let spec = *decoded.spec();
         if decoded.frames() == 0 {
             continue;
         }
         let n = spec.channels.count();
-        layout = Some(checked_layout(layout, spec.rate, n, &shown)?);
+        layout = Some(checked_layout(layout, spec.rate, n, path)?);
         if buf
             .as_ref()
             .is_none_or(|b| b.capacity() < decoded.capacity())
@@ -229,10 +237,17 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
         let b = buf.as_mut().expect("made above");
         b.copy_interleaved_ref(decoded);
         frames += (b.len() / n) as u64;
-        sink(spec.rate, n, declared_frames, b.samples_mut())?;
+        sink(spec.rate, n, declared_frames, b.samples_mut()).map_err(|why| {
+            AudioFileError::Refused {
+                path: path.to_path_buf(),
+                why,
+            }
+        })?;
     }
     if frames == 0 {
-        return Err(format!("{shown} contains no audio samples"));
+        return Err(AudioFileError::NoSamples {
+            path: path.to_path_buf(),
+        });
     }
     if declared_frames.is_some_and(|n| frames < n) {
         notes.ended_early = true;
@@ -240,7 +255,7 @@ fn decode_unguarded(path: &Path, sink: &mut PacketSink) -> Result<(DecodeNotes, 
     Ok((notes, frames))
 }
 
-pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
+pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), AudioFileError> {
     let mut sample_rate = 0;
     let mut channels: Vec<Vec<f32>> = Vec::new();
     let (notes, _) = decode(path, &mut |rate, n, _, samples| {
@@ -266,8 +281,11 @@ pub fn read(path: &Path) -> Result<(Audio, DecodeNotes), String> {
 
 /// Writes 32-bit float WAV, through a temporary file beside the target, so a failed write never
 /// leaves half a file under the name asked for.
-pub fn write_wav(path: &Path, audio: &Audio) -> Result<(), String> {
-    let shown = path.display();
+pub fn write_wav(path: &Path, audio: &Audio) -> Result<(), AudioFileError> {
+    let failed = |why: String| AudioFileError::Write {
+        path: path.to_path_buf(),
+        why,
+    };
     let spec = hound::WavSpec {
         channels: audio.channels.len() as u16,
         sample_rate: audio.sample_rate,
@@ -286,11 +304,11 @@ pub fn write_wav(path: &Path, audio: &Audio) -> Result<(), String> {
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&partial);
-        return Err(format!("cannot write {shown}: {e}"));
+        return Err(failed(e.to_string()));
     }
     std::fs::rename(&partial, path).map_err(|e| {
         let _ = std::fs::remove_file(&partial);
-        format!("cannot write {shown}: {e}")
+        failed(e.to_string())
     })
 }
 
@@ -304,18 +322,21 @@ fn partial_path(path: &Path) -> PathBuf {
 }
 
 /// Writes a text file through a temporary file beside it, like [`write_wav`].
-pub fn write_text(path: &Path, text: &str) -> Result<(), String> {
+pub fn write_text(path: &Path, text: &str) -> Result<(), AudioFileError> {
     let partial = partial_path(path);
     std::fs::write(&partial, text)
         .and_then(|()| std::fs::rename(&partial, path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&partial);
-            format!("cannot write {}: {e}", path.display())
+            AudioFileError::Write {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            }
         })
 }
 
 /// Decodes `path` and throws the samples away: the floor under anything that reads a file.
-pub fn decode_only(path: &Path) -> Result<u64, String> {
+pub fn decode_only(path: &Path) -> Result<u64, AudioFileError> {
     let (_, frames) = decode(path, &mut |_, _, _, _| Ok(()))?;
     Ok(frames)
 }

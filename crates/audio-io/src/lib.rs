@@ -2,7 +2,6 @@
 //! 32-bit float WAV written. No analysis here: the assistant decodes into its tracks through
 //! [`audio_file::decode`].
 
-#![warn(clippy::too_many_lines)]
-
 pub mod audio_file;
+pub mod error;
 pub mod resample;

@@ -2,9 +2,33 @@
 
 use rubato::{FftFixedIn, Resampler};
 
+/// The converter refused the rates (one of them 0, say) or failed on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResampleError {
+    pub from: u32,
+    pub to: u32,
+    pub why: String,
+}
+
+impl std::fmt::Display for ResampleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ResampleError { from, to, why } = self;
+        write!(f, "cannot convert {from} Hz to {to} Hz: {why}")
+    }
+}
+
+impl std::error::Error for ResampleError {}
+
+impl From<ResampleError> for String {
+    fn from(e: ResampleError) -> String {
+        e.to_string()
+    }
+}
+
 /// Converts every channel from `from` Hz to `to` Hz. The result is aligned with the input (the
 /// converter's delay removed) and `ceil(len · to / from)` samples long.
-pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32>>, String> {
+pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32>>, ResampleError> {
+    let failed = |why: String| ResampleError { from, to, why };
     if from == to || channels.is_empty() {
         return Ok(channels.to_vec());
     }
@@ -12,7 +36,7 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
     let want = (len as u64 * to as u64).div_ceil(from as u64) as usize;
     let chunk = 1024;
     let mut r = FftFixedIn::<f32>::new(from as usize, to as usize, chunk, 2, channels.len())
-        .map_err(|e| format!("cannot convert {from} Hz to {to} Hz: {e}"))?;
+        .map_err(|e| failed(e.to_string()))?;
     let delay = r.output_delay();
     let mut out: Vec<Vec<f32>> = vec![Vec::with_capacity(want + delay + chunk); channels.len()];
     let mut pos = 0;
@@ -26,7 +50,7 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
         let block: Vec<&[f32]> = channels.iter().map(|c| &c[pos..pos + n]).collect();
         append(
             &mut out,
-            r.process(&block, None).map_err(|e| e.to_string())?,
+            r.process(&block, None).map_err(|e| failed(e.to_string()))?,
         );
         pos += n;
     }
@@ -36,14 +60,14 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
         append(
             &mut out,
             r.process_partial(Some(&rest), None)
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| failed(e.to_string()))?,
         );
     }
     while out[0].len() < want + delay {
         append(
             &mut out,
             r.process_partial::<&[f32]>(None, None)
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| failed(e.to_string()))?,
         );
     }
     for o in out.iter_mut() {

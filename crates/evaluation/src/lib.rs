@@ -11,8 +11,6 @@
 //! The targets the assistant aims at are fitted on songs: to score a song fairly, [`fit_targets`]
 //! takes the *other* songs' professional vocals (leave one song out), never the song itself.
 
-#![warn(clippy::too_many_lines)]
-
 pub mod degrade;
 pub mod gate_study;
 pub mod metrics;
@@ -139,7 +137,7 @@ pub struct Options<'a> {
 }
 
 /// A track for the assistant from a stereo signal.
-fn track(s: &Stereo, sample_rate: u32) -> Result<Track, String> {
+fn track(s: &Stereo, sample_rate: u32) -> Result<Track, automix_assistant::track::TrackError> {
     TrackCapture::of_channels(sample_rate, &[&s.left, &s.right])
 }
 

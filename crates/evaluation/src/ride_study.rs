@@ -113,15 +113,12 @@ pub fn study(
 }
 
 /// A track of one or two channels, as the analysis takes it.
-fn track(channels: &[Vec<f32>], rate: u32) -> Result<automix_assistant::Track, String> {
-    let n = channels.len();
-    let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
-    let mut cap = automix_assistant::TrackCapture::new(rate, n, frames)?;
-    let mut inter: Vec<f32> = (0..frames)
-        .flat_map(|i| channels.iter().map(move |c| c[i]))
-        .collect();
-    cap.push_interleaved(&mut inter);
-    cap.finish()
+fn track(
+    channels: &[Vec<f32>],
+    rate: u32,
+) -> Result<automix_assistant::Track, automix_assistant::track::TrackError> {
+    let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    automix_assistant::TrackCapture::of_channels(rate, &slices)
 }
 
 /// The rules' suggestion for `vocal` over `backing` (built-in targets, the loudness gate).

@@ -11,6 +11,8 @@ use ort::environment::Environment;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
+use crate::error::ModelError;
+
 /// Path of an ONNX Runtime shared library (1.24 or newer) to run the CNNs with instead of tract.
 pub const ONNXRUNTIME_ENV: &str = "VOCAL_AUTOMIX_ONNXRUNTIME";
 
@@ -29,17 +31,17 @@ pub struct Backend {
     pub(crate) environment: Environment,
 }
 
-static BACKEND: OnceLock<Result<Backend, String>> = OnceLock::new();
+static BACKEND: OnceLock<Result<Backend, ModelError>> = OnceLock::new();
 
 /// The process's backend, chosen on the first call.
-pub fn backend() -> Result<&'static Backend, String> {
+pub fn backend() -> Result<&'static Backend, ModelError> {
     BACKEND
         .get_or_init(|| choose(std::env::var_os(ONNXRUNTIME_ENV).filter(|p| !p.is_empty())))
         .as_ref()
         .map_err(Clone::clone)
 }
 
-fn choose(onnxruntime: Option<OsString>) -> Result<Backend, String> {
+fn choose(onnxruntime: Option<OsString>) -> Result<Backend, ModelError> {
     let (api, kind, description, warning) = match onnxruntime {
         None => (ort_tract::api(), BackendKind::Tract, tract(), None),
         Some(path) => match load_onnxruntime(&path) {
@@ -62,7 +64,7 @@ fn choose(onnxruntime: Option<OsString>) -> Result<Backend, String> {
     let environment = ort::init()
         .with_name("vocal-automix")
         .build()
-        .map_err(|e| format!("the CNN runtime did not start: {e}"))?;
+        .map_err(|e| ModelError::Runtime(e.to_string()))?;
     Ok(Backend {
         kind,
         description,
@@ -73,7 +75,7 @@ fn choose(onnxruntime: Option<OsString>) -> Result<Backend, String> {
 
 /// A session for one model's `bytes` on `backend`: what every model of the product (the mixing
 /// CNNs, the separator, the VAD) is opened with.
-pub fn session(backend: &Backend, bytes: &[u8]) -> Result<Session, String> {
+pub fn session(backend: &Backend, bytes: &[u8]) -> Result<Session, ModelError> {
     Session::builder(&backend.environment)
         .and_then(|mut b| {
             // one thread: the analysis runs beside the audio thread on machines with few cores
@@ -83,7 +85,7 @@ pub fn session(backend: &Backend, bytes: &[u8]) -> Result<Session, String> {
             b = b.with_optimization_level(GraphOptimizationLevel::All)?;
             b.commit_from_memory(bytes)
         })
-        .map_err(|e| format!("not a usable ONNX model ({e})"))
+        .map_err(|e| ModelError::NotAModel(e.to_string()))
 }
 
 fn tract() -> String {

@@ -9,8 +9,6 @@
 //! top octaves wholly to the backing would dull every vocal and leave its consonants behind).
 //! The accompaniment is the input minus the vocal, so the two always sum to the input.
 
-#![warn(clippy::too_many_lines)]
-
 pub mod frames;
 pub mod models;
 pub mod vad;
@@ -204,15 +202,15 @@ impl VocalMask {
     }
 }
 
-fn check_rate(rate: u32) -> Result<(), String> {
+fn check_rate(rate: u32) -> Result<(), SeparationError> {
     if (automix_dsp::chain::MIN_SAMPLE_RATE..=automix_dsp::chain::MAX_SAMPLE_RATE)
         .contains(&(rate as f32))
     {
         Ok(())
     } else {
-        Err(format!(
+        Err(SeparationError::BadInput(format!(
             "{rate} Hz is outside the 1 kHz – 768 kHz this separator runs at"
-        ))
+        )))
     }
 }
 
@@ -221,30 +219,34 @@ fn check_rate(rate: u32) -> Result<(), String> {
 pub enum SeparationError {
     /// The caller asked it to stop (its progress callback said so, or the cancel flag was set).
     Cancelled,
-    /// Anything else, with what to do about it.
-    Failed(String),
+    /// No separator loaded; `why` is what loading said.
+    NoSeparator { why: String },
+    /// A model failed while running (a broken or mismatched model).
+    Model(automix_inference::ModelError),
+    /// Audio that cannot be separated: no channels, channels of different lengths, a rate
+    /// outside what the separator runs at.
+    BadInput(String),
 }
 
 impl std::fmt::Display for SeparationError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SeparationError::Cancelled => write!(f, "cancelled"),
-            SeparationError::Failed(why) => write!(f, "{why}"),
+            SeparationError::NoSeparator { why } => write!(
+                f,
+                "no usable separator ({why}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding separator.onnx"
+            ),
+            SeparationError::Model(e) => write!(f, "{e}"),
+            SeparationError::BadInput(why) => write!(f, "{why}"),
         }
     }
 }
 
 impl std::error::Error for SeparationError {}
 
-impl From<String> for SeparationError {
-    fn from(why: String) -> Self {
-        SeparationError::Failed(why)
-    }
-}
-
-impl From<&str> for SeparationError {
-    fn from(why: &str) -> Self {
-        SeparationError::Failed(why.into())
+impl From<automix_inference::ModelError> for SeparationError {
+    fn from(e: automix_inference::ModelError) -> Self {
+        SeparationError::Model(e)
     }
 }
 
@@ -264,10 +266,12 @@ pub fn vocal_mask(
     progress: Progress,
     cancel: Option<&std::sync::atomic::AtomicBool>,
 ) -> Result<VocalMask, SeparationError> {
-    let separator = models.separator.as_ref().ok_or_else(|| {
-        let why = models.warnings.join("; ");
-        format!("no usable separator ({why}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding separator.onnx")
-    })?;
+    let separator = models
+        .separator
+        .as_ref()
+        .ok_or_else(|| SeparationError::NoSeparator {
+            why: models.warnings.join("; "),
+        })?;
     check_rate(rate)?;
     let g = Geometry::at(rate);
     let frames = g.frames(mono.len());
@@ -319,18 +323,20 @@ pub fn separate(
     progress: Progress,
 ) -> Result<Separated, SeparationError> {
     if models.separator.is_none() {
-        let why = models.warnings.join("; ");
-        return Err(format!(
-            "no usable separator ({why}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding separator.onnx"
-        )
-        .into());
+        return Err(SeparationError::NoSeparator {
+            why: models.warnings.join("; "),
+        });
     }
     if channels.is_empty() {
-        return Err("no audio channels to separate".into());
+        return Err(SeparationError::BadInput(
+            "no audio channels to separate".into(),
+        ));
     }
     let len = channels[0].len();
     if channels.iter().any(|c| c.len() != len) {
-        return Err("the channels differ in length".into());
+        return Err(SeparationError::BadInput(
+            "the channels differ in length".into(),
+        ));
     }
     check_rate(rate)?;
     let mono = downmix(&channels);

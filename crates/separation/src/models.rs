@@ -12,6 +12,7 @@ use ort::value::Tensor;
 use serde::Deserialize;
 
 use super::frames::{BINS, PATCH, VAD_BINS};
+use automix_inference::ModelError;
 use automix_inference::backend::{self, BackendKind};
 use automix_inference::source::{BUILT_IN_MANIFEST, ModelSource, chosen_models_folder};
 
@@ -101,32 +102,34 @@ fn run(
     shape: [usize; 4],
     data: Vec<f32>,
     want: usize,
-) -> Result<Vec<f32>, String> {
-    let input =
-        Tensor::from_array((shape, data)).map_err(|e| format!("the {what}'s input: {e}"))?;
+) -> Result<Vec<f32>, ModelError> {
+    let input = Tensor::from_array((shape, data))
+        .map_err(|e| ModelError::Run(format!("the {what}'s input: {e}")))?;
     let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
     let outputs = session
         .run(ort::inputs![input])
-        .map_err(|e| format!("the {what} failed: {e}"))?;
+        .map_err(|e| ModelError::Run(format!("the {what} failed: {e}")))?;
     let (_, values) = outputs[0]
         .try_extract_tensor::<f32>()
-        .map_err(|e| format!("the {what}'s output: {e}"))?;
+        .map_err(|e| ModelError::Run(format!("the {what}'s output: {e}")))?;
     if values.len() != want {
-        return Err(format!(
+        return Err(ModelError::Run(format!(
             "the {what} gave {} values where {want} were expected",
             values.len()
-        ));
+        )));
     }
     // a sigmoid's output: anything else is a broken model
     if values.iter().any(|v| !(0.0..=1.0).contains(v)) {
-        return Err(format!("the {what} gave values outside [0, 1] or NaN"));
+        return Err(ModelError::Run(format!(
+            "the {what} gave values outside [0, 1] or NaN"
+        )));
     }
     Ok(values.to_vec())
 }
 
 impl SeparatorModel {
     /// Vocal masks for `count` patches of (2, 512, 128): count × 512 × 128 values in [0, 1].
-    pub fn run(&self, count: usize, patches: Vec<f32>) -> Result<Vec<f32>, String> {
+    pub fn run(&self, count: usize, patches: Vec<f32>) -> Result<Vec<f32>, ModelError> {
         run(
             &self.session,
             "separator",
@@ -139,7 +142,7 @@ impl SeparatorModel {
 
 impl VadModel {
     /// Vocal probabilities of `frames` frames of power spectra (513 bins each, bin-major).
-    pub fn run(&self, frames: usize, power: Vec<f32>) -> Result<Vec<f32>, String> {
+    pub fn run(&self, frames: usize, power: Vec<f32>) -> Result<Vec<f32>, ModelError> {
         run(
             &self.session,
             "VAD",
@@ -199,7 +202,7 @@ impl SeparationModels {
             &|file| match file {
                 "separator.onnx" => Ok(BUILT_IN_SEPARATOR.to_vec()),
                 "vad.onnx" => Ok(BUILT_IN_VAD.to_vec()),
-                _ => Err(format!("{file} is not built in")),
+                _ => Err(ModelError::NotBuiltIn { file: file.into() }),
             },
         )
     }
@@ -211,8 +214,11 @@ impl SeparationModels {
     }
 
     fn from_folder_with(dir: &Path, separator: bool) -> SeparationModels {
-        let manifest = std::fs::read_to_string(dir.join("models.json"))
-            .map_err(|e| format!("{}: {e}", dir.join("models.json").display()));
+        let manifest =
+            std::fs::read_to_string(dir.join("models.json")).map_err(|e| ModelError::Unreadable {
+                path: dir.join("models.json"),
+                why: e.to_string(),
+            });
         if let Ok(text) = &manifest {
             let has = serde_json::from_str::<serde_json::Value>(text)
                 .is_ok_and(|v| v.get("separation").is_some());
@@ -233,8 +239,10 @@ impl SeparationModels {
             ModelSource::Folder(dir.to_path_buf()),
             manifest,
             &|file| {
-                std::fs::read(dir.join(file))
-                    .map_err(|e| format!("{}: {e}", dir.join(file).display()))
+                std::fs::read(dir.join(file)).map_err(|e| ModelError::Unreadable {
+                    path: dir.join(file),
+                    why: e.to_string(),
+                })
             },
         )
     }
@@ -243,8 +251,8 @@ impl SeparationModels {
     fn assemble(
         want_separator: bool,
         source: ModelSource,
-        manifest: Result<String, String>,
-        read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+        manifest: Result<String, ModelError>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, ModelError>,
     ) -> SeparationModels {
         let mut out = SeparationModels {
             source: source.clone(),
@@ -265,11 +273,12 @@ impl SeparationModels {
         out.backend_kind = backend.kind;
         let section = manifest.and_then(|text| {
             let v: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| format!("models.json is not readable ({e})"))?;
-            let s = v
-                .get("separation")
-                .ok_or("models.json has no `separation` entry")?;
-            Section::deserialize(s).map_err(|e| format!("its `separation` entry: {e}"))
+                .map_err(|e| ModelError::Manifest(format!("models.json is not readable ({e})")))?;
+            let s = v.get("separation").ok_or(ModelError::Manifest(
+                "models.json has no `separation` entry".into(),
+            ))?;
+            Section::deserialize(s)
+                .map_err(|e| ModelError::Manifest(format!("its `separation` entry: {e}")))
         });
         let section = match section {
             Ok(s) => s,
@@ -293,10 +302,10 @@ impl SeparationModels {
         });
         let vad = section.vad.map(|entry| {
             if entry.context_frames > MAX_VAD_CONTEXT {
-                return Err(format!(
+                return Err(ModelError::Manifest(format!(
                     "the VAD's context_frames is {}, more than {MAX_VAD_CONTEXT}",
                     entry.context_frames
-                ));
+                )));
             }
             let session = read(&entry.file).and_then(|b| backend::session(backend, &b))?;
             let model = VadModel {
@@ -323,7 +332,7 @@ impl SeparationModels {
 fn kept<T>(
     what: &str,
     source: &ModelSource,
-    loaded: Option<Result<T, String>>,
+    loaded: Option<Result<T, ModelError>>,
     warnings: &mut Vec<String>,
 ) -> Option<T> {
     match loaded {

@@ -118,7 +118,7 @@ pub fn detect(
     mono: &[f32],
     rate: u32,
     progress: &mut dyn FnMut(f32),
-) -> Result<VocalActivity, String> {
+) -> Result<VocalActivity, automix_inference::ModelError> {
     let g = Geometry::at(rate);
     let total = g.vad_frames(mono.len());
     let mut fft = Fft::new(g.fft);

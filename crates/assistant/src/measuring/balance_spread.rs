@@ -6,7 +6,7 @@
 //! loudness (and the backing is not silent), so that every version of a vocal compared (as given,
 //! at the static level, ridden) is measured over the same windows.
 
-use super::loudness::{ABSOLUTE_GATE_LUFS, BlockMeter, Blocks, lufs};
+use crate::loudness::{ABSOLUTE_GATE_LUFS, BlockMeter, Blocks, lufs};
 
 /// 100 ms blocks in a short-term window.
 pub const WINDOW_BLOCKS: usize = 30;

@@ -4,9 +4,9 @@
 //! breaths and its room out of the vocal's spectrum, where the loudness gate lets through
 //! anything less than 20 LU down. docs/assistant.md compares the two on MIR-1K's labels.
 
-use super::spectrum::{FFT, Frames, HOP};
-use super::suggestion::GateKind;
-use super::track::ANALYSIS_RATE;
+use crate::spectrum::{FFT, Frames, HOP};
+use crate::suggestion::GateKind;
+use crate::track::ANALYSIS_RATE;
 use automix_separation::vad;
 use automix_separation::{SeparationModels, VadModel};
 
@@ -30,9 +30,9 @@ pub fn detector(kind: GateKind) -> (Option<&'static VadModel>, Option<String>) {
 }
 
 /// The frames of `frames` (a vocal at the analysis rate whose integrated loudness is `lufs`)
-/// within [`super::GATE_RELATIVE_LU`] of it.
+/// within [`crate::GATE_RELATIVE_LU`] of it.
 pub fn loudness_kept(frames: &Frames, lufs: f64) -> Vec<usize> {
-    let threshold = lufs + super::GATE_RELATIVE_LU;
+    let threshold = lufs + crate::GATE_RELATIVE_LU;
     (0..frames.len())
         .filter(|&i| frames.loudness[i] as f64 >= threshold)
         .collect()

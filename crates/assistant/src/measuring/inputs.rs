@@ -1,9 +1,9 @@
 //! The measuring before any decision: both inputs' loudness (and what the user should hear about
 //! them), their spectra, and the gate that picks the vocal's frames the rules read.
 
-use super::loudness::Blocks;
-use super::suggestion::{Gate, GateKind, InputReport, Warning};
-use super::{
+use crate::loudness::Blocks;
+use crate::suggestion::{Gate, GateKind, InputReport, Warning};
+use crate::{
     ALMOST_SILENT_LUFS, ANALYSIS_RATE, AnalysisError, AnalysisInput, Engine, GATE_RELATIVE_LU,
     Step, Track, check, gate, masking_eq, spectrum,
 };

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::loudness::{Blocks, energy};
+use crate::loudness::{Blocks, energy};
 use automix_dsp::chain::CONTROL;
 use automix_dsp::de_esser::envelope_db;
 

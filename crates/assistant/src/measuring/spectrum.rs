@@ -10,8 +10,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use super::loudness::{KWeighting, lufs};
-use super::mel::MelBank;
+use crate::loudness::{KWeighting, lufs};
+use crate::mel::MelBank;
 use automix_dsp::params::EQ_BANDS;
 
 /// Receives a frame's index, its power spectrum and the K-weighting's power gain per bin.
@@ -31,7 +31,7 @@ pub struct Frames {
     /// K-weighted loudness of each frame, LUFS (−∞ for digital silence).
     pub loudness: Vec<f32>,
     /// Mel power spectra, when requested.
-    pub mel: Option<Vec<[f32; super::mel::MELS]>>,
+    pub mel: Option<Vec<[f32; crate::mel::MELS]>>,
 }
 
 impl Frames {

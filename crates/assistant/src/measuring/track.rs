@@ -3,12 +3,39 @@
 //! a mono downmix for the spectral features, 100 ms loudness blocks of the channels as they will
 //! play in the stereo mix, and what the user should hear about (peak, clipping, NaN).
 
-use super::loudness::{BlockMeter, Blocks};
+use crate::loudness::{BlockMeter, Blocks};
 use automix_dsp::chain::INPUT_LIMIT;
 use std::path::Path;
 
-use automix_audio_io::audio_file::{self, DecodeNotes};
-use automix_audio_io::resample::resample;
+use automix_audio_io::audio_file::{self, AudioFileError, DecodeNotes};
+use automix_audio_io::resample::{ResampleError, resample};
+
+/// Audio a track cannot be made of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrackError {
+    NoSampleRate,
+    NoChannels,
+    /// The conversion to [`ANALYSIS_RATE`] failed.
+    Resample(ResampleError),
+}
+
+impl std::fmt::Display for TrackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrackError::NoSampleRate => write!(f, "the sample rate is 0"),
+            TrackError::NoChannels => write!(f, "the audio has no channels"),
+            TrackError::Resample(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for TrackError {}
+
+impl From<TrackError> for String {
+    fn from(e: TrackError) -> String {
+        e.to_string()
+    }
+}
 
 /// The assistant's analysis rate (the research's).
 pub const ANALYSIS_RATE: u32 = 44_100;
@@ -61,12 +88,16 @@ pub struct Track {
 
 impl TrackCapture {
     /// `capacity_frames` is a hint (the decoder's frame count, when known) to allocate once.
-    pub fn new(sample_rate: u32, channels: usize, capacity_frames: usize) -> Result<Self, String> {
+    pub fn new(
+        sample_rate: u32,
+        channels: usize,
+        capacity_frames: usize,
+    ) -> Result<Self, TrackError> {
         if sample_rate == 0 {
-            return Err("the sample rate is 0".into());
+            return Err(TrackError::NoSampleRate);
         }
         if channels == 0 {
-            return Err("the audio has no channels".into());
+            return Err(TrackError::NoChannels);
         }
         Ok(TrackCapture {
             sample_rate,
@@ -93,10 +124,10 @@ impl TrackCapture {
     }
 
     /// Seconds heard so far that the assistant's vocal gate would keep (blocks within
-    /// [`GATE_RELATIVE_LU`](super::GATE_RELATIVE_LU) of the loudness so far): the plug-in's
+    /// [`GATE_RELATIVE_LU`](crate::GATE_RELATIVE_LU) of the loudness so far): the plug-in's
     /// measure of how much singing it has heard.
     pub fn active_seconds(&self) -> f64 {
-        super::loudness::active_seconds(self.meter.measured(), super::GATE_RELATIVE_LU)
+        crate::loudness::active_seconds(self.meter.measured(), crate::GATE_RELATIVE_LU)
     }
 
     /// Appends whole frames, interleaved; a trailing partial frame is ignored. Non-finite samples
@@ -166,7 +197,7 @@ impl TrackCapture {
 
     /// Converts the downmix to the analysis rate.
     /// A track of audio already decoded whole: one slice per channel (as long as the shortest).
-    pub fn of_channels(sample_rate: u32, channels: &[&[f32]]) -> Result<Track, String> {
+    pub fn of_channels(sample_rate: u32, channels: &[&[f32]]) -> Result<Track, TrackError> {
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut capture = TrackCapture::new(sample_rate, channels.len(), frames)?;
         let mut interleaved = Vec::new();
@@ -179,7 +210,7 @@ impl TrackCapture {
         capture.finish()
     }
 
-    pub fn finish(self) -> Result<Track, String> {
+    pub fn finish(self) -> Result<Track, TrackError> {
         let frames = self.mono.len();
         let mut played = self.meter.finish();
         if self.channels == 1 {
@@ -193,7 +224,8 @@ impl TrackCapture {
                 std::slice::from_ref(&self.mono),
                 self.sample_rate,
                 ANALYSIS_RATE,
-            )?;
+            )
+            .map_err(TrackError::Resample)?;
             out.pop().unwrap_or_default()
         };
         Ok(Track {
@@ -213,7 +245,7 @@ impl TrackCapture {
 
 impl Track {
     /// A track from whole channels (tests, the demo, the plug-in's capture).
-    pub fn from_channels(channels: &[Vec<f32>], sample_rate: u32) -> Result<Track, String> {
+    pub fn from_channels(channels: &[Vec<f32>], sample_rate: u32) -> Result<Track, TrackError> {
         let n = channels.len();
         let frames = channels.first().map_or(0, Vec::len);
         let mut cap = TrackCapture::new(sample_rate, n, frames)?;
@@ -234,7 +266,7 @@ impl Track {
 
 /// Decodes `path` straight into an analysis [`Track`]: the channels are never held whole (a
 /// mono downmix and loudness blocks are kept), which is what keeps `automix analyze` small.
-pub fn read_track(path: &Path) -> Result<(Track, DecodeNotes), String> {
+pub fn read_track(path: &Path) -> Result<(Track, DecodeNotes), AudioFileError> {
     // no file holds more frames than bytes, short of compression (which then grows the downmix
     // once or twice): a header that lies cannot make it reserve more than the file's size
     let most = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -255,6 +287,9 @@ pub fn read_track(path: &Path) -> Result<(Track, DecodeNotes), String> {
     let track = capture
         .expect("decode delivered samples")
         .finish()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| AudioFileError::Refused {
+            path: path.to_path_buf(),
+            why: format!("{}: {e}", path.display()),
+        })?;
     Ok((track, notes))
 }

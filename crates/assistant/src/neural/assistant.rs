@@ -3,22 +3,22 @@
 //! run in chain order on the vocal as the stages before have processed it; each prediction is the
 //! average over the song's feature blocks.
 
-use super::cnn::{BATCH, CnnModels, Model};
-use super::cnn_features::gated_blocks;
-use super::loudness::Blocks;
-use super::spectrum::{Analyser, Frames};
-use super::suggestion::{
+use crate::cnn::{BATCH, CnnModels, Model};
+use crate::cnn_features::gated_blocks;
+use crate::loudness::Blocks;
+use crate::spectrum::{Analyser, Frames};
+use crate::suggestion::{
     CnnReport, CnnStage, Decider, EqDecision, EqFilter, Prediction, StageEngines, Warning,
 };
-use super::{ANALYSIS_RATE, masking_eq};
+use crate::{ANALYSIS_RATE, masking_eq};
 use automix_dsp::chain::VocalChain;
 use automix_dsp::params::{EQ_BANDS, MixParams, ParamId, Stage};
 
 /// Bands the CNN's EQ applies: the four largest predicted changes, as the research did.
 pub const EQ_APPLIED_BANDS: usize = 4;
 
-pub(super) struct CnnRun<'a> {
-    engine: super::Engine,
+pub(crate) struct CnnRun<'a> {
+    engine: crate::Engine,
     models: Option<&'a CnnModels>,
     analyser: Analyser,
     /// The backing's frames (with mel), analysed once for the rules and all four models: it
@@ -30,7 +30,7 @@ pub(super) struct CnnRun<'a> {
 
 impl<'a> CnnRun<'a> {
     pub fn new(
-        engine: super::Engine,
+        engine: crate::Engine,
         models: Option<&'a CnnModels>,
         backing: Option<Frames>,
     ) -> Self {
@@ -46,7 +46,7 @@ impl<'a> CnnRun<'a> {
 
     /// Says when the CNNs were asked for and could not all be loaded.
     pub fn announce(&self, warnings: &mut Vec<Warning>) {
-        if self.engine == super::Engine::Rules {
+        if self.engine == crate::Engine::Rules {
             return;
         }
         match self.models {
@@ -90,7 +90,7 @@ impl<'a> CnnRun<'a> {
     /// The model that is to decide `stage`, if any (the reason is recorded when none).
     fn model_for(&mut self, stage: Stage, warnings: &mut Vec<Warning>) -> Option<&'a Model> {
         let engine = self.engine;
-        if engine == super::Engine::Rules {
+        if engine == crate::Engine::Rules {
             return None;
         }
         let model = self.models.and_then(|m| m.get(stage));
@@ -113,7 +113,7 @@ impl<'a> CnnRun<'a> {
                 let why = format!(
                     "the {label} CNN has no held-out figures (trained on too few songs to hold any out): the rules decide the {label}"
                 );
-                if engine == super::Engine::Cnn {
+                if engine == crate::Engine::Cnn {
                     warnings.push(Warning::new("cnn_not_validated", why.clone()));
                 }
                 self.record(stage, false, why, 0, Vec::new());
@@ -124,13 +124,13 @@ impl<'a> CnnRun<'a> {
                 let why = format!(
                     "the {label} CNN beat the dataset mean on none of its outputs held out: the rules decide the {label}"
                 );
-                if engine == super::Engine::Cnn {
+                if engine == crate::Engine::Cnn {
                     warnings.push(Warning::new("cnn_not_trusted", why.clone()));
                 }
                 self.record(stage, false, why, 0, Vec::new());
                 None
             }
-            (super::Engine::Auto, Some(m)) if !m.beats_mean() => {
+            (crate::Engine::Auto, Some(m)) if !m.beats_mean() => {
                 let why = format!("Auto keeps the rules: the model's {}", m.auto_reason());
                 self.record(stage, false, why, 0, Vec::new());
                 None
@@ -240,7 +240,7 @@ impl<'a> CnnRun<'a> {
                     })
                     .collect();
                 let why = match self.engine {
-                    super::Engine::Auto => {
+                    crate::Engine::Auto => {
                         format!("Auto uses the CNN: its {}", model.auto_reason())
                     }
                     _ => "the CNN engine was chosen".into(),
@@ -251,7 +251,7 @@ impl<'a> CnnRun<'a> {
             Ok(None) => {
                 let msg = format!(
                     "under {:.1} s of singing above the vocal-activity gate: the {label} CNN needs one whole block, so the rules decide the {label}",
-                    super::cnn_features::BLOCK_FRAMES as f64 * 1024.0 / ANALYSIS_RATE as f64
+                    crate::cnn_features::BLOCK_FRAMES as f64 * 1024.0 / ANALYSIS_RATE as f64
                 );
                 warnings.push(Warning::new("cnn_too_little_singing", msg.clone()));
                 self.record(stage, false, msg, 0, Vec::new());
@@ -267,7 +267,7 @@ impl<'a> CnnRun<'a> {
     }
 
     pub fn report(self) -> Option<CnnReport> {
-        if self.engine == super::Engine::Rules {
+        if self.engine == crate::Engine::Rules {
             return None;
         }
         Some(CnnReport {
@@ -285,7 +285,7 @@ impl<'a> CnnRun<'a> {
 /// (`error_db`); a smaller departure is indistinguishable from the model's own error. Elsewhere
 /// the rules' gain stays. Of the bands that move, the four largest are kept, as the research
 /// did.
-pub(super) fn eq_decision(
+pub(crate) fn eq_decision(
     mut rules: EqDecision,
     predicted: &[f32],
     trusted: &[bool],
@@ -362,7 +362,7 @@ pub(super) fn eq_decision(
 
 /// Sets the reverb parameters the model predicts (by their keys in `models.json`), clamped to
 /// their ranges. Returns how many it set.
-pub(super) fn apply_by_key(params: &mut MixParams, model: &[(String, f32)]) -> usize {
+pub(crate) fn apply_by_key(params: &mut MixParams, model: &[(String, f32)]) -> usize {
     let mut set = 0;
     for (key, v) in model {
         if let Some(id) = ParamId::from_key(key) {
@@ -375,7 +375,7 @@ pub(super) fn apply_by_key(params: &mut MixParams, model: &[(String, f32)]) -> u
 
 /// The compressed vocal through the chain's reverb alone (level 0 dB), folded to mono as the
 /// features take it: what the level model sees.
-pub(super) fn reverberated(compressed: &[f32], params: &MixParams) -> Vec<f32> {
+pub(crate) fn reverberated(compressed: &[f32], params: &MixParams) -> Vec<f32> {
     let mut p = params.clone();
     for stage in [Stage::Eq, Stage::Compressor, Stage::Level] {
         p.set(stage.bypass(), 1.0);

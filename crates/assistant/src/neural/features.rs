@@ -1,5 +1,5 @@
 //! The CNNs' input (Li & Lerch, §III-C): mel spectrograms of the mono vocal and the mono backing at
-//! 44.1 kHz (FFT 2048, hop 1024, Hann, 128 Slaney mel bands — [`super::spectrum`]), cut into
+//! 44.1 kHz (FFT 2048, hop 1024, Hann, 128 Slaney mel bands — [`crate::spectrum`]), cut into
 //! blocks of 64 frames (1.49 s), shape (2, 128, 64): channel 0 the vocal, 1 the backing, then mel
 //! band, then time. Each channel of a block is divided by its own maximum, as the paper does.
 //!
@@ -15,14 +15,14 @@
 //! - Quiet vocal: the paper removes frames whose vocal loudness is under −30 dB. That absolute
 //!   level would discard most of a quietly recorded vocal, so frames are kept by the rules'
 //!   vocal-activity gate instead: 20 LU under the vocal's own integrated loudness
-//!   ([`super::GATE_RELATIVE_LU`]). Kept frames are joined and cut into whole blocks; a tail
+//!   ([`crate::GATE_RELATIVE_LU`]). Kept frames are joined and cut into whole blocks; a tail
 //!   shorter than a block is dropped.
 //! - A missing or shorter backing gives zeros where it has no frame.
 
-use super::loudness::Blocks;
-use super::mel::MELS;
-use super::spectrum::{Analyser, Frames};
-use super::{ANALYSIS_RATE, GATE_RELATIVE_LU};
+use crate::loudness::Blocks;
+use crate::mel::MELS;
+use crate::spectrum::{Analyser, Frames};
+use crate::{ANALYSIS_RATE, GATE_RELATIVE_LU};
 
 /// The range below a block's maximum that the input keeps, dB (quieter is 0).
 pub const RANGE_DB: f32 = 80.0;

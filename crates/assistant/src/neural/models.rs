@@ -15,9 +15,10 @@ use ort::session::Session;
 use ort::value::Tensor;
 use serde::Deserialize;
 
-use super::cnn_features::{BLOCK_FRAMES, BLOCK_LEN, FeatureBlocks};
-use super::mel::MELS;
+use crate::cnn_features::{BLOCK_FRAMES, BLOCK_LEN, FeatureBlocks};
+use crate::mel::MELS;
 use automix_dsp::params::Stage;
+use automix_inference::ModelError;
 use automix_inference::backend::{self, Backend, BackendKind};
 
 /// How far past its training range (a share of the range) an output may stray before the
@@ -43,13 +44,19 @@ pub use automix_inference::source::{
     BUILT_IN_MANIFEST, MODELS_ENV, ModelSource, chosen_models_folder, user_models_folder,
 };
 const BUILT_IN: [(Stage, &[u8]); 4] = [
-    (Stage::Eq, include_bytes!("../../../models/eq.onnx")),
+    (Stage::Eq, include_bytes!("../../../../models/eq.onnx")),
     (
         Stage::Compressor,
-        include_bytes!("../../../models/compression.onnx"),
+        include_bytes!("../../../../models/compression.onnx"),
     ),
-    (Stage::Reverb, include_bytes!("../../../models/reverb.onnx")),
-    (Stage::Level, include_bytes!("../../../models/level.onnx")),
+    (
+        Stage::Reverb,
+        include_bytes!("../../../../models/reverb.onnx"),
+    ),
+    (
+        Stage::Level,
+        include_bytes!("../../../../models/level.onnx"),
+    ),
 ];
 
 /// A built-in model file by its name in `models.json` (`eq.onnx`, …: [`Stage::model_name`]).
@@ -167,7 +174,7 @@ impl Model {
         &self,
         blocks: &FeatureBlocks,
         batch: usize,
-    ) -> Result<Option<Vec<f32>>, String> {
+    ) -> Result<Option<Vec<f32>>, ModelError> {
         let n = blocks.len();
         if n == 0 {
             return Ok(None);
@@ -199,25 +206,27 @@ impl Model {
     }
 
     /// Raw (normalised) outputs for `count` blocks, `count × outputs` values.
-    pub fn run(&self, count: usize, data: Vec<f32>) -> Result<Vec<f32>, String> {
+    pub fn run(&self, count: usize, data: Vec<f32>) -> Result<Vec<f32>, ModelError> {
         let what = self.stage.label();
         let input = Tensor::from_array(([count, 2, MELS, BLOCK_FRAMES], data))
-            .map_err(|e| format!("the {what} model's input: {e}"))?;
+            .map_err(|e| ModelError::Run(format!("the {what} model's input: {e}")))?;
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let outputs = session
             .run(ort::inputs![input])
-            .map_err(|e| format!("the {what} model failed: {e}"))?;
+            .map_err(|e| ModelError::Run(format!("the {what} model failed: {e}")))?;
         let (shape, values) = outputs[0]
             .try_extract_tensor::<f32>()
-            .map_err(|e| format!("the {what} model's output: {e}"))?;
+            .map_err(|e| ModelError::Run(format!("the {what} model's output: {e}")))?;
         let want = [count as i64, self.outputs.len() as i64];
         if shape.as_ref() != want || values.len() != count * self.outputs.len() {
-            return Err(format!(
+            return Err(ModelError::Run(format!(
                 "the {what} model gave outputs of shape {shape:?}, its models.json says {want:?}"
-            ));
+            )));
         }
         if values.iter().any(|v| !v.is_finite()) {
-            return Err(format!("the {what} model gave NaN or infinity"));
+            return Err(ModelError::Run(format!(
+                "the {what} model gave NaN or infinity"
+            )));
         }
         Ok(values.to_vec())
     }
@@ -262,24 +271,30 @@ impl CnnModels {
             &|file| {
                 built_in_model(file)
                     .map(<[u8]>::to_vec)
-                    .ok_or_else(|| format!("{file} is not built in"))
+                    .ok_or_else(|| ModelError::NotBuiltIn { file: file.into() })
             },
         )
     }
 
     /// The models a `models.json` in `dir` lists, its files beside it.
     pub fn from_folder(dir: &Path) -> CnnModels {
-        let manifest = std::fs::read_to_string(dir.join("models.json"))
-            .map_err(|e| format!("{}: {e}", dir.join("models.json").display()));
+        let manifest =
+            std::fs::read_to_string(dir.join("models.json")).map_err(|e| ModelError::Unreadable {
+                path: dir.join("models.json"),
+                why: e.to_string(),
+            });
         Self::assemble(ModelSource::Folder(dir.to_path_buf()), manifest, &|file| {
-            std::fs::read(dir.join(file)).map_err(|e| format!("{}: {e}", dir.join(file).display()))
+            std::fs::read(dir.join(file)).map_err(|e| ModelError::Unreadable {
+                path: dir.join(file),
+                why: e.to_string(),
+            })
         })
     }
 
     fn assemble(
         source: ModelSource,
-        manifest: Result<String, String>,
-        read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+        manifest: Result<String, ModelError>,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, ModelError>,
     ) -> CnnModels {
         let mut out = CnnModels {
             source: source.clone(),
@@ -330,30 +345,35 @@ impl CnnModels {
     }
 }
 
-fn parse_manifest(text: &str) -> Result<Manifest, String> {
-    let m: Manifest =
-        serde_json::from_str(text).map_err(|e| format!("models.json is not readable ({e})"))?;
+fn parse_manifest(text: &str) -> Result<Manifest, ModelError> {
+    let m: Manifest = serde_json::from_str(text)
+        .map_err(|e| ModelError::Manifest(format!("models.json is not readable ({e})")))?;
     if m.format != "vocal-automix/models" {
-        return Err(format!("models.json has format `{}`", m.format));
+        return Err(ModelError::Manifest(format!(
+            "models.json has format `{}`",
+            m.format
+        )));
     }
     if m.version != 1 {
-        return Err(format!(
+        return Err(ModelError::Manifest(format!(
             "models.json is version {}, this Vocal Automix reads version 1",
             m.version
-        ));
+        )));
     }
     Ok(m)
 }
 
 /// A session for one model, checked and warmed up.
-fn open(backend: &Backend, stage: Stage, entry: &Entry, bytes: &[u8]) -> Result<Model, String> {
+fn open(backend: &Backend, stage: Stage, entry: &Entry, bytes: &[u8]) -> Result<Model, ModelError> {
     if entry.outputs.is_empty()
         || entry
             .outputs
             .iter()
             .any(|o| !(o.min.is_finite() && o.max.is_finite() && o.max > o.min))
     {
-        return Err("its outputs in models.json have no usable ranges".into());
+        return Err(ModelError::Manifest(
+            "its outputs in models.json have no usable ranges".into(),
+        ));
     }
     let session = backend::session(backend, bytes)?;
     let model = Model {

@@ -1,11 +1,11 @@
-//! "Mix like my records": a folder of songs measured as references ([`super::reference`]) and
+//! "Mix like my records": a folder of songs measured as references ([`crate::reference`]) and
 //! summarised per measure by its median (what the assistant aims at: one odd song does not move
 //! it) and its spread (the standard deviation, so a user sees how much their records agree).
 //! Written by `automix learn`, read by `--profile` and the plug-in.
 
 use serde::{Deserialize, Serialize};
 
-use super::reference::{Confidence, LOW_CONFIDENCE, ReferenceMeasures};
+use crate::reference::{Confidence, LOW_CONFIDENCE, ReferenceMeasures};
 use automix_dsp::params::Stage;
 
 pub const FORMAT: &str = "vocal-automix/profile";
@@ -77,7 +77,7 @@ fn confident<'a>(all: &[&'a ReferenceMeasures], stage: Stage) -> Vec<&'a Referen
 
 /// One statistic (`stat`) of every measure over the songs confident of it.
 fn summarise(all: &[&ReferenceMeasures], stat: fn(Vec<f64>) -> Option<f64>) -> ReferenceMeasures {
-    let round = |v: Option<f64>| v.map(super::masking_eq::round2);
+    let round = |v: Option<f64>| v.map(crate::masking_eq::round2);
     let of = |stage: Stage, f: &dyn Fn(&ReferenceMeasures) -> Option<f64>| {
         round(stat(
             confident(all, stage).iter().filter_map(|m| f(m)).collect(),

@@ -3,11 +3,11 @@
 //! so that each can aim at the reference instead of the research's dataset means:
 //!
 //! * level — the vocal's integrated loudness minus the backing's, both as they play (BS.1770,
-//!   stereo), the measure of [`super::targets::Targets::below_backing_lu`];
+//!   stereo), the measure of [`crate::targets::Targets::below_backing_lu`];
 //! * compression — the vocal's loudness range (EBU Tech 3342 on the mono analysis signal), the
 //!   measure the compressor search stops at;
 //! * EQ tone — the vocal's long-term octave-band balance relative to its own loudness
-//!   ([`super::vocal_tone`]), the measure of the tone target;
+//!   ([`crate::vocal_tone`]), the measure of the tone target;
 //! * reverb — how much tail the vocal carries: the median level 100–300 ms after the voice stops,
 //!   relative to the singing just before ([`tail_db`]). The reverb CNN reads wet vocals, but its
 //!   dry/wet estimate is no better than the dataset mean on held-out songs (docs/cnn.md), so it
@@ -17,9 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::loudness::Blocks;
-use super::spectrum::Frames;
-use super::track::{ANALYSIS_RATE, Track};
+use crate::loudness::Blocks;
+use crate::spectrum::Frames;
+use crate::track::{ANALYSIS_RATE, Track};
 use automix_separation::vad;
 use automix_separation::{self as separation, SeparationModels};
 
@@ -114,7 +114,7 @@ pub fn calibrated_balance(split: f64, resynthesised: Option<f64>) -> f64 {
 }
 
 fn weight(prior: f64, error: f64) -> f64 {
-    super::masking_eq::round2(prior * prior / (prior * prior + error * error))
+    crate::masking_eq::round2(prior * prior / (prior * prior + error * error))
 }
 
 impl Confidence {
@@ -126,7 +126,7 @@ impl Confidence {
         sung: f64,
     ) -> Option<Confidence> {
         let (split, resynthesised) = split.zip(resynthesised)?;
-        let round = super::masking_eq::round2;
+        let round = crate::masking_eq::round2;
         let spread = (split - resynthesised).abs();
         let error = (BALANCE_ERROR_FLOOR_LU.powi(2) + (BALANCE_ERROR_PER_SPREAD * spread).powi(2))
             .sqrt()
@@ -176,7 +176,7 @@ impl Confidence {
             return None;
         }
         let n = all.len() as f64;
-        let round = super::masking_eq::round2;
+        let round = crate::masking_eq::round2;
         let mean = |f: &dyn Fn(&Confidence) -> f64| {
             let have: Vec<f64> = all.iter().flatten().map(|c| f(c)).collect();
             round(have.iter().sum::<f64>() / have.len() as f64)
@@ -207,7 +207,7 @@ impl Confidence {
     /// The balance's error times `factor`, and the weights that follow from it: the balance's
     /// and the tail's (leak lifts both).
     fn scale_balance_error(&mut self, factor: f64) {
-        self.balance_error_lu = super::masking_eq::round2(self.balance_error_lu * factor);
+        self.balance_error_lu = crate::masking_eq::round2(self.balance_error_lu * factor);
         self.balance = weight(BALANCE_PRIOR_LU, self.balance_error_lu);
         self.reverb = self.reverb.min(self.balance);
     }
@@ -253,7 +253,11 @@ impl ReferenceMeasures {
 pub enum ReferenceError {
     /// Nobody sings in it (or too little): the defaults stay.
     NoSinging { sung_seconds: f64, seconds: f64 },
-    /// Too short, silent, broken, or the separator is missing.
+    /// The file cannot be read.
+    File(automix_audio_io::audio_file::AudioFileError),
+    /// The separator or the VAD failed while running.
+    Model(automix_inference::ModelError),
+    /// Too short, silent, or the separator is missing.
     Unusable(String),
     /// The caller stopped the measuring (the plug-in going away).
     Cancelled,
@@ -263,7 +267,8 @@ impl From<separation::SeparationError> for ReferenceError {
     fn from(e: separation::SeparationError) -> Self {
         match e {
             separation::SeparationError::Cancelled => ReferenceError::Cancelled,
-            separation::SeparationError::Failed(why) => ReferenceError::Unusable(why),
+            separation::SeparationError::Model(e) => ReferenceError::Model(e),
+            other => ReferenceError::Unusable(other.to_string()),
         }
     }
 }
@@ -280,6 +285,8 @@ impl std::fmt::Display for ReferenceError {
                 100.0 * sung_seconds / seconds.max(1e-9),
                 100.0 * MIN_SUNG_SHARE
             ),
+            ReferenceError::File(e) => write!(f, "{e}"),
+            ReferenceError::Model(e) => write!(f, "{e}"),
             ReferenceError::Unusable(why) => write!(f, "{why}"),
             ReferenceError::Cancelled => write!(f, "cancelled"),
         }
@@ -297,12 +304,12 @@ pub const TONE_MIN_SHARE: f64 = 0.7;
 
 /// Per band, vocal ÷ (vocal + backing) of the mean band powers over the `kept` frames.
 fn band_shares(vocal: &Frames, backing: &Frames, kept: &[usize]) -> Option<[f64; 9]> {
-    let v = crate::measure::mean_bands(vocal, kept)?;
-    let b = crate::measure::mean_bands(backing, kept)?;
+    let v = crate::measuring::inputs::mean_bands(vocal, kept)?;
+    let b = crate::measuring::inputs::mean_bands(backing, kept)?;
     let e = |db: f64| 10f64.powf(db / 10.0);
     Some(std::array::from_fn(|i| {
         let (v, b) = (e(v[i]), e(b[i]));
-        super::masking_eq::round2(v / (v + b).max(1e-30))
+        crate::masking_eq::round2(v / (v + b).max(1e-30))
     }))
 }
 
@@ -317,14 +324,14 @@ pub struct Measured {
 pub fn measure(vocal: &Track, backing: Option<&Track>, sung_seconds: f64) -> ReferenceMeasures {
     let vocal_played = vocal.info.played.integrated();
     let backing_played = backing.and_then(|b| b.info.played.integrated());
-    let round = super::masking_eq::round2;
+    let round = crate::masking_eq::round2;
     let shares = backing.and_then(|b| {
         let lufs = Blocks::of_mono(&vocal.mono, ANALYSIS_RATE).integrated()?;
-        let mut analyser = super::spectrum::Analyser::new(ANALYSIS_RATE);
+        let mut analyser = crate::spectrum::Analyser::new(ANALYSIS_RATE);
         let v = analyser.frames(&vocal.mono, false);
         let bf = analyser.frames(&b.mono, false);
         let kept: Vec<usize> = (0..v.len().min(bf.len()))
-            .filter(|&i| v.loudness[i] as f64 >= lufs + super::GATE_RELATIVE_LU)
+            .filter(|&i| v.loudness[i] as f64 >= lufs + crate::GATE_RELATIVE_LU)
             .collect();
         band_shares(&v, &bf, &kept)
     });
@@ -333,7 +340,7 @@ pub fn measure(vocal: &Track, backing: Option<&Track>, sung_seconds: f64) -> Ref
         vocal_loudness_range_lu: Blocks::of_mono(&vocal.mono, ANALYSIS_RATE)
             .loudness_range()
             .map(round),
-        tone_relative_db: super::vocal_tone(vocal).map(|t| t.map(round)),
+        tone_relative_db: crate::vocal_tone(vocal).map(|t| t.map(round)),
         tone_vocal_share: shares,
         reverb_tail_db: tail_db(&frame_energies(&vocal.mono, ANALYSIS_RATE)).map(round),
         sung_seconds: round(sung_seconds),
@@ -376,7 +383,7 @@ pub fn measure_song(
     let sung_seconds = match &models.vad {
         Some(model) => {
             let activity = vad::detect(model, &mono, rate, &mut |f| progress("vocal activity", f))
-                .map_err(unusable)?;
+                .map_err(ReferenceError::Model)?;
             activity.active_share() * seconds
         }
         None => {
@@ -494,7 +501,7 @@ pub fn measure_split(
     mask: &separation::VocalMask,
     sung_seconds: f64,
 ) -> ReferenceMeasures {
-    use super::spectrum::{Analyser, FFT, HOP};
+    use crate::spectrum::{Analyser, FFT, HOP};
     let upper: Vec<f32> = (0..mask.frames).map(|t| mask.upper(t)).collect();
     let hz = rate as f64 / FFT as f64;
     let mut analyser = Analyser::new(rate);
@@ -513,14 +520,14 @@ pub fn measure_split(
     let mono_blocks = blocks_of(&vocal_mono.loudness, mono.len(), rate);
     let backing_mono = split(mono, false);
     let gated = mono_blocks.integrated().map(|lufs| {
-        let threshold = lufs + super::GATE_RELATIVE_LU;
+        let threshold = lufs + crate::GATE_RELATIVE_LU;
         let kept: Vec<usize> = (0..vocal_mono.len())
             .filter(|&i| vocal_mono.loudness[i] as f64 >= threshold)
             .collect();
         (lufs, kept)
     });
     let tone = gated.as_ref().and_then(|(lufs, kept)| {
-        crate::measure::mean_bands(&vocal_mono, kept).map(|b| b.map(|x| x - lufs))
+        crate::measuring::inputs::mean_bands(&vocal_mono, kept).map(|b| b.map(|x| x - lufs))
     });
     // above 8 kHz the separator never looked: its mask there is the 4–8 kHz one carried up, so
     // the vocal's share of the 16 kHz octave (11–23 kHz) is a guess, and its tone is not followed
@@ -532,7 +539,7 @@ pub fn measure_split(
             s
         });
     let vocal_signal = separation::apply_mask(mono, &mask.mask, &mask.geometry);
-    let round = super::masking_eq::round2;
+    let round = crate::masking_eq::round2;
     let sung = sung_seconds.min(mono.len() as f64 / rate as f64);
     let confidence =
         Confidence::of_separation(split_balance, resynthesised_balance, shares.as_ref(), sung);
@@ -559,7 +566,7 @@ fn balance_readings(
     mask: &separation::VocalMask,
     upper: &[f32],
 ) -> [Option<f64>; 2] {
-    use super::spectrum::{Analyser, FFT, HOP};
+    use crate::spectrum::{Analyser, FFT, HOP};
     let hz = rate as f64 / FFT as f64;
     let mut analyser = Analyser::new(rate);
     // vocal and backing, split and resynthesised
@@ -578,7 +585,7 @@ fn balance_readings(
                 e[3] += (1.0 - m) * (1.0 - m) * pk;
             }
             for (l, e) in loudness.iter_mut().zip(e) {
-                l.push(super::loudness::lufs(e as f64) as f32);
+                l.push(crate::loudness::lufs(e as f64) as f32);
             }
         });
         for (t, l) in totals.iter_mut().zip(&loudness) {
@@ -599,12 +606,12 @@ fn balance_readings(
 /// samples: each block the mean K-weighted energy of the frames centred in it (a block no frame
 /// centres in, at rates under 10 kHz, takes the nearest frame's).
 fn blocks_of(loudness: &[f32], len: usize, rate: u32) -> Blocks {
-    use super::spectrum::{FFT, HOP};
+    use crate::spectrum::{FFT, HOP};
     let block = (rate as usize + 5) / 10;
     let n = len / block;
     let mut sum = vec![0.0f64; n];
     let mut count = vec![0usize; n];
-    let energy = |i: usize| super::loudness::energy(loudness[i] as f64);
+    let energy = |i: usize| crate::loudness::energy(loudness[i] as f64);
     for i in 0..loudness.len() {
         let j = (i * HOP + FFT / 2) / block;
         if j < n {
@@ -637,7 +644,7 @@ pub fn measure_file(
     cancel: Option<&std::sync::atomic::AtomicBool>,
 ) -> Result<Measured, ReferenceError> {
     let (mut audio, decoded) =
-        automix_audio_io::audio_file::read(path).map_err(ReferenceError::Unusable)?;
+        automix_audio_io::audio_file::read(path).map_err(ReferenceError::File)?;
     let mut bad = 0usize;
     for v in audio.channels.iter_mut().flatten() {
         if !v.is_finite() {
@@ -828,7 +835,7 @@ pub fn average(all: &[ReferenceMeasures]) -> Option<ReferenceMeasures> {
     }
     fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
         let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-        (n > 0).then(|| super::masking_eq::round2(s / n as f64))
+        (n > 0).then(|| crate::masking_eq::round2(s / n as f64))
     }
     let tones: Vec<[f64; 9]> = all.iter().filter_map(|m| m.tone_relative_db).collect();
     let shares: Vec<[f64; 9]> = all.iter().filter_map(|m| m.tone_vocal_share).collect();

@@ -2,9 +2,9 @@
 //! built-in targets come from professional mixes; a caller may give others (the evaluation fits
 //! them on some songs and scores them on another).
 
-use super::level_balance::TARGET_BELOW_BACKING_LU;
-use super::reference::{LOW_CONFIDENCE, ReferenceMeasures, TONE_MIN_SHARE};
-use super::tone_eq::ToneTarget;
+use crate::level_balance::TARGET_BELOW_BACKING_LU;
+use crate::reference::{LOW_CONFIDENCE, ReferenceMeasures, TONE_MIN_SHARE};
+use crate::tone_eq::ToneTarget;
 use automix_dsp::params::{MixParams, Stage};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -140,7 +140,7 @@ impl Targets {
         Some(ToneTarget {
             relative_db: std::array::from_fn(|b| {
                 if r.trusts_band(b) {
-                    super::masking_eq::round2(r.toward(Stage::Eq, base.relative_db[b], tone[b]))
+                    crate::masking_eq::round2(r.toward(Stage::Eq, base.relative_db[b], tone[b]))
                 } else {
                     base.relative_db[b]
                 }

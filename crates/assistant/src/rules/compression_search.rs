@@ -12,10 +12,10 @@
 //!   instead of up to twelve. A test checks the answer against the step-by-step walk.
 //!
 //! Each pass runs the engine's own compressor (the chain, other stages switched off) at the
-//! analysis rate and measures with [`super::loudness`]; nothing is decoded or resampled again.
+//! analysis rate and measures with [`crate::loudness`]; nothing is decoded or resampled again.
 
-use super::loudness::Blocks;
-use super::suggestion::{CompressionDecision, SearchOutcome, SearchStep};
+use crate::loudness::Blocks;
+use crate::suggestion::{CompressionDecision, SearchOutcome, SearchStep};
 use automix_dsp::chain::CONTROL;
 use automix_dsp::compressor::Compressor;
 use automix_dsp::params::{MixParams, ParamId};
@@ -64,7 +64,7 @@ pub fn compressed_blocks(signal: &[f32], sample_rate: u32, params: &MixParams) -
 }
 
 /// [`compressed_blocks`], and the compressed signal's mean square in frames of
-/// [`super::reference::TAIL_FRAME_SECONDS`] (what a reference's reverb is matched on), from the
+/// [`crate::reference::TAIL_FRAME_SECONDS`] (what a reference's reverb is matched on), from the
 /// same pass.
 pub fn compressed_measures(
     signal: &[f32],
@@ -72,9 +72,9 @@ pub fn compressed_measures(
     params: &MixParams,
 ) -> (Blocks, Vec<f64>) {
     let mut comp = prepared(Compressor::new(), sample_rate as f32, params);
-    let mut meter = super::loudness::BlockMeter::new(sample_rate, 1);
+    let mut meter = crate::loudness::BlockMeter::new(sample_rate, 1);
     let frame =
-        ((sample_rate as f64 * super::reference::TAIL_FRAME_SECONDS).round() as usize).max(1);
+        ((sample_rate as f64 * crate::reference::TAIL_FRAME_SECONDS).round() as usize).max(1);
     let mut frames = Vec::with_capacity(signal.len() / frame);
     let (mut sum, mut filled) = (0.0f64, 0usize);
     let mut l = vec![0.0f32; BLOCK];

@@ -9,7 +9,7 @@
 //! renders only the impulse response — a few seconds — through the engine's own reverb and adds
 //! block energies. The tests check the prediction against the rendered files.
 
-use super::loudness::{BlockMeter, Blocks};
+use crate::loudness::{BlockMeter, Blocks};
 use automix_dsp::VocalChain;
 use automix_dsp::params::{MixParams, ParamId};
 

@@ -23,7 +23,7 @@
 //! ±6 dB keeps a rule of thumb from doing harm the listener would notice before the benefit; the
 //! halving comes from Hafezi & Reiss's aim of reducing masking, not inverting it.
 
-use super::suggestion::{BandReport, EqDecision, EqFilter};
+use crate::suggestion::{BandReport, EqDecision, EqFilter};
 use automix_dsp::params::EQ_BANDS;
 
 pub const VOCAL_ESSENTIAL: usize = 6;

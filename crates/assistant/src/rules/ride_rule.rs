@@ -2,7 +2,7 @@
 //!
 //! The static level puts the vocal's *integrated* loudness where the level decision wants it; the
 //! ride is for a vocal whose balance against the backing moves phrase by phrase. The rule measures
-//! that movement the way the ride is judged ([`super::balance_spread`]): the spread of the 3 s
+//! that movement the way the ride is judged ([`crate::balance_spread`]): the spread of the 3 s
 //! balance of the processed vocal (the compressor's output, before the reverb and the fader)
 //! against the backing, over the sung windows. Above [`RIDE_ON_SPREAD_LU`] the ride is turned on.
 //!
@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::balance_spread::{balance, std_dev, sung_windows};
+use crate::balance_spread::{balance, std_dev, sung_windows};
 
 /// Turn the ride on above this spread (LU). The five professional songs' own vocals, mixed and
 /// ridden by engineers, keep 0.45–1.8 LU against their backings (docs/assistant.md, "Ride"); a

@@ -2,7 +2,7 @@
 //! professionally mixed vocals, by as much as the departure is likely to be a fault rather than
 //! the singer's own tone.
 //!
-//! The masking rule ([`super::masking_eq`]) looks at the vocal only against the backing: a vocal
+//! The masking rule ([`crate::masking_eq`]) looks at the vocal only against the backing: a vocal
 //! recorded with a boomy microphone or a harsh preamp keeps its fault. Here the vocal's tone —
 //! each octave band's level relative to the vocal's integrated loudness — is compared with a
 //! target tone measured on professional vocal stems. A departure `d` in a band is two things
@@ -18,8 +18,8 @@
 //! are solved for together: at most [`MAX_BELLS`] bells, chosen greedily where the remaining
 //! departure is largest, their gains the least-squares fit of the bands' wanted change.
 
-use super::masking_eq::{MAX_FILTERS, Q, hz_text, round2};
-use super::suggestion::{EqDecision, EqFilter};
+use crate::masking_eq::{MAX_FILTERS, Q, hz_text, round2};
+use crate::suggestion::{EqDecision, EqFilter};
 use automix_dsp::params::EQ_BANDS;
 
 /// Bells the tone correction may use (the chain's EQ decision uses four filters in all).
@@ -51,7 +51,7 @@ pub const EXPECTED_FAULT_DB: f64 = 3.0;
 pub const MIN_SPREAD_DB: f64 = 1.0;
 
 impl ToneTarget {
-    /// The target from the tones of professional vocals (each as [`super::vocal_tone`] measures
+    /// The target from the tones of professional vocals (each as [`crate::vocal_tone`] measures
     /// it): their mean and spread.
     pub fn fit(tones: &[[f64; 9]], source: impl Into<String>) -> Option<ToneTarget> {
         if tones.len() < 2 {

@@ -5,9 +5,9 @@
 use automix_dsp::params::{MixParams, ParamId, Stage};
 
 use super::{Progress, Run, locked_reason};
-use crate::cnn_assistant::CnnRun;
 use crate::compression_search;
 use crate::loudness::Blocks;
+use crate::neural::assistant::CnnRun;
 use crate::suggestion::Warning;
 use crate::targets::ReferenceTarget;
 use crate::{ANALYSIS_RATE, AnalysisError, Step, check};

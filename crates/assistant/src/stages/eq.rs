@@ -8,8 +8,8 @@ use automix_dsp::processor::{prepared, process_mono};
 
 use super::level::rule_below;
 use super::{Progress, Run, locked_reason};
-use crate::cnn_assistant::{self, CnnRun};
-use crate::measure::{Features, Levels, mean_bands};
+use crate::measuring::inputs::{Features, Levels, mean_bands};
+use crate::neural::assistant::{self as cnn_assistant, CnnRun};
 use crate::suggestion::{EqDecision, Warning};
 use crate::targets::Targets;
 use crate::{ANALYSIS_RATE, AnalysisError, Step, check, masking_eq, spectrum, tone_eq};

@@ -6,11 +6,12 @@ use automix_dsp::params::{MixParams, ParamId, Stage};
 
 use super::{Progress, Run, compressed, locked_reason};
 use crate::loudness::Blocks;
-use crate::measure::Levels;
+use crate::measuring::inputs::Levels;
 use crate::suggestion::{LevelDecision, Warning};
 use crate::targets::Targets;
 use crate::{
-    ANALYSIS_RATE, AnalysisError, Step, check, cnn_assistant, level_balance, masking_eq, ride_rule,
+    ANALYSIS_RATE, AnalysisError, Step, check, level_balance, masking_eq,
+    neural::assistant as cnn_assistant, ride_rule,
 };
 
 pub(super) fn decide(run: &mut Run, progress: &mut Progress) -> Result<(), AnalysisError> {

@@ -13,9 +13,9 @@ use std::cell::OnceCell;
 
 use automix_dsp::params::{MixParams, Stage};
 
-use crate::cnn_assistant::CnnRun;
 use crate::compression_search::{self, SearchResult};
-use crate::measure::{Features, Levels, input_report};
+use crate::measuring::inputs::{Features, Levels, input_report};
+use crate::neural::assistant::CnnRun;
 use crate::ride_rule::RideDecision;
 use crate::sibilance::DeEsserDecision;
 use crate::suggestion::{

@@ -7,13 +7,13 @@ use automix_dsp::params::{MixParams, ParamId, Stage};
 
 use super::{Progress, Run, compressed, locked_reason};
 use crate::level_balance;
-use crate::measure::Backing;
+use crate::measuring::inputs::Backing;
 use crate::suggestion::{ReverbDecision, TempoSource, Warning};
 use crate::targets::ReferenceTarget;
 use crate::{
     ANALYSIS_RATE, ASSUMED_TEMPO_BPM, AnalysisError, REVERB_DRY_WET, REVERB_FADE_IN_S,
-    REVERB_ROOM_SIZE, Step, TEMPO_CONFIDENCE_LOW, check, cnn_assistant, masking_eq, reference,
-    tempo,
+    REVERB_ROOM_SIZE, Step, TEMPO_CONFIDENCE_LOW, check, masking_eq,
+    neural::assistant as cnn_assistant, reference, tempo,
 };
 
 pub(super) fn decide(run: &mut Run, progress: &mut Progress) -> Result<(), AnalysisError> {
