@@ -281,9 +281,9 @@ fn analyze_prints_a_table_or_byte_identical_json() {
     assert!(s.warnings.iter().any(|w| w.code == "backing_missing"));
 }
 
-#[test]
-fn odd_and_bad_inputs_get_a_result_or_one_clear_line() {
-    let dir = TempDir::new("assist-odd");
+/// A vocal and a backing, silent ones, two at odd rates, one with a NaN, one at 8 kHz, an
+/// empty file, a text file and a truncated WAV.
+fn write_odd_inputs(dir: &TempDir) {
     let rate = 44_100;
     write_wav(
         &dir.path("v.wav"),
@@ -327,7 +327,12 @@ fn odd_and_bad_inputs_get_a_result_or_one_clear_line() {
     std::fs::write(dir.path("text.wav"), b"not audio").unwrap();
     let full = std::fs::read(dir.path("v.wav")).unwrap();
     std::fs::write(dir.path("cut.wav"), &full[..full.len() / 3]).unwrap();
+}
 
+#[test]
+fn odd_and_bad_inputs_get_a_result_or_one_clear_line() {
+    let dir = TempDir::new("assist-odd");
+    write_odd_inputs(&dir);
     let analyze = |v: &str, b: Option<&str>| {
         let mut args = vec![
             "analyze".to_string(),

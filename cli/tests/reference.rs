@@ -241,6 +241,43 @@ fn locked_stages_keep_the_settings_given() {
     assert!(stderr(&bad).contains("not a stage"), "{}", stderr(&bad));
 }
 
+/// The level's target in the profile `p` is the median of the songs measured with confidence
+/// (all, if none was); `learn`'s output reports each song with its confidence, and what the
+/// target was taken over.
+fn assert_median_of_the_sure_songs(p: &Value, out: &std::process::Output) {
+    let songs: Vec<(f64, f64)> = p["measured"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let m = &s["measures"];
+            (
+                m["vocal_minus_backing_lu"].as_f64().unwrap(),
+                m["confidence"]["balance"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let sure: Vec<f64> = songs.iter().filter(|s| s.1 >= 0.5).map(|s| s.0).collect();
+    let used = if sure.is_empty() {
+        songs.iter().map(|s| s.0).collect()
+    } else {
+        sure
+    };
+    let median = p["median"]["vocal_minus_backing_lu"].as_f64().unwrap();
+    let want = used.iter().sum::<f64>() / used.len() as f64;
+    assert!((median - want).abs() < 0.01, "{median} {songs:?}");
+    let said = format!("{}{}", stderr(out), String::from_utf8_lossy(&out.stdout));
+    assert!(
+        said.contains("a.flac: vocal") && said.contains(" %)"),
+        "{said}"
+    );
+    let n_sure = songs.iter().filter(|s| s.1 >= 0.5).count();
+    assert!(
+        said.contains(&format!("the median of the {n_sure} of 2 songs")),
+        "{said}"
+    );
+}
+
 #[test]
 fn learn_measures_a_folder_once_and_its_profile_mixes() {
     let (Some(vocal), Some(backing)) = (song_file("vocals.flac"), song_file("accompaniment.flac"))
@@ -282,39 +319,7 @@ fn learn_measures_a_folder_once_and_its_profile_mixes() {
         p["skipped"][0]["file"].as_str().unwrap(),
         library.join("broken.wav").display().to_string()
     );
-    // the level's target: the median of the songs measured with confidence (all, if none was)
-    let songs: Vec<(f64, f64)> = p["measured"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let m = &s["measures"];
-            (
-                m["vocal_minus_backing_lu"].as_f64().unwrap(),
-                m["confidence"]["balance"].as_f64().unwrap(),
-            )
-        })
-        .collect();
-    let sure: Vec<f64> = songs.iter().filter(|s| s.1 >= 0.5).map(|s| s.0).collect();
-    let used = if sure.is_empty() {
-        songs.iter().map(|s| s.0).collect()
-    } else {
-        sure
-    };
-    let median = p["median"]["vocal_minus_backing_lu"].as_f64().unwrap();
-    let want = used.iter().sum::<f64>() / used.len() as f64;
-    assert!((median - want).abs() < 0.01, "{median} {songs:?}");
-    // each song is reported with its confidence, and what the target was taken over
-    let said = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
-    assert!(
-        said.contains("a.flac: vocal") && said.contains(" %)"),
-        "{said}"
-    );
-    let n_sure = songs.iter().filter(|s| s.1 >= 0.5).count();
-    assert!(
-        said.contains(&format!("the median of the {n_sure} of 2 songs")),
-        "{said}"
-    );
+    assert_median_of_the_sure_songs(&p, &out);
     // resumable: the second run measures nothing again
     let again = automix(
         &cache,
@@ -474,6 +479,61 @@ fn dataset_separate_makes_level_data_from_mixed_songs() {
 /// docs/reference.md). The balance read from a mixture holds within [`BALANCE_MAE_LU`] on average;
 /// the level aims at it by its confidence; and a reference, leaned on by its confidence, does not
 /// make the mixes worse on average than no reference.
+/// One song of `automix reference --accuracy`: the level aims at the measured balance as far as
+/// its confidence goes, the loudness range and the trusted tone bands survive separation; the
+/// balance's error, LU.
+fn assert_reference_row(r: &Value) -> f64 {
+    let song = r["song"].as_str().unwrap();
+    let get = |side: &str, m: &str| r[side].get(m).and_then(Value::as_f64);
+    let (vs, vt) = (
+        get("separated", "vocal_minus_backing_lu").unwrap(),
+        get("stems", "vocal_minus_backing_lu").unwrap(),
+    );
+    let (ls, lt) = (
+        get("separated", "vocal_loudness_range_lu").unwrap(),
+        get("stems", "vocal_loudness_range_lu").unwrap(),
+    );
+    let confidence = r["separated"]["confidence"]["balance"].as_f64().unwrap();
+    println!(
+        "{song}: balance {vt:+.2} → {vs:+.2} ({:+.2}, confidence {confidence:.2}), LRA {lt:.2} → {ls:.2} ({:+.2})",
+        vs - vt,
+        ls - lt,
+    );
+    // the level decision aims at the measured balance as far as its confidence goes
+    let aimed = r["matched"]["target_lu"].as_f64().unwrap();
+    let want = -1.77 + confidence * (vs + 1.77);
+    assert!(
+        (aimed - want).abs() < 0.02,
+        "{song}: aimed at {aimed}, the reference measured {vs} at confidence {confidence}"
+    );
+    // the loudness range survives separation within 2 LU
+    assert!((ls - lt).abs() < 2.0, "{song}: LRA {lt} → {ls}");
+    // the tone, in the bands it is trusted in, within 3 dB of the stems'
+    let bands = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let share = bands(&r["separated"]["tone_vocal_share"]);
+    let (s, t) = (
+        bands(&r["separated"]["tone_relative_db"]),
+        bands(&r["stems"]["tone_relative_db"]),
+    );
+    for b in 0..9 {
+        if share[b] >= engine::analysis::reference::TONE_MIN_SHARE {
+            assert!(
+                (s[b] - t[b]).abs() < 3.0,
+                "{song} band {b}: {} → {}",
+                t[b],
+                s[b]
+            );
+        }
+    }
+    (vs - vt).abs()
+}
+
 #[test]
 fn a_references_measures_from_separation_against_its_stems() {
     let dirs: Vec<String> = ["musdb-excerpts", "musdb-preview"]
@@ -490,58 +550,7 @@ fn a_references_measures_from_separation_against_its_stems() {
     let report = json(&automix(&dir.path("cache"), &args));
     let rows = report["songs"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
-    let mut errors = Vec::new();
-    for r in rows {
-        let song = r["song"].as_str().unwrap();
-        let get = |side: &str, m: &str| r[side].get(m).and_then(Value::as_f64);
-        let (vs, vt) = (
-            get("separated", "vocal_minus_backing_lu").unwrap(),
-            get("stems", "vocal_minus_backing_lu").unwrap(),
-        );
-        let (ls, lt) = (
-            get("separated", "vocal_loudness_range_lu").unwrap(),
-            get("stems", "vocal_loudness_range_lu").unwrap(),
-        );
-        let confidence = r["separated"]["confidence"]["balance"].as_f64().unwrap();
-        println!(
-            "{song}: balance {vt:+.2} → {vs:+.2} ({:+.2}, confidence {confidence:.2}), LRA {lt:.2} → {ls:.2} ({:+.2})",
-            vs - vt,
-            ls - lt,
-        );
-        errors.push((vs - vt).abs());
-        // the level decision aims at the measured balance as far as its confidence goes
-        let aimed = r["matched"]["target_lu"].as_f64().unwrap();
-        let want = -1.77 + confidence * (vs + 1.77);
-        assert!(
-            (aimed - want).abs() < 0.02,
-            "{song}: aimed at {aimed}, the reference measured {vs} at confidence {confidence}"
-        );
-        // the loudness range survives separation within 2 LU
-        assert!((ls - lt).abs() < 2.0, "{song}: LRA {lt} → {ls}");
-        // the tone, in the bands it is trusted in, within 3 dB of the stems'
-        let bands = |v: &Value| -> Vec<f64> {
-            v.as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect()
-        };
-        let share = bands(&r["separated"]["tone_vocal_share"]);
-        let (s, t) = (
-            bands(&r["separated"]["tone_relative_db"]),
-            bands(&r["stems"]["tone_relative_db"]),
-        );
-        for b in 0..9 {
-            if share[b] >= engine::analysis::reference::TONE_MIN_SHARE {
-                assert!(
-                    (s[b] - t[b]).abs() < 3.0,
-                    "{song} band {b}: {} → {}",
-                    t[b],
-                    s[b]
-                );
-            }
-        }
-    }
+    let errors: Vec<f64> = rows.iter().map(assert_reference_row).collect();
     let mae = errors.iter().sum::<f64>() / errors.len() as f64;
     println!("balance read from the mixtures: mean absolute error {mae:.2} LU");
     assert!(mae < BALANCE_MAE_LU, "balance error {mae:.2} LU");
@@ -570,6 +579,56 @@ fn a_references_measures_from_separation_against_its_stems() {
 /// What the balance read from a professional mixture holds to on the five shared songs
 /// (docs/reference.md gives the figures; the issue's goal is 1.0 LU).
 const BALANCE_MAE_LU: f64 = 1.0;
+
+/// A spoken-word file made with espeak-ng (its path), or `None` said loudly when it is missing.
+fn spoken_word(dir: &TempDir) -> Option<String> {
+    let spoken = dir.s("spoken.wav");
+    let text = "This is a recording of somebody speaking, not singing. It has no music under it, \
+                and it goes on for long enough to be measured as a reference song would be.";
+    match Command::new("espeak-ng")
+        .args(["-w", &spoken, text])
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(spoken),
+        _ => {
+            eprintln!(
+                "SKIPPED (part): espeak-ng is not installed (scripts/test.sh installs it); no spoken-word reference"
+            );
+            assert!(
+                std::env::var_os("AUTOMIX_REQUIRE_TOOLS").is_none(),
+                "espeak-ng is missing"
+            );
+            None
+        }
+    }
+}
+
+/// 3 s of `vocal` (`3s.wav`) and 10 s of silence (`silence.wav`).
+fn write_short_and_silent(dir: &TempDir, vocal: &[f32], rate: u32) {
+    write_wav(
+        &dir.path("3s.wav"),
+        rate,
+        &[vocal[..3 * rate as usize].to_vec()],
+    );
+    write_wav(
+        &dir.path("silence.wav"),
+        rate,
+        &vec![vec![0.0; 10 * rate as usize]; 2],
+    );
+}
+
+/// `mixture` at 8 kHz (`8k.wav`) and clipped 18 dB into full scale (`clipped.wav`).
+fn write_degraded_copies(dir: &TempDir, mixture: &str) {
+    let (song, _) = automix::audio_io::read(Path::new(mixture)).unwrap();
+    let low = engine::resample::resample(&song.channels, song.sample_rate, 8000).unwrap();
+    write_wav(&dir.path("8k.wav"), 8000, &low);
+    let clipped: Vec<Vec<f32>> = song
+        .channels
+        .iter()
+        .map(|c| c.iter().map(|x| (x * 8.0).clamp(-1.0, 1.0)).collect())
+        .collect();
+    write_wav(&dir.path("clipped.wav"), song.sample_rate, &clipped);
+}
 
 /// References that are not a produced song, or are damaged: an a cappella, spoken word, a song
 /// at 8 kHz, a clipped one, 3 s, silence. Each gets a message that says what is odd; what is
@@ -612,24 +671,10 @@ fn odd_references_get_a_message_a_low_confidence_and_do_no_harm() {
         return;
     };
     let a_cappella = a_cappella.display().to_string();
-    let spoken = dir.s("spoken.wav");
     let mut odd = vec![a_cappella.as_str()];
-    let text = "This is a recording of somebody speaking, not singing. It has no music under it, \
-                and it goes on for long enough to be measured as a reference song would be.";
-    match Command::new("espeak-ng")
-        .args(["-w", &spoken, text])
-        .output()
-    {
-        Ok(o) if o.status.success() => odd.push(spoken.as_str()),
-        _ => {
-            eprintln!(
-                "SKIPPED (part): espeak-ng is not installed (scripts/test.sh installs it); no spoken-word reference"
-            );
-            assert!(
-                std::env::var_os("AUTOMIX_REQUIRE_TOOLS").is_none(),
-                "espeak-ng is missing"
-            );
-        }
+    let spoken = spoken_word(&dir);
+    if let Some(spoken) = &spoken {
+        odd.push(spoken.as_str());
     }
     for file in odd {
         let out = analyze(Some(file));
@@ -645,15 +690,7 @@ fn odd_references_get_a_message_a_low_confidence_and_do_no_harm() {
     }
 
     // the song at 8 kHz and clipped: measured, said, and trusted less
-    let (song, _) = automix::audio_io::read(Path::new(&mixture)).unwrap();
-    let low = engine::resample::resample(&song.channels, song.sample_rate, 8000).unwrap();
-    write_wav(&dir.path("8k.wav"), 8000, &low);
-    let clipped: Vec<Vec<f32>> = song
-        .channels
-        .iter()
-        .map(|c| c.iter().map(|x| (x * 8.0).clamp(-1.0, 1.0)).collect())
-        .collect();
-    write_wav(&dir.path("clipped.wav"), song.sample_rate, &clipped);
+    write_degraded_copies(&dir, &mixture);
     for (file, says, measure) in [
         ("8k.wav", "8000 Hz", "balance"),
         ("clipped.wav", "clipped", "loudness_range"),
@@ -674,16 +711,7 @@ fn odd_references_get_a_message_a_low_confidence_and_do_no_harm() {
     }
 
     // 3 s and silence: refused with the reason, nothing written
-    write_wav(
-        &dir.path("3s.wav"),
-        rate,
-        &[vocal[..3 * rate as usize].to_vec()],
-    );
-    write_wav(
-        &dir.path("silence.wav"),
-        rate,
-        &vec![vec![0.0; 10 * rate as usize]; 2],
-    );
+    write_short_and_silent(&dir, &vocal, rate);
     for (file, says) in [("3s.wav", "at least 5 s"), ("silence.wav", "silent")] {
         let out = analyze(Some(&dir.s(file)));
         assert!(!out.status.success(), "{file}");

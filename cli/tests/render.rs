@@ -226,6 +226,27 @@ fn out_of_range_values_are_clamped_and_said() {
 }
 
 /// Each bad input: exit code 1, one line that names the problem, no output file left behind.
+/// `render` of `args` (vocal, parameters) fails with exit code 1, one error line that says
+/// `want`, no panic and no output file.
+fn assert_one_clear_error(dir: &TempDir, args: &[String], want: &str) {
+    let o = render(&args[0], &args[1], &dir.s("out.wav"), &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+    assert!(e.contains(want), "{args:?}: {e}");
+    assert_eq!(
+        e.lines()
+            .filter(|l| l.starts_with("automix: error:"))
+            .count(),
+        1,
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(
+        !dir.path("out.wav").exists(),
+        "{args:?} left an output file"
+    );
+}
+
 #[test]
 fn bad_inputs_get_one_clear_line_and_no_output() {
     let dir = TempDir::new("cli-bad");
@@ -280,23 +301,7 @@ fn bad_inputs_get_one_clear_line_and_no_output() {
         ),
     ];
     for (args, want) in cases {
-        let out = dir.s("out.wav");
-        let o = render(&args[0], &args[1], &out, &[]);
-        let e = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
-        assert!(e.contains(want), "{args:?}: {e}");
-        assert_eq!(
-            e.lines()
-                .filter(|l| l.starts_with("automix: error:"))
-                .count(),
-            1,
-            "{e}"
-        );
-        assert!(!e.contains("panicked"), "{e}");
-        assert!(
-            !dir.path("out.wav").exists(),
-            "{args:?} left an output file"
-        );
+        assert_one_clear_error(&dir, &args, want);
     }
     // an output that cannot be written: the error names it, and nothing half-written remains
     let o = render(&good, &params, &dir.s("no/such/dir/out.wav"), &[]);

@@ -140,7 +140,12 @@ fn figures(label: &str) {
     );
     std::fs::remove_dir_all(&dir).ok();
 
-    // the models alone on the song's blocks (features included, chain renders not)
+    models_alone(label, &models, &vocal, &backing);
+}
+
+/// The models alone on the song's blocks (features included, chain renders not), then per block
+/// at three batch sizes.
+fn models_alone(label: &str, models: &CnnModels, vocal: &Track, backing: &Track) {
     let blocks = feature_blocks(&vocal.mono, Some(&backing.mono));
     let t_features = best_of(3, || feature_blocks(&vocal.mono, Some(&backing.mono)));
     let t_models = best_of(3, || {

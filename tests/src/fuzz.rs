@@ -293,6 +293,40 @@ pub fn failures_dir() -> PathBuf {
     crate::workspace().join("target/fuzz-failures")
 }
 
+/// A case's input written to [`failures_dir`] for a replay or a regression test; its file.
+fn save_input(target: &Target, seed: u64, i: u64, bytes: Option<Vec<u8>>) -> Option<PathBuf> {
+    let dir = failures_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join(format!("{}-{seed}-{i}.bin", target.name));
+    std::fs::write(&file, bytes?).ok().map(|()| file)
+}
+
+/// What is wrong with a case that ran: a panic, the check's complaint, too long, too much memory.
+fn judge(
+    target: &Target,
+    result: std::thread::Result<Result<(), String>>,
+    took: Duration,
+    held: usize,
+    asked: usize,
+) -> Option<String> {
+    match result {
+        Err(panic) => Some(format!("panicked: {}", panic_text(&panic))),
+        Ok(Err(e)) => Some(e),
+        Ok(Ok(())) if took > target.time_limit => Some(format!(
+            "took {:.2} s (limit {:.2} s)",
+            took.as_secs_f64(),
+            target.time_limit.as_secs_f64()
+        )),
+        Ok(Ok(())) if held > target.memory_limit => Some(format!(
+            "held {} MB (limit {} MB; asked for {} MB)",
+            held >> 20,
+            target.memory_limit >> 20,
+            asked >> 20
+        )),
+        Ok(Ok(())) => None,
+    }
+}
+
 /// Runs `target` for the budget: `make` draws a case from its generator, `check` runs it and
 /// says what is wrong with the result, if anything; `bytes` gives a failing case's input as a file
 /// for a regression test. Panics at the end listing every failure with its replay.
@@ -330,14 +364,11 @@ pub fn run<I: Debug>(
             continue;
         }
         let input = make(&mut case_rng(seed, i));
-        if only.is_some() {
-            // a replay (of a hang, perhaps): the input goes to disk before it runs
-            if let Some(b) = bytes(&input) {
-                let _ = std::fs::create_dir_all(failures_dir());
-                let file = failures_dir().join(format!("{}-{seed}-{i}.bin", target.name));
-                let _ = std::fs::write(&file, b);
-                eprintln!("replaying {}", file.display());
-            }
+        // a replay (of a hang, perhaps): the input goes to disk before it runs
+        if only.is_some()
+            && let Some(file) = save_input(target, seed, i, bytes(&input))
+        {
+            eprintln!("replaying {}", file.display());
         }
         watch.enter(i);
         let resident_before = resident_peak(true);
@@ -354,41 +385,21 @@ pub fn run<I: Debug>(
             (Some(before), Some(after)) => after.saturating_sub(before),
             _ => asked,
         };
-        let problem = match result {
-            Err(panic) => Some(format!("panicked: {}", panic_text(&panic))),
-            Ok(Err(e)) => Some(e),
-            Ok(Ok(())) if took > target.time_limit => Some(format!(
-                "took {:.2} s (limit {:.2} s)",
-                took.as_secs_f64(),
-                target.time_limit.as_secs_f64()
-            )),
-            Ok(Ok(())) if held > target.memory_limit => Some(format!(
-                "held {} MB (limit {} MB; asked for {} MB)",
-                held >> 20,
-                target.memory_limit >> 20,
-                asked >> 20
-            )),
-            Ok(Ok(())) => None,
-        };
-        if let Some(problem) = problem {
+        if let Some(problem) = judge(target, result, took, held, asked) {
             let mut line = format!(
                 "{} iteration {i} (AUTOMIX_FUZZ_SEED={seed}): {problem}",
                 target.name
             );
-            if let Some(b) = bytes(&input) {
-                let dir = failures_dir();
-                let _ = std::fs::create_dir_all(&dir);
-                let file = dir.join(format!("{}-{seed}-{i}.bin", target.name));
-                if std::fs::write(&file, b).is_ok() {
-                    line.push_str(&format!(" — input in {}", file.display()));
-                }
-            } else {
+            let bytes = bytes(&input);
+            if bytes.is_none() {
                 let shown = format!("{input:?}");
                 let cut = shown
                     .char_indices()
                     .nth(300)
                     .map_or(shown.len(), |(i, _)| i);
                 line.push_str(&format!(" — input {}…", &shown[..cut]));
+            } else if let Some(file) = save_input(target, seed, i, bytes) {
+                line.push_str(&format!(" — input in {}", file.display()));
             }
             eprintln!("{line}");
             outcome.failures.push(line);

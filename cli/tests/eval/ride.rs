@@ -60,9 +60,8 @@ fn show(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{v:.2}"))
 }
 
-#[test]
-fn the_ride_steadies_the_balance_without_flattening_it() {
-    let Some(rows) = rows() else { return };
+/// The table of the ride's effect, song by song, and the de-esser's decisions.
+fn print_table(rows: &[Row]) {
     println!(
         "{:<40} {:>6} {:>9} {:>7} {:>6} {:>7} {:>9} {:>12} {:>17}  assistant",
         "song",
@@ -75,7 +74,7 @@ fn the_ride_steadies_the_balance_without_flattening_it() {
         "ride span",
         "mean given/st/ri"
     );
-    for r in &rows {
+    for r in rows {
         let s = &r.spreads;
         let change = s
             .static_level
@@ -100,9 +99,15 @@ fn the_ride_steadies_the_balance_without_flattening_it() {
             r.reason
         );
     }
-    for r in &rows {
+    for r in rows {
         println!("{:<40} de-esser: {}", r.name, r.de_esser);
     }
+}
+
+#[test]
+fn the_ride_steadies_the_balance_without_flattening_it() {
+    let Some(rows) = rows() else { return };
+    print_table(&rows);
     let long: Vec<&Row> = rows
         .iter()
         .filter(|r| r.spreads.sung_windows >= 200)

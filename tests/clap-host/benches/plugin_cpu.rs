@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use clap_test_host::{Loaded, Transport};
+use clap_test_host::{ClapId, Loaded, Transport};
 use engine::synth::{backing_track, vocal_line};
 use engine::{MixParams, PARAMS, ParamId, VocalChain};
 
@@ -65,43 +65,7 @@ pub fn main() {
         mix.set(id, v);
     }
 
-    let best = |f: &mut dyn FnMut() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
-    let plugin_s = best(&mut || {
-        let t = Instant::now();
-        let out = plugin
-            .process(RATE, BLOCK, &vocal, Some(&backing), &events)
-            .unwrap();
-        let s = t.elapsed().as_secs_f64();
-        std::hint::black_box(out);
-        s
-    });
-    let engine_s = best(&mut || {
-        let mut chain = VocalChain::new();
-        chain.set_params_immediate(&mix);
-        chain.prepare(RATE as f32).unwrap();
-        let [mut l, mut r] = vocal.clone();
-        let t = Instant::now();
-        for (bl, br) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
-            chain.process_stereo(bl, br);
-        }
-        let s = t.elapsed().as_secs_f64();
-        std::hint::black_box((l, r));
-        s
-    });
-    let secs = SECONDS as f64;
-    println!(
-        "plug-in process(), {SECONDS} s stereo at 48 kHz, {BLOCK}-sample blocks, sidechain fed, best of 5:"
-    );
-    println!(
-        "  through the CLAP bundle: {:7.1}x real time ({:.1} % of one core)",
-        secs / plugin_s,
-        100.0 * plugin_s / secs
-    );
-    println!(
-        "  the engine directly:     {:7.1}x real time; the wrapper adds {:+.1} %",
-        secs / engine_s,
-        100.0 * (plugin_s / engine_s - 1.0)
-    );
+    process_cost(&mut plugin, &vocal, &backing, &events, &mix);
 
     // Analyze & Mix listening: side by side, taking turns; then the roles swap, which cancels
     // what differs between the two instances themselves (where their memory landed)
@@ -208,4 +172,51 @@ fn thread_cpu() -> Duration {
     // SAFETY: a valid clock id and a valid out pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// `process()` through the bundle against the engine's chain called directly, same settings.
+fn process_cost(
+    plugin: &mut Loaded,
+    vocal: &[Vec<f32>; 2],
+    backing: &[Vec<f32>; 2],
+    events: &[(ClapId, f64)],
+    mix: &MixParams,
+) {
+    let best = |f: &mut dyn FnMut() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
+    let plugin_s = best(&mut || {
+        let t = Instant::now();
+        let out = plugin
+            .process(RATE, BLOCK, vocal, Some(backing), events)
+            .unwrap();
+        let s = t.elapsed().as_secs_f64();
+        std::hint::black_box(out);
+        s
+    });
+    let engine_s = best(&mut || {
+        let mut chain = VocalChain::new();
+        chain.set_params_immediate(mix);
+        chain.prepare(RATE as f32).unwrap();
+        let [mut l, mut r] = vocal.clone();
+        let t = Instant::now();
+        for (bl, br) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
+            chain.process_stereo(bl, br);
+        }
+        let s = t.elapsed().as_secs_f64();
+        std::hint::black_box((l, r));
+        s
+    });
+    let secs = SECONDS as f64;
+    println!(
+        "plug-in process(), {SECONDS} s stereo at 48 kHz, {BLOCK}-sample blocks, sidechain fed, best of 5:"
+    );
+    println!(
+        "  through the CLAP bundle: {:7.1}x real time ({:.1} % of one core)",
+        secs / plugin_s,
+        100.0 * plugin_s / secs
+    );
+    println!(
+        "  the engine directly:     {:7.1}x real time; the wrapper adds {:+.1} %",
+        secs / engine_s,
+        100.0 * (plugin_s / engine_s - 1.0)
+    );
 }

@@ -524,13 +524,7 @@ impl Stream<'_> {
                 &mut main_in,
                 &mut side_in,
             );
-            let events: Vec<ParamValueEvent> = if start == 0 {
-                set.iter()
-                    .map(|&(id, v)| ParamValueEvent::new(0, id, Pckn::match_all(), v))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let events = param_events(if start == 0 { set } else { &[] });
             let input_events = InputEvents::from_buffer(&events);
             output_events.clear();
             let mut out_events = OutputEvents::from_buffer(&mut output_events);
@@ -900,4 +894,11 @@ fn fill_block(
             None => side_in[c][..n].fill(0.0),
         }
     }
+}
+
+/// Parameter changes at the start of a block.
+fn param_events(set: &[(ClapId, f64)]) -> Vec<ParamValueEvent> {
+    set.iter()
+        .map(|&(id, v)| ParamValueEvent::new(0, id, Pckn::match_all(), v))
+        .collect()
 }

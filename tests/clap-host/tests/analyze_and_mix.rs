@@ -10,6 +10,7 @@
 //! sides of a stereo track, which the analysis counts as the CLI counts a mono file). Values are
 //! compared as both display them.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use automix::analyze::{AnalyzeJob, suggest};
@@ -17,11 +18,11 @@ use automix::audio_io;
 use automix::reference::ReferenceArgs;
 use automix_tests::{TempDir, engine_render_stereo, shared_audio, write_wav};
 use clap_test_host::{
-    Loaded, Sent, Transport, assistant_settings, host_main_thread, release_bundle, state_bytes,
-    state_json,
+    ClapId, Loaded, Param, Sent, Stream, Transport, assistant_settings, host_main_thread,
+    release_bundle, state_bytes, state_json,
 };
-use engine::analysis::Engine;
 use engine::analysis::suggestion::GateKind;
+use engine::analysis::{Engine, MixSuggestion};
 use engine::{MixParams, PARAMS, ParamId};
 
 const TEMPO: f64 = 130.0;
@@ -87,38 +88,69 @@ fn choose_reference(p: &mut Loaded, bundle: &std::path::Path, reference: &std::p
     );
 }
 
-fn analyze_and_mix(engine: Engine, reference: Option<&std::path::Path>) {
-    let _main = host_main_thread();
-    let Some(path) = release_bundle() else { return };
-    let (Some(vocal_file), Some(backing_file)) = (
-        shared_audio("clips/vocadito_1_vocal.wav"),
-        shared_audio("backings/vibe_ace_instrumental.ogg"),
-    ) else {
-        return;
-    };
-    let (vocal, _) = audio_io::read(&vocal_file).unwrap();
-    let (backing, _) = audio_io::read(&backing_file).unwrap();
-    assert_eq!(vocal.sample_rate, backing.sample_rate);
-    let rate = vocal.sample_rate;
-    let frames = vocal.frames();
-    let song_vocal = vocal.channels[0].clone();
-    let song_backing: Vec<Vec<f32>> = backing
-        .channels
-        .iter()
-        .map(|c| c[..frames].to_vec())
-        .collect();
+/// The song the Analyze & Mix cases play: a real vocal (mono) and its backing, equal lengths.
+struct SongAudio {
+    rate: u32,
+    vocal: Vec<f32>,
+    backing: Vec<Vec<f32>>,
+}
 
-    // what the CLI suggests for exactly this audio
+impl SongAudio {
+    fn read() -> Option<SongAudio> {
+        let (Some(vocal_file), Some(backing_file)) = (
+            shared_audio("clips/vocadito_1_vocal.wav"),
+            shared_audio("backings/vibe_ace_instrumental.ogg"),
+        ) else {
+            return None;
+        };
+        let (vocal, _) = audio_io::read(&vocal_file).unwrap();
+        let (backing, _) = audio_io::read(&backing_file).unwrap();
+        assert_eq!(vocal.sample_rate, backing.sample_rate);
+        let frames = vocal.frames();
+        Some(SongAudio {
+            rate: vocal.sample_rate,
+            vocal: vocal.channels[0].clone(),
+            backing: backing
+                .channels
+                .iter()
+                .map(|c| c[..frames].to_vec())
+                .collect(),
+        })
+    }
+
+    fn frames(&self) -> usize {
+        self.vocal.len()
+    }
+
+    /// `stream` plays `at..end` of the song, with `set` sent first.
+    fn play(
+        &self,
+        stream: &mut Stream,
+        at: usize,
+        end: usize,
+        set: &[(ClapId, f64)],
+    ) -> [Vec<f32>; 2] {
+        let playing = Some(Transport {
+            playing: true,
+            tempo: TEMPO,
+        });
+        let v = &self.vocal[at..end];
+        let b = [&self.backing[0][at..end], &self.backing[1][at..end]];
+        stream.run([v, v], Some(b), set, playing).unwrap()
+    }
+}
+
+/// What `automix analyze` suggests for exactly this audio, with the plug-in's default gate.
+fn cli_suggestion(song: &SongAudio, engine: Engine, reference: Option<&Path>) -> MixSuggestion {
     let dir = TempDir::new("analyze-and-mix");
     write_wav(
         &dir.path("vocal.wav"),
-        rate,
-        std::slice::from_ref(&song_vocal),
+        song.rate,
+        std::slice::from_ref(&song.vocal),
     );
-    write_wav(&dir.path("backing.wav"), rate, &song_backing);
+    write_wav(&dir.path("backing.wav"), song.rate, &song.backing);
     let cli = suggest(
         &AnalyzeJob {
-            // the plug-in's default gate, as the CLI's
             gate: GateKind::Vad,
             reference: ReferenceArgs {
                 references: reference.iter().map(|r| r.to_path_buf()).collect(),
@@ -143,107 +175,75 @@ fn analyze_and_mix(engine: Engine, reference: Option<&std::path::Path>) {
             cli.cnn
         );
     }
-
     if reference.is_some() {
         let level = &cli.level.reason;
         assert!(level.starts_with("from the reference"), "{level}");
     }
-    let mut p = Loaded::load(&path).unwrap();
-    if let Some(r) = reference {
-        choose_reference(&mut p, &path, r);
-    }
-    let params = p.params();
-    let trigger = params
-        .iter()
-        .find(|q| q.name == "Analyze & Mix")
-        .expect("a host parameter named Analyze & Mix")
-        .id;
-    assert_eq!(
-        params.iter().find(|q| q.id == trigger).unwrap().module,
-        "Assistant"
-    );
-    let engine_param = params
-        .iter()
-        .find(|q| q.name == "Assistant Engine")
-        .expect("a host parameter named Assistant Engine")
-        .id;
-    let engine_index = Engine::ALL.iter().position(|e| *e == engine).unwrap() as f64;
-    let before: Vec<String> = params
-        .iter()
-        .map(|q| {
-            let v = p.value(q.id).unwrap();
-            p.value_to_text(q.id, v).unwrap()
-        })
-        .collect();
+    cli
+}
 
-    let playing = Some(Transport {
-        playing: true,
-        tempo: TEMPO,
-    });
-    let mut stream = p.stream(rate as f64, 512).unwrap();
-    // pressed with the first block, released after the last; played at 20 times real time (a
-    // host plays in real time; the worker drains the capture every 10 ms)
-    let piece = rate as usize / 10;
+/// The song played through once with the button held (pressed with the first block, released
+/// after), at 20 times real time (the worker drains the capture every 10 ms); the output.
+fn listen(song: &SongAudio, stream: &mut Stream, press: &[(ClapId, f64)]) -> [Vec<f32>; 2] {
+    let piece = song.rate as usize / 10;
     let mut first = [Vec::new(), Vec::new()];
-    for at in (0..frames).step_by(piece) {
-        let end = (at + piece).min(frames);
-        let set: &[_] = if at == 0 {
-            &[(engine_param, engine_index), (trigger, 1.0)]
-        } else {
-            &[]
-        };
-        let out = stream
-            .run(
-                [&song_vocal[at..end], &song_vocal[at..end]],
-                Some([&song_backing[0][at..end], &song_backing[1][at..end]]),
-                set,
-                playing,
-            )
-            .unwrap();
+    for at in (0..song.frames()).step_by(piece) {
+        let end = (at + piece).min(song.frames());
+        let out = song.play(stream, at, end, if at == 0 { press } else { &[] });
         first[0].extend(&out[0]);
         first[1].extend(&out[1]);
         std::thread::sleep(Duration::from_millis(5));
     }
     assert!(stream.output.is_empty(), "{:?}", stream.output);
-    // the song goes on (from the top) while the plug-in thinks; the mix arrives in it
+    first
+}
+
+/// The song goes on (from the top) after the release while the plug-in thinks, until 2 s after
+/// the mix arrives in it: the left output, where the change arrived in it, and how long it took.
+fn play_until_the_mix(
+    song: &SongAudio,
+    stream: &mut Stream,
+    trigger: ClapId,
+) -> (Vec<f32>, usize, Duration) {
+    let piece = song.rate as usize / 10;
     let mut out: Vec<f32> = Vec::new();
     let mut arrived_at = None;
     let mut waited = Duration::ZERO;
     let started = Instant::now();
     let mut k = 0;
     while started.elapsed() < Duration::from_secs(60) {
-        let at = (k * piece) % (frames - piece);
+        let at = (k * piece) % (song.frames() - piece);
         let set: &[_] = if k == 0 { &[(trigger, 0.0)] } else { &[] };
-        let block = stream
-            .run(
-                [&song_vocal[at..at + piece], &song_vocal[at..at + piece]],
-                Some([
-                    &song_backing[0][at..at + piece],
-                    &song_backing[1][at..at + piece],
-                ]),
-                set,
-                playing,
-            )
-            .unwrap();
-        out.extend(&block[0]);
+        out.extend(&song.play(stream, at, at + piece, set)[0]);
         k += 1;
         if arrived_at.is_none() && !stream.output.is_empty() {
             arrived_at = Some(out.len());
             waited = started.elapsed();
         }
         // two more seconds after the change, for the glide
-        if arrived_at.is_some_and(|a| out.len() > a + 2 * rate as usize) {
+        if arrived_at.is_some_and(|a| out.len() > a + 2 * song.rate as usize) {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let arrived_at = arrived_at.expect("the suggestion never arrived (60 s)");
-    let sent = stream.output.clone();
-    drop(stream);
+    (
+        out,
+        arrived_at.expect("the suggestion never arrived (60 s)"),
+        waited,
+    )
+}
 
-    // every change is a whole gesture, and every changed parameter ends where the CLI says
+/// Every change is a whole gesture, and every changed parameter ends where the CLI says; the
+/// number changed.
+fn assert_changes_as_the_cli(
+    p: &mut Loaded,
+    params: &[Param],
+    before: &[String],
+    sent: &[Sent],
+    cli: &MixSuggestion,
+) -> usize {
     let mut changed = 0;
-    for (spec, (q, was)) in PARAMS.iter().zip(params.iter().zip(&before)) {
+    for (spec, (q, was)) in PARAMS.iter().zip(params.iter().zip(before)) {
         let now = p.value(q.id).unwrap();
         let shown = p.value_to_text(q.id, now).unwrap();
         let want = spec.format(cli.params.get(spec.id));
@@ -271,6 +271,86 @@ fn analyze_and_mix(engine: Engine, reference: Option<&std::path::Path>) {
             assert!(events.is_empty(), "{}: {events:?}", spec.key);
         }
     }
+    changed
+}
+
+/// No step at the change beyond what the music itself has there: the same stretch of the song
+/// rendered by the engine with the old settings and with the new ones (the output after the
+/// release plays the song from the top).
+fn assert_no_step_at_the_change(
+    song: &SongAudio,
+    out: &[f32],
+    arrived_at: usize,
+    cli: &MixSuggestion,
+) {
+    let r = song.rate as usize;
+    let around = arrived_at.saturating_sub(r / 10)..(arrived_at + r / 2).min(out.len());
+    let stereo = [song.vocal.clone(), song.vocal.clone()];
+    let old = engine_render_stereo(&MixParams::default(), song.rate as f32, &stereo);
+    // a ride the suggestion turns on starts from 0 dB at the change and follows the backing from
+    // there, at most its speed: over the half second after the change it can have raised the
+    // vocal (and the music's steps) by at most speed × 0.5 s
+    let mut still = cli.params.clone();
+    still.set(ParamId::RideOn, 0.0);
+    let new = engine_render_stereo(&still, song.rate as f32, &stereo);
+    let ride_room = if cli.params.on(ParamId::RideOn) {
+        10f32.powf(cli.params.get(ParamId::RideSpeed) * 0.5 / 20.0)
+    } else {
+        1.0
+    };
+    let music =
+        ride_room * max_step(&old[0], around.clone()).max(max_step(&new[0], around.clone()));
+    let at_change = max_step(out, around);
+    println!(
+        "largest step at the change {at_change:.4}; the music there, either setting: {music:.4}"
+    );
+    assert!(at_change <= 1.1 * music, "{at_change} vs {music}");
+}
+
+fn analyze_and_mix(engine: Engine, reference: Option<&Path>) {
+    let _main = host_main_thread();
+    let Some(path) = release_bundle() else { return };
+    let Some(song) = SongAudio::read() else {
+        return;
+    };
+    let cli = cli_suggestion(&song, engine, reference);
+    let mut p = Loaded::load(&path).unwrap();
+    if let Some(r) = reference {
+        choose_reference(&mut p, &path, r);
+    }
+    let params = p.params();
+    let id_of = |name: &str| {
+        params
+            .iter()
+            .find(|q| q.name == name)
+            .unwrap_or_else(|| panic!("a host parameter named {name}"))
+            .id
+    };
+    let (trigger, engine_param) = (id_of("Analyze & Mix"), id_of("Assistant Engine"));
+    assert_eq!(
+        params.iter().find(|q| q.id == trigger).unwrap().module,
+        "Assistant"
+    );
+    let engine_index = Engine::ALL.iter().position(|e| *e == engine).unwrap() as f64;
+    let before: Vec<String> = params
+        .iter()
+        .map(|q| {
+            let v = p.value(q.id).unwrap();
+            p.value_to_text(q.id, v).unwrap()
+        })
+        .collect();
+
+    let mut stream = p.stream(song.rate as f64, 512).unwrap();
+    let first = listen(
+        &song,
+        &mut stream,
+        &[(engine_param, engine_index), (trigger, 1.0)],
+    );
+    let (out, arrived_at, waited) = play_until_the_mix(&song, &mut stream, trigger);
+    let sent = stream.output.clone();
+    drop(stream);
+
+    let changed = assert_changes_as_the_cli(&mut p, &params, &before, &sent, &cli);
     assert!(changed >= 3, "only {changed} parameters changed");
     assert_eq!(p.value(trigger), Some(0.0));
     let engine_now = p.value(engine_param).unwrap();
@@ -282,35 +362,10 @@ fn analyze_and_mix(engine: Engine, reference: Option<&std::path::Path>) {
         "Analyze & Mix ({} engine) through the CLAP host: {changed} parameters changed, all equal to automix analyze; the mix arrived {:.2} s after the release ({:.0} s of song analysed)",
         engine.label(),
         waited.as_secs_f64(),
-        frames as f64 / rate as f64
+        song.frames() as f64 / song.rate as f64
     );
-
-    // finite throughout, and no step at the change beyond what the music itself has there: the
-    // same stretch of the song rendered by the engine with the old settings and with the new
-    // ones (the output after the release plays the song from the top)
     assert!(first.iter().chain([&out]).flatten().all(|x| x.is_finite()));
-    let r = rate as usize;
-    let around = arrived_at.saturating_sub(r / 10)..(arrived_at + r / 2).min(out.len());
-    let song = [song_vocal.clone(), song_vocal.clone()];
-    let old = engine_render_stereo(&MixParams::default(), rate as f32, &song);
-    // a ride the suggestion turns on starts from 0 dB at the change and follows the backing from
-    // there, at most its speed: over the half second after the change it can have raised the
-    // vocal (and the music's steps) by at most speed × 0.5 s
-    let mut still = cli.params.clone();
-    still.set(ParamId::RideOn, 0.0);
-    let new = engine_render_stereo(&still, rate as f32, &song);
-    let ride_room = if cli.params.on(ParamId::RideOn) {
-        10f32.powf(cli.params.get(ParamId::RideSpeed) * 0.5 / 20.0)
-    } else {
-        1.0
-    };
-    let music =
-        ride_room * max_step(&old[0], around.clone()).max(max_step(&new[0], around.clone()));
-    let at_change = max_step(&out, around);
-    println!(
-        "largest step at the change {at_change:.4}; the music there, either setting: {music:.4}"
-    );
-    assert!(at_change <= 1.1 * music, "{at_change} vs {music}");
+    assert_no_step_at_the_change(&song, &out, arrived_at, &cli);
 }
 
 /// A profile (`automix learn`) chosen in the plug-in: its medians are the reference's measures;

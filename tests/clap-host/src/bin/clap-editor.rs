@@ -6,7 +6,7 @@
 //! Also checks what a host relies on: the editor opens at a size, resizes when asked, keeps
 //! processing while open and closes without harm.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap_test_host::{Loaded, Transport};
@@ -15,6 +15,7 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     ConfigureWindowAux, ConnectionExt, CreateWindowAux, EventMask, ImageFormat, WindowClass,
 };
+use x11rb::rust_connection::RustConnection;
 
 const RATE: f64 = 48_000.0;
 const TEMPO: f64 = 96.0;
@@ -29,7 +30,49 @@ fn main() -> Result<(), String> {
         .get(2)
         .map_or(Ok(1.0), |s| s.parse())
         .map_err(|e| format!("{e}"))?;
+    let (conn, window) = open_window()?;
+    let mut p = Loaded::load(&plugin)?;
+    // a reference song, measured before the editor opens (the plug-in measures once active)
+    if let Some(reference) = args.get(3) {
+        p.process(RATE, 64, &[vec![0.0; 64], vec![0.0; 64]], None, &[])?;
+        p.choose_reference(Path::new(reference), Duration::from_secs(120))?;
+        println!("reference {reference} measured");
+    }
+    // SAFETY: the window lives until the end of main, after close_editor.
+    let (w, h) = unsafe { p.open_editor(window, scale)? };
+    println!("editor open at {w}x{h} px (scale {scale})");
+    let resize = |p: &mut Loaded, size: (u32, u32)| -> Result<(u32, u32), String> {
+        let got = p.resize_editor(size)?;
+        conn.configure_window(
+            window,
+            &ConfigureWindowAux::new().width(got.0).height(got.1),
+        )
+        .map_err(|e| e.to_string())?;
+        conn.flush().map_err(|e| e.to_string())?;
+        Ok(got)
+    };
+    resize(&mut p, (w, h))?;
+    let smaller = resize(&mut p, (w * 9 / 10, h * 9 / 10))?;
+    println!("resized to {}x{}", smaller.0, smaller.1);
+    let (w, h) = resize(&mut p, (w, h))?;
+    analyze_and_mix_watched(&mut p)?;
+    capture(&conn, window, (w, h), &out)?;
 
+    p.close_editor();
+    // baseview ends the editor's X11 thread asynchronously after destroy; a host that unloaded
+    // the library at that very moment would pull the code from under it (CI saw a crash at exit
+    // once, after "ok"), so this host lets the editor finish closing first
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    conn.destroy_window(window).map_err(|e| e.to_string())?;
+    conn.flush().map_err(|e| e.to_string())?;
+    // the instance goes, then the library: anything that crashes there shows as no "ok"
+    drop(p);
+    println!("ok");
+    Ok(())
+}
+
+/// A mapped top-level window for the editor to embed in.
+fn open_window() -> Result<(RustConnection, u32), String> {
     let (conn, screen_num) =
         x11rb::connect(None).map_err(|e| format!("no X server (set DISPLAY, or run Xvfb): {e}"))?;
     let screen = &conn.setup().roots[screen_num];
@@ -52,33 +95,12 @@ fn main() -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     conn.map_window(window).map_err(|e| e.to_string())?;
     conn.flush().map_err(|e| e.to_string())?;
+    Ok((conn, window))
+}
 
-    let mut p = Loaded::load(&plugin)?;
-    // a reference song, measured before the editor opens (the plug-in measures once active)
-    if let Some(reference) = args.get(3) {
-        p.process(RATE, 64, &[vec![0.0; 64], vec![0.0; 64]], None, &[])?;
-        p.choose_reference(std::path::Path::new(reference), Duration::from_secs(120))?;
-        println!("reference {reference} measured");
-    }
-    // SAFETY: the window lives until the end of main, after close_editor.
-    let (w, h) = unsafe { p.open_editor(window, scale)? };
-    println!("editor open at {w}x{h} px (scale {scale})");
-    let resize = |p: &mut Loaded, size: (u32, u32)| -> Result<(u32, u32), String> {
-        let got = p.resize_editor(size)?;
-        conn.configure_window(
-            window,
-            &ConfigureWindowAux::new().width(got.0).height(got.1),
-        )
-        .map_err(|e| e.to_string())?;
-        conn.flush().map_err(|e| e.to_string())?;
-        Ok(got)
-    };
-    resize(&mut p, (w, h))?;
-    let smaller = resize(&mut p, (w * 9 / 10, h * 9 / 10))?;
-    println!("resized to {}x{}", smaller.0, smaller.1);
-    let (w, h) = resize(&mut p, (w, h))?;
-
-    // Analyze & Mix on a song, with the editor watching
+/// Analyze & Mix on a synthesised song with the editor open, then 3 s more in real time while
+/// the editor draws the result and its meters; the output must stay finite.
+fn analyze_and_mix_watched(p: &mut Loaded) -> Result<(), String> {
     let seconds = 14.0;
     let vocal = vocal_line(RATE as f32, seconds, 0.5, 11);
     let backing = backing_track(RATE as f32, seconds, TEMPO as f32, 0.6, 12);
@@ -116,7 +138,6 @@ fn main() -> Result<(), String> {
         k += 1;
         std::thread::sleep(Duration::from_millis(5));
     }
-    // the song plays on in real time while the editor draws the result and its meters
     let until = Instant::now() + Duration::from_secs(3);
     while Instant::now() < until {
         let out = play(&mut stream, k * piece, &[])?;
@@ -126,8 +147,17 @@ fn main() -> Result<(), String> {
         k += 1;
         std::thread::sleep(Duration::from_secs_f64(piece as f64 / RATE));
     }
-    drop(stream);
+    Ok(())
+}
 
+/// Saves what `window` shows as a PNG at `out`; fails when it is nearly one colour (the editor
+/// did not draw).
+fn capture(
+    conn: &RustConnection,
+    window: u32,
+    (w, h): (u32, u32),
+    out: &Path,
+) -> Result<(), String> {
     let image = conn
         .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, w as u16, h as u16, !0)
         .map_err(|e| e.to_string())?
@@ -155,7 +185,7 @@ fn main() -> Result<(), String> {
             "the window shows {distinct} colours: the editor did not draw"
         ));
     }
-    let file = std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w, h);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
@@ -164,16 +194,5 @@ fn main() -> Result<(), String> {
         .and_then(|mut wr| wr.write_image_data(&rgb))
         .map_err(|e| format!("{}: {e}", out.display()))?;
     println!("{} written ({w}x{h}, {distinct} colours)", out.display());
-
-    p.close_editor();
-    // baseview ends the editor's X11 thread asynchronously after destroy; a host that unloaded
-    // the library at that very moment would pull the code from under it (CI saw a crash at exit
-    // once, after "ok"), so this host lets the editor finish closing first
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    conn.destroy_window(window).map_err(|e| e.to_string())?;
-    conn.flush().map_err(|e| e.to_string())?;
-    // the instance goes, then the library: anything that crashes there shows as no "ok"
-    drop(p);
-    println!("ok");
     Ok(())
 }

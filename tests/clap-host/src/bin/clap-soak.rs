@@ -14,10 +14,10 @@
 //! openings, resident memory after the first minute and at the end. Run with the plug-in built
 //! with nice-plug's `assert_process_allocs`, an allocation in `process()` aborts it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap_test_host::{ClapId, Loaded, Side, Transport};
+use clap_test_host::{ClapId, Loaded, Param, Side, Stream, Transport};
 
 struct Rng(u64);
 
@@ -107,6 +107,42 @@ const INPUT_PEAK: f32 = 0.01; // −40 dBFS
 const OUTPUT_LIMIT: f32 = 15.85; // +24 dBFS
 
 fn main() -> Result<(), String> {
+    let (plugin, target, seed) = args()?;
+    let win = window();
+    println!(
+        "soak: {target:.0} s of audio, seed {seed}, editor {}",
+        if win.is_some() {
+            "on"
+        } else {
+            "off (no X display)"
+        }
+    );
+    if let (Some(w), Ok(n)) = (&win, std::env::var("SOAK_EDITOR_ONLY")) {
+        let n: usize = n.parse().map_err(|e| format!("{e}"))?;
+        return editor_only(&plugin, w, n);
+    }
+    let threads_before = threads();
+    let started = Instant::now();
+    let mut soak = Soak {
+        f: Figures {
+            peak_dbfs: f64::NEG_INFINITY,
+            ..Default::default()
+        },
+        rng: Rng(seed),
+        win: win.as_ref(),
+        target,
+        phase: 0.0,
+        warm_resident: None,
+        pressed: false,
+        release_at: 0.0,
+    };
+    while soak.f.audio_seconds < target {
+        soak.instance(&plugin)?;
+    }
+    finish(&soak, threads_before, started)
+}
+
+fn args() -> Result<(PathBuf, f64, u64), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let plugin = PathBuf::from(
         args.first()
@@ -120,163 +156,208 @@ fn main() -> Result<(), String> {
         .get(2)
         .map_or(Ok(1), |s| s.parse())
         .map_err(|e| format!("{e}"))?;
-    let mut rng = Rng(seed);
-    let win = window();
-    println!(
-        "soak: {target:.0} s of audio, seed {seed}, editor {}",
-        if win.is_some() {
-            "on"
-        } else {
-            "off (no X display)"
+    Ok((plugin, target, seed))
+}
+
+/// The editor alone, opened and closed `n` times: resident memory every n/5.
+fn editor_only(plugin: &Path, w: &Window, n: usize) -> Result<(), String> {
+    let mut p = Loaded::load(plugin)?;
+    for i in 0..=n {
+        if i % (n / 5).max(1) == 0 {
+            println!(
+                "{i} openings: {:.1} MB",
+                resident() as f64 / (1 << 20) as f64
+            );
         }
-    );
-    if let (Some(w), Ok(n)) = (&win, std::env::var("SOAK_EDITOR_ONLY")) {
-        // the editor alone, opened and closed n times: resident memory every n/5
-        let n: usize = n.parse().map_err(|e| format!("{e}"))?;
-        let mut p = Loaded::load(&plugin)?;
-        for i in 0..=n {
-            if i % (n / 5).max(1) == 0 {
-                println!(
-                    "{i} openings: {:.1} MB",
-                    resident() as f64 / (1 << 20) as f64
-                );
-            }
-            // SAFETY: the window outlives the editor, which closes right after.
-            unsafe { p.open_editor(w.id, 1.0)? };
-            let _ = x11rb::connection::Connection::flush(&w.conn);
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            p.close_editor();
-        }
-        return Ok(());
+        // SAFETY: the window outlives the editor, which closes right after.
+        unsafe { p.open_editor(w.id, 1.0)? };
+        let _ = x11rb::connection::Connection::flush(&w.conn);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        p.close_editor();
     }
-    let threads_before = threads();
-    let started = Instant::now();
-    let mut f = Figures {
-        peak_dbfs: f64::NEG_INFINITY,
-        ..Default::default()
-    };
-    let mut warm_resident = None;
-    let mut phase = 0.0f64;
-    while f.audio_seconds < target {
-        // a new instance
-        let mut p = Loaded::load(&plugin)?;
-        f.instances += 1;
+    Ok(())
+}
+
+/// The session as it goes: its figures, its dice, the "singer" and the Analyze & Mix button.
+struct Soak<'w> {
+    f: Figures,
+    rng: Rng,
+    win: Option<&'w Window>,
+    /// Seconds of audio to play in all.
+    target: f64,
+    /// The singer's oscillator.
+    phase: f64,
+    warm_resident: Option<usize>,
+    pressed: bool,
+    release_at: f64,
+}
+
+impl Soak<'_> {
+    /// A new instance, played for 1 to 5 minutes of audio in segments, then destroyed.
+    fn instance(&mut self, plugin: &Path) -> Result<(), String> {
+        let mut p = Loaded::load(plugin)?;
+        self.f.instances += 1;
         let params = p.params();
         let trigger = params
             .iter()
             .find(|q| q.name == "Analyze & Mix")
             .map(|q| q.id)
             .ok_or("no Analyze & Mix parameter")?;
-        let mut on = false;
-        let mut release_at = 0.0;
-        let instance_end = f.audio_seconds + 60.0 + 240.0 * rng.unit();
-        while f.audio_seconds < instance_end.min(target) {
-            let rate = [44_100.0, 48_000.0, 96_000.0, 192_000.0][rng.below(4) as usize];
-            let max_block = 1 + rng.below(4096) as usize;
-            let mut s = p.stream(rate, max_block)?;
-            f.activations += 1;
-            let segment_end = f.audio_seconds + 2.0 + 18.0 * rng.unit();
-            let mut side_mode = 0;
-            let mut side_until = 0.0;
-            while f.audio_seconds < segment_end.min(target) {
-                let n = 1 + rng.below(max_block as u64) as usize;
-                // a "singer" at −40 dBFS: a tone that comes and goes in phrases
-                let left: Vec<f32> = (0..n)
-                    .map(|i| {
-                        phase += 220.0 / rate;
-                        let t = f.audio_seconds + i as f64 / rate;
-                        let env = if (t * 0.5).fract() < 0.8 { 1.0 } else { 0.0 };
-                        (INPUT_PEAK as f64 * env * (std::f64::consts::TAU * phase).sin()) as f32
-                    })
-                    .collect();
-                let mut main = [left.clone(), left];
-                let backing = [main[1].iter().map(|v| v * 0.7).collect(), main[0].clone()];
-                if f.audio_seconds >= side_until {
-                    side_mode = rng.below(4);
-                    side_until = f.audio_seconds + 0.5 + rng.unit();
-                }
-                let silent = [vec![0.0f32; n], vec![0.0f32; n]];
-                let side = match side_mode {
-                    0 => Side::Stereo(&backing),
-                    1 => Side::Mono(&backing[0]),
-                    2 => Side::Stereo(&silent),
-                    _ => Side::Absent,
-                };
-                let mut set: Vec<(ClapId, f64)> = params
-                    .iter()
-                    .filter(|q| q.id != trigger)
-                    .map(|q| (q.id, q.min + rng.unit() * (q.max - q.min)))
-                    .collect();
-                // pressed about every 5 s of audio while off; held for 3 to 30 s (a pass too
-                // short, or long enough to mix), so presses also land during analyses
-                let press = !on && rng.unit() < n as f64 / rate / 5.0;
-                let release = on && f.audio_seconds >= release_at;
-                if press || release {
-                    on = press;
-                    release_at = f.audio_seconds + 3.0 + 27.0 * rng.unit();
-                    set.push((trigger, if on { 1.0 } else { 0.0 }));
-                    f.presses += on as u64;
-                }
-                f.param_changes += set.len() as u64;
-                let transport = Some(Transport {
-                    playing: rng.below(50) != 0,
-                    tempo: 60.0 + rng.unit() * 120.0,
-                });
-                let before = s.output.len();
-                s.block(&mut main, side, &set, transport)?;
-                let applied = s.output[before..]
-                    .iter()
-                    .filter(|e| matches!(e, clap_test_host::Sent::End(id) if *id != trigger))
-                    .count();
-                f.applied += (applied > 0) as u64;
-                s.output.clear();
-                let peak = main.iter().flatten().fold(0.0f32, |m, v| {
-                    if v.is_finite() {
-                        m.max(v.abs())
-                    } else {
-                        f32::INFINITY
-                    }
-                });
-                if peak.is_nan() || peak >= OUTPUT_LIMIT {
-                    return Err(format!(
-                        "block {} ({n} frames at {rate} Hz): output peak {peak} (limit +24 dBFS)",
-                        f.blocks
-                    ));
-                }
-                f.peak_dbfs = f.peak_dbfs.max(20.0 * (peak as f64).log10());
-                f.blocks += 1;
-                f.audio_seconds += n as f64 / rate;
-                let per_second = n as f64 / rate;
-                if rng.unit() < per_second / 10.0 {
-                    s.reset();
-                    f.resets += 1;
-                }
-                if rng.unit() < per_second / 5.0 {
-                    let state = s.plugin().save_state()?;
-                    s.plugin().load_state(&state)?;
-                    f.state_round_trips += 1;
-                }
-                if let Some(w) = &win
-                    && rng.unit() < per_second / 10.0
-                {
-                    // SAFETY: the window outlives the editor, which closes right after.
-                    unsafe { s.plugin().open_editor(w.id, 1.0)? };
-                    let _ = x11rb::connection::Connection::flush(&w.conn);
-                    s.plugin().close_editor();
-                    f.editor_openings += 1;
-                }
-                // warm: the first minute played, and the editor's one-off start (fonts, GL:
-                // about 100 MB) paid when there is one
-                if warm_resident.is_none()
-                    && f.audio_seconds >= 60.0
-                    && (win.is_none() || f.editor_openings > 0)
-                {
-                    warm_resident = Some(resident());
-                }
-            }
+        self.pressed = false;
+        let instance_end = self.f.audio_seconds + 60.0 + 240.0 * self.rng.unit();
+        while self.f.audio_seconds < instance_end.min(self.target) {
+            self.segment(&mut p, &params, trigger)?;
         }
-        drop(p);
+        Ok(())
     }
+
+    /// One activation at a random rate and maximum block, 2 to 20 s of audio in random blocks.
+    fn segment(&mut self, p: &mut Loaded, params: &[Param], trigger: ClapId) -> Result<(), String> {
+        let rate = [44_100.0, 48_000.0, 96_000.0, 192_000.0][self.rng.below(4) as usize];
+        let max_block = 1 + self.rng.below(4096) as usize;
+        let mut s = p.stream(rate, max_block)?;
+        self.f.activations += 1;
+        let segment_end = self.f.audio_seconds + 2.0 + 18.0 * self.rng.unit();
+        let (mut side_mode, mut side_until) = (0, 0.0);
+        while self.f.audio_seconds < segment_end.min(self.target) {
+            let n = 1 + self.rng.below(max_block as u64) as usize;
+            if self.f.audio_seconds >= side_until {
+                side_mode = self.rng.below(4);
+                side_until = self.f.audio_seconds + 0.5 + self.rng.unit();
+            }
+            self.block(&mut s, n, rate, side_mode, params, trigger)?;
+            self.mid_stream(&mut s, n as f64 / rate)?;
+        }
+        Ok(())
+    }
+
+    /// One block: the singer, the sidechain as `side_mode` says, every parameter moved, the
+    /// button pressed or released now and then; the output checked.
+    fn block(
+        &mut self,
+        s: &mut Stream,
+        n: usize,
+        rate: f64,
+        side_mode: u64,
+        params: &[Param],
+        trigger: ClapId,
+    ) -> Result<(), String> {
+        let mut main = self.sing(n, rate);
+        let backing = [main[1].iter().map(|v| v * 0.7).collect(), main[0].clone()];
+        let silent = [vec![0.0f32; n], vec![0.0f32; n]];
+        let side = match side_mode {
+            0 => Side::Stereo(&backing),
+            1 => Side::Mono(&backing[0]),
+            2 => Side::Stereo(&silent),
+            _ => Side::Absent,
+        };
+        let set = self.automation(n as f64 / rate, params, trigger);
+        let transport = Some(Transport {
+            playing: self.rng.below(50) != 0,
+            tempo: 60.0 + self.rng.unit() * 120.0,
+        });
+        let before = s.output.len();
+        s.block(&mut main, side, &set, transport)?;
+        let applied = s.output[before..]
+            .iter()
+            .filter(|e| matches!(e, clap_test_host::Sent::End(id) if *id != trigger))
+            .count();
+        self.f.applied += (applied > 0) as u64;
+        s.output.clear();
+        let peak = main.iter().flatten().fold(0.0f32, |m, v| {
+            if v.is_finite() {
+                m.max(v.abs())
+            } else {
+                f32::INFINITY
+            }
+        });
+        if peak.is_nan() || peak >= OUTPUT_LIMIT {
+            return Err(format!(
+                "block {} ({n} frames at {rate} Hz): output peak {peak} (limit +24 dBFS)",
+                self.f.blocks
+            ));
+        }
+        self.f.peak_dbfs = self.f.peak_dbfs.max(20.0 * (peak as f64).log10());
+        self.f.blocks += 1;
+        self.f.audio_seconds += n as f64 / rate;
+        Ok(())
+    }
+
+    /// A "singer" at −40 dBFS: a tone that comes and goes in phrases, on both channels.
+    fn sing(&mut self, n: usize, rate: f64) -> [Vec<f32>; 2] {
+        let left: Vec<f32> = (0..n)
+            .map(|i| {
+                self.phase += 220.0 / rate;
+                let t = self.f.audio_seconds + i as f64 / rate;
+                let env = if (t * 0.5).fract() < 0.8 { 1.0 } else { 0.0 };
+                (INPUT_PEAK as f64 * env * (std::f64::consts::TAU * self.phase).sin()) as f32
+            })
+            .collect();
+        [left.clone(), left]
+    }
+
+    /// Every parameter but the button to a random value; the button pressed about every 5 s of
+    /// audio while off and held for 3 to 30 s (a pass too short, or long enough to mix), so
+    /// presses also land during analyses.
+    fn automation(
+        &mut self,
+        seconds: f64,
+        params: &[Param],
+        trigger: ClapId,
+    ) -> Vec<(ClapId, f64)> {
+        let mut set: Vec<(ClapId, f64)> = params
+            .iter()
+            .filter(|q| q.id != trigger)
+            .map(|q| (q.id, q.min + self.rng.unit() * (q.max - q.min)))
+            .collect();
+        let press = !self.pressed && self.rng.unit() < seconds / 5.0;
+        let release = self.pressed && self.f.audio_seconds >= self.release_at;
+        if press || release {
+            self.pressed = press;
+            self.release_at = self.f.audio_seconds + 3.0 + 27.0 * self.rng.unit();
+            set.push((trigger, if press { 1.0 } else { 0.0 }));
+            self.f.presses += press as u64;
+        }
+        self.f.param_changes += set.len() as u64;
+        set
+    }
+
+    /// Between blocks, at random: a reset, a state saved and loaded, the editor opened and
+    /// closed; and the resident memory once warm.
+    fn mid_stream(&mut self, s: &mut Stream, per_second: f64) -> Result<(), String> {
+        if self.rng.unit() < per_second / 10.0 {
+            s.reset();
+            self.f.resets += 1;
+        }
+        if self.rng.unit() < per_second / 5.0 {
+            let state = s.plugin().save_state()?;
+            s.plugin().load_state(&state)?;
+            self.f.state_round_trips += 1;
+        }
+        if let Some(w) = self.win
+            && self.rng.unit() < per_second / 10.0
+        {
+            // SAFETY: the window outlives the editor, which closes right after.
+            unsafe { s.plugin().open_editor(w.id, 1.0)? };
+            let _ = x11rb::connection::Connection::flush(&w.conn);
+            s.plugin().close_editor();
+            self.f.editor_openings += 1;
+        }
+        // warm: the first minute played, and the editor's one-off start (fonts, GL: about
+        // 100 MB) paid when there is one
+        if self.warm_resident.is_none()
+            && self.f.audio_seconds >= 60.0
+            && (self.win.is_none() || self.f.editor_openings > 0)
+        {
+            self.warm_resident = Some(resident());
+        }
+        Ok(())
+    }
+}
+
+/// After the last instance: its threads gone, the figures printed, the memory judged.
+fn finish(soak: &Soak, threads_before: usize, started: Instant) -> Result<(), String> {
+    let f = &soak.f;
     // the last instance is gone: its worker (and any editor thread) with it
     let deadline = Instant::now() + std::time::Duration::from_secs(5);
     while threads() > threads_before && Instant::now() < deadline {
@@ -284,7 +365,7 @@ fn main() -> Result<(), String> {
     }
     let left = threads().saturating_sub(threads_before);
     let end_resident = resident();
-    let warm = warm_resident.unwrap_or(end_resident);
+    let warm = soak.warm_resident.unwrap_or(end_resident);
     let mb = |b: usize| b as f64 / (1 << 20) as f64;
     println!(
         "audio {:.3} h in {:.0} s ({:.0}x real time); {} blocks, {} parameter changes, {} activations, {} resets",
