@@ -36,6 +36,9 @@ pub struct AutomixParams {
     /// Who decides each stage when Analyze & Mix runs: Rules, CNN or Auto
     /// (`engine::analysis::Engine`). Saved with the project like any parameter.
     engine: IntParam,
+    /// The host's bypass button (`make_bypass`: VST3's bypass flag, CLAP's is-bypass), heard as
+    /// [`crate::host_bypass`] says. Not a mix setting, so not in the engine's table.
+    bypass: BoolParam,
     /// The reference, the amounts, the locks and the gate: saved with the project as a state
     /// field, not host parameters (nothing to automate).
     pub settings: Arc<RwLock<AssistantSettings>>,
@@ -47,6 +50,8 @@ const ANALYZE_NAME: &str = "Analyze & Mix";
 pub const ENGINE_KEY: &str = "assistant_engine";
 const ENGINE_NAME: &str = "Assistant Engine";
 const ASSISTANT_GROUP: &str = "Assistant";
+pub const BYPASS_KEY: &str = "bypass";
+const BYPASS_NAME: &str = "Bypass";
 
 fn float_param(spec: &'static ParamSpec) -> FloatParam {
     let range = match spec.scale {
@@ -133,6 +138,7 @@ impl Default for AutomixParams {
                     .position(|e| e.name() == s)
                     .map(|i| i as i32)
             })),
+            bypass: BoolParam::new(BYPASS_NAME, false).make_bypass(),
             settings: Arc::new(RwLock::new(AssistantSettings::default())),
         }
     }
@@ -195,6 +201,11 @@ impl AutomixParams {
         if self.engine.value() != i {
             gesture(setter, &self.engine, i);
         }
+    }
+
+    /// Whether the host's bypass button is down.
+    pub fn bypassed(&self) -> bool {
+        self.bypass.value()
     }
 
     /// Whether Analyze & Mix is listening.
@@ -274,6 +285,7 @@ unsafe impl Params for AutomixParams {
                     self.engine.as_ptr(),
                     ASSISTANT_GROUP.to_string(),
                 ),
+                (BYPASS_KEY.to_string(), self.bypass.as_ptr(), String::new()),
             ])
             .collect()
     }
@@ -299,9 +311,12 @@ mod tests {
     fn every_table_entry_is_a_host_parameter_keyed_by_its_stable_key() {
         let p = AutomixParams::default();
         let map = p.param_map();
-        assert_eq!(map.len(), PARAMS.len() + 2);
+        assert_eq!(map.len(), PARAMS.len() + 3);
         assert_eq!(map[PARAMS.len()].0, ANALYZE_KEY);
         assert_eq!(map[PARAMS.len() + 1].0, ENGINE_KEY);
+        assert_eq!(map[PARAMS.len() + 2].0, BYPASS_KEY);
+        // SAFETY: the pointer is the bypass parameter of `p`, alive here
+        assert!(unsafe { map[PARAMS.len() + 2].1.flags() }.contains(ParamFlags::BYPASS));
         for ((key, _, group), spec) in map.iter().zip(PARAMS) {
             assert_eq!(key, spec.key);
             assert_eq!(group, spec.stage.name());

@@ -7,6 +7,7 @@ pub mod capture;
 mod editor;
 mod editor_reference;
 mod editor_widgets;
+mod host_bypass;
 pub mod host_params;
 mod main_thread;
 mod reference_thread;
@@ -25,6 +26,7 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 
 use capture::{BlockInfo, CaptureSender};
+use host_bypass::{HostBypass, Plan};
 use host_params::AutomixParams;
 use session::{MainTask, Shared};
 use worker::Worker;
@@ -47,6 +49,8 @@ pub struct VocalAutomix {
     /// The dry vocal of the block, for A/B (sized in `activate`).
     dry: [Vec<f32>; 2],
     ab: LoudnessMatch,
+    /// The host's bypass button: the crossfade to the dry vocal, then the chain skipped.
+    bypass: HostBypass,
     /// The editor's size and whether it is open (meters run only while someone looks).
     editor_state: Arc<EguiEditorState>,
     /// Nothing has sounded since activation or a reset: the first block's values apply at once
@@ -73,6 +77,7 @@ impl Default for VocalAutomix {
             scratch: Vec::new(),
             dry: [Vec::new(), Vec::new()],
             ab: LoudnessMatch::new(48_000.0),
+            bypass: HostBypass::new(48_000.0, false),
             editor_state: editor::default_state(),
             fresh: true,
         }
@@ -144,6 +149,12 @@ impl Plugin for VocalAutomix {
         )
     }
 
+    /// The rates the chain runs at (`VocalChain::prepare` refuses the others).
+    fn accepts_sample_rate(sample_rate: f32) -> bool {
+        (engine::dsp::chain::MIN_SAMPLE_RATE..=engine::dsp::chain::MAX_SAMPLE_RATE)
+            .contains(&sample_rate)
+    }
+
     fn host_context(&mut self, context: nice_plug::context::gui::GuiContext) {
         *self.shared.context.lock() = Some(context);
     }
@@ -161,6 +172,7 @@ impl Plugin for VocalAutomix {
         self.scratch = vec![0.0; frames];
         self.dry = [vec![0.0; frames], vec![0.0; frames]];
         self.ab = LoudnessMatch::new(config.sample_rate);
+        self.bypass = HostBypass::new(config.sample_rate, self.params.bypassed());
         self.fresh = true;
         let ring = self.capture.open(
             config.sample_rate,
@@ -199,6 +211,55 @@ impl Plugin for VocalAutomix {
     ) -> ProcessStatus {
         #[cfg(feature = "test-allocate-in-process")]
         std::hint::black_box(vec![0u8; 64]);
+        self.take_host_values();
+        self.capture_block(buffer, aux, context.transport());
+        let bypassed = self.params.bypassed();
+        let fading = match self.bypass.plan(bypassed) {
+            Plan::Skip { reset } => {
+                // the input passes untouched; the chain starts clean when the button is released
+                if reset {
+                    self.chain.reset();
+                }
+                return ProcessStatus::Normal;
+            }
+            Plan::Fade => true,
+            Plan::Run => false,
+        };
+        let unprocessed = self.shared.unprocessed.load(Ordering::Relaxed);
+        // A/B measures while someone looks or listens; otherwise it costs nothing
+        let matching = unprocessed || self.ab.is_active() || self.editor_state.is_open();
+        // the ride follows the sidechain (a host without one gives none: the static level)
+        let backing = sidechain(aux);
+        let keep_dry = matching || fading;
+        match buffer.as_slice() {
+            [l, r, ..] if keep_dry && l.len() <= self.dry[0].len() => {
+                let n = l.len();
+                let [dl, dr] = &mut self.dry;
+                dl[..n].copy_from_slice(l);
+                dr[..n].copy_from_slice(r);
+                self.chain.process_stereo_with(l, r, backing);
+                if matching {
+                    self.ab.process([&dl[..n], &dr[..n]], [l, r], unprocessed);
+                }
+                if fading {
+                    self.bypass.mix([&dl[..n], &dr[..n]], [l, r], bypassed);
+                }
+            }
+            [l, r, ..] => self.chain.process_stereo_with(l, r, backing),
+            [_] if self.scratch.is_empty() => {} // not activated: nothing to run
+            [mono] => self.process_mono(mono, backing, keep_dry, (matching, unprocessed), fading),
+            [] => {}
+        }
+        if matching {
+            self.publish_meters();
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl VocalAutomix {
+    /// The host's values, handed to the chain when they changed (at once after a reset).
+    fn take_host_values(&mut self) {
         self.params.read_into(&mut self.values);
         if std::mem::take(&mut self.fresh) {
             self.chain.set_params_immediate(&self.values);
@@ -207,69 +268,62 @@ impl Plugin for VocalAutomix {
             self.chain.set_params(&self.values);
             self.applied.clone_from(&self.values);
         }
-        self.capture_block(buffer, aux, context.transport());
-        let unprocessed = self.shared.unprocessed.load(Ordering::Relaxed);
-        // A/B measures while someone looks or listens; otherwise it costs nothing
-        let matching = unprocessed || self.ab.is_active() || self.editor_state.is_open();
-        // the ride follows the sidechain (a host without one gives none: the static level)
-        let backing = sidechain(aux);
-        let channels = buffer.as_slice();
-        match channels {
-            [l, r, ..] if matching && l.len() <= self.dry[0].len() => {
-                let n = l.len();
-                let [dl, dr] = &mut self.dry;
-                dl[..n].copy_from_slice(l);
-                dr[..n].copy_from_slice(r);
-                self.chain.process_stereo_with(l, r, backing);
-                self.ab.process([&dl[..n], &dr[..n]], [l, r], unprocessed);
-            }
-            [l, r, ..] => self.chain.process_stereo_with(l, r, backing),
-            [_] if self.scratch.is_empty() => {} // not activated: nothing to run
-            [mono] => {
-                // a mono track: the chain's stereo result, folded back to one channel
-                let step = self.scratch.len().max(1);
-                for (k, block) in mono.chunks_mut(step).enumerate() {
-                    let n = block.len();
-                    let dry = &mut self.dry[0][..n];
-                    if matching {
-                        dry.copy_from_slice(block);
-                    }
-                    let r = &mut self.scratch[..n];
-                    let at = k * step;
-                    let piece = backing
-                        .filter(|[bl, br]| bl.len() >= at + n && br.len() >= at + n)
-                        .map(|[bl, br]| [&bl[at..at + n], &br[at..at + n]]);
-                    self.chain.process_mono_with(block, r, piece);
-                    for (x, y) in block.iter_mut().zip(r.iter()) {
-                        *x = 0.5 * (*x + *y);
-                    }
-                    if matching {
-                        // A/B works on a pair: the folded channel twice
-                        r.copy_from_slice(block);
-                        self.ab.process([dry, dry], [block, r], unprocessed);
-                    }
-                }
-            }
-            [] => {}
-        }
-        if matching {
-            let meters = &self.shared.meters;
-            let gr = self.chain.take_gain_reduction_meter_db();
-            meters.gain_reduction_db.fetch_min(gr, Ordering::Relaxed);
-            let de_essed = self.chain.take_de_esser_meter_db();
-            meters.de_esser_db.fetch_min(de_essed, Ordering::Relaxed);
-            meters
-                .ride_gain_db
-                .store(self.chain.ride_gain_db(), Ordering::Relaxed);
-            meters
-                .match_gain_db
-                .store(self.ab.gain_db(), Ordering::Relaxed);
-        }
-        ProcessStatus::Normal
     }
-}
 
-impl VocalAutomix {
+    /// A mono track: the chain's stereo result folded back to one channel, in pieces of the
+    /// scratch buffer's length; `ab` is (A/B measuring, unprocessed heard).
+    fn process_mono(
+        &mut self,
+        mono: &mut [f32],
+        backing: Option<[&[f32]; 2]>,
+        keep_dry: bool,
+        (matching, unprocessed): (bool, bool),
+        fading: bool,
+    ) {
+        let bypassed = self.params.bypassed();
+        let step = self.scratch.len().max(1);
+        for (k, block) in mono.chunks_mut(step).enumerate() {
+            let n = block.len();
+            let dry = &mut self.dry[0][..n];
+            if keep_dry {
+                dry.copy_from_slice(block);
+            }
+            let r = &mut self.scratch[..n];
+            let at = k * step;
+            let piece = backing
+                .filter(|[bl, br]| bl.len() >= at + n && br.len() >= at + n)
+                .map(|[bl, br]| [&bl[at..at + n], &br[at..at + n]]);
+            self.chain.process_mono_with(block, r, piece);
+            for (x, y) in block.iter_mut().zip(r.iter()) {
+                *x = 0.5 * (*x + *y);
+            }
+            if matching {
+                // A/B works on a pair: the folded channel twice
+                r.copy_from_slice(block);
+                self.ab.process([dry, dry], [block, r], unprocessed);
+            }
+            if fading {
+                r.copy_from_slice(block);
+                self.bypass.mix([dry, dry], [block, r], bypassed);
+            }
+        }
+    }
+
+    /// The meters the editor draws, from this block.
+    fn publish_meters(&mut self) {
+        let meters = &self.shared.meters;
+        let gr = self.chain.take_gain_reduction_meter_db();
+        meters.gain_reduction_db.fetch_min(gr, Ordering::Relaxed);
+        let de_essed = self.chain.take_de_esser_meter_db();
+        meters.de_esser_db.fetch_min(de_essed, Ordering::Relaxed);
+        meters
+            .ride_gain_db
+            .store(self.chain.ride_gain_db(), Ordering::Relaxed);
+        meters
+            .match_gain_db
+            .store(self.ab.gain_db(), Ordering::Relaxed);
+    }
+
     /// Hands the dry vocal and the sidechain to Analyze & Mix (before the chain changes them).
     fn capture_block(&mut self, buffer: &Buffer, aux: &AuxiliaryBuffers, transport: &Transport) {
         // a host that tells nothing of a transport (live input) counts as playing

@@ -1,8 +1,8 @@
 //! Saved states from the host (a project, a preset, an undo step), checked before nice-plug
 //! loads them: any version of the plug-in may have written them, or something else entirely.
 //!
-//! - Every parameter comes back as it was saved, the plug-in's own two included: the assistant's
-//!   engine, and the Analyze & Mix trigger. CLAP asks that a state reproduce every parameter's
+//! - Every parameter comes back as it was saved, the plug-in's own three included: the
+//!   assistant's engine, the Analyze & Mix trigger and the host's bypass. CLAP asks that a state reproduce every parameter's
 //!   value (the host shows them and may automate them), and a user who saved while listening
 //!   reopens the project as it was: listening, for a new pass (the audio heard before the save is
 //!   not in the state), which ends when they press again, as before the save.
@@ -17,17 +17,17 @@ use engine::params::Kind;
 use engine::{PARAMS, ParamId};
 use nice_plug::plugin::{ParamValue, PluginState};
 
-use crate::host_params::{ANALYZE_KEY, ENGINE_KEY, engine_count};
+use crate::host_params::{ANALYZE_KEY, BYPASS_KEY, ENGINE_KEY, engine_count};
 
 pub fn filter(state: &mut PluginState) {
     state.params.retain(|key, value| {
         match (key.as_str(), &mut *value) {
-            (ANALYZE_KEY, ParamValue::Bool(_)) => return true,
+            (ANALYZE_KEY | BYPASS_KEY, ParamValue::Bool(_)) => return true,
             (ENGINE_KEY, ParamValue::I32(i)) => {
                 *i = (*i).clamp(0, engine_count() - 1);
                 return true;
             }
-            (ANALYZE_KEY | ENGINE_KEY, _) => return false,
+            (ANALYZE_KEY | ENGINE_KEY | BYPASS_KEY, _) => return false,
             _ => {}
         }
         let Some(spec) = ParamId::from_key(key).map(ParamId::spec) else {
@@ -47,12 +47,10 @@ pub fn filter(state: &mut PluginState) {
             _ => false,
         }
     });
-    debug_assert!(
-        state
-            .params
-            .keys()
-            .all(|k| k == ANALYZE_KEY || k == ENGINE_KEY || PARAMS.iter().any(|p| p.key == k))
-    );
+    debug_assert!(state.params.keys().all(|k| {
+        [ANALYZE_KEY, ENGINE_KEY, BYPASS_KEY].contains(&k.as_str())
+            || PARAMS.iter().any(|p| p.key == k)
+    }));
 }
 
 #[cfg(test)]
@@ -76,6 +74,7 @@ mod tests {
         let mut s = state(&[
             (ANALYZE_KEY, ParamValue::Bool(true)),
             (ENGINE_KEY, ParamValue::I32(7)),
+            (BYPASS_KEY, ParamValue::Bool(true)),
             ("eq_250hz_gain_db", ParamValue::F32(-4.0)),
             ("comp_ratio", ParamValue::F32(400.0)),
             ("level_gain_db", ParamValue::F32(f32::NAN)),
@@ -86,6 +85,7 @@ mod tests {
         let mut wrong_kinds = state(&[
             (ANALYZE_KEY, ParamValue::F32(1.0)),
             (ENGINE_KEY, ParamValue::Bool(true)),
+            (BYPASS_KEY, ParamValue::F32(1.0)),
         ]);
         filter(&mut wrong_kinds);
         assert!(wrong_kinds.params.is_empty());
@@ -96,12 +96,14 @@ mod tests {
             [
                 ANALYZE_KEY,
                 ENGINE_KEY,
+                BYPASS_KEY,
                 "comp_ratio",
                 "eq_250hz_gain_db",
                 "reverb_fdn_size"
             ]
         );
         assert!(matches!(s.params[ANALYZE_KEY], ParamValue::Bool(true)));
+        assert!(matches!(s.params[BYPASS_KEY], ParamValue::Bool(true)));
         assert!(matches!(s.params[ENGINE_KEY], ParamValue::I32(i) if i == engine_count() - 1));
         assert!(matches!(s.params["eq_250hz_gain_db"], ParamValue::F32(v) if v == -4.0));
         assert!(matches!(s.params["comp_ratio"], ParamValue::F32(v) if v == 20.0));

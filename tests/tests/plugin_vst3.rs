@@ -152,16 +152,18 @@ fn pedalboard_loads_the_vst3_and_renders_what_automix_render_renders() {
             .map(|(n, id, v)| format!("{n}={}", id.spec().format(*v))),
     );
     let listing = host.script("pedalboard_render.py", &args);
-    // every chain parameter, plus the Analyze & Mix trigger and the assistant's engine
+    // every chain parameter, plus the Analyze & Mix trigger, the assistant's engine and the
+    // host's bypass
     assert_eq!(
         listing.lines().count(),
-        PARAMS.len() + 2,
+        PARAMS.len() + 3,
         "every parameter is visible to the host:\n{listing}"
     );
     assert!(
-        listing.lines().any(|l| l.starts_with("analyze_mix\t"))
-            && listing.lines().any(|l| l.starts_with("assistant_engine\t")),
-        "the Analyze & Mix trigger and the engine are visible to the host:\n{listing}"
+        ["analyze_mix\t", "assistant_engine\t", "bypass\t"]
+            .iter()
+            .all(|key| listing.lines().any(|l| l.starts_with(key))),
+        "the Analyze & Mix trigger, the engine and the bypass are visible to the host:\n{listing}"
     );
 
     let settings: Vec<(ParamId, f32)> = settings.iter().map(|(_, id, v)| (*id, *v)).collect();

@@ -139,6 +139,58 @@ fn the_ends_of_the_sample_rate_range_activate_and_process() {
         assert!(finite(&x), "{rate} Hz");
         assert!(peak(&x) > 0.01, "{rate} Hz: no output");
     }
+    // beyond them the activation is refused (the VST3 wrapper refuses them at setupProcessing)
+    for rate in [999.0, 1_234_567.8] {
+        assert!(p.stream(rate, 4096).is_err(), "{rate} Hz was accepted");
+    }
+}
+
+/// The host's bypass button: 20 ms after it is pressed the vocal comes out untouched (the chain
+/// at −20 dB is gone); released, the chain fades back in; neither way a click.
+#[test]
+fn the_hosts_bypass_fades_to_the_untouched_vocal_and_back() {
+    let _main = host_main_thread();
+    let Some(path) = release_bundle() else { return };
+    let mut p = Loaded::load(&path).unwrap();
+    let (bypass, gain) = (id_of(&mut p, "Bypass"), id_of(&mut p, "Vocal Level"));
+    let quieter = p.text_to_value(gain, "-20 dB").unwrap();
+    let rate = 48_000.0;
+    let piece = 4800;
+    let tone: Vec<f32> = (0..8 * piece)
+        .map(|i| 0.25 * (std::f32::consts::TAU * 220.0 * i as f32 / rate as f32).sin())
+        .collect();
+    let mut s = p.stream(rate, 480).unwrap();
+    let mut out = Vec::new();
+    for k in 0..8 {
+        let set: &[(ClapId, f64)] = match k {
+            0 => &[(gain, quieter)],
+            3 => &[(bypass, 1.0)],
+            5 => &[(bypass, 0.0)],
+            _ => &[],
+        };
+        let x = &tone[k * piece..(k + 1) * piece];
+        out.extend(s.run([x, x], None, set, PLAYING).unwrap()[0].clone());
+    }
+    let part = |k: usize| k * piece..(k + 1) * piece;
+    let level = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>().sqrt();
+    // before: the chain at −20 dB; bypassed (after the fade): the vocal itself, to the bit
+    assert!(level(&out[part(2)]) < 0.4 * level(&tone[part(2)]));
+    let fade = (0.02 * rate) as usize;
+    assert_eq!(
+        &out[3 * piece + fade..4 * piece],
+        &tone[3 * piece + fade..4 * piece]
+    );
+    assert_eq!(&out[part(4)], &tone[part(4)]);
+    // back: the chain again
+    assert!(level(&out[part(7)]) < 0.4 * level(&tone[part(7)]));
+    // no step larger than the tone's own
+    let step = |x: &[f32]| x.windows(2).fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
+    assert!(
+        step(&out) <= 1.05 * step(&tone),
+        "a click: {} vs the tone's {}",
+        step(&out),
+        step(&tone)
+    );
 }
 
 /// Plays `seconds` of a song through `s` in blocks of 4800, the sidechain as `side(i)` says for

@@ -41,8 +41,9 @@ fn every_parameter_of_the_table_with_the_engines_text_both_ways() {
     let Some(path) = release_bundle() else { return };
     let mut p = Loaded::load(&path).unwrap();
     let params = p.params();
-    // the table's, then the plug-in's own trigger
-    assert_eq!(params.len(), PARAMS.len() + 2);
+    // the table's, then the plug-in's own trigger, its engine and the host's bypass
+    assert_eq!(params.len(), PARAMS.len() + 3);
+    assert_eq!(&*params[PARAMS.len() + 2].name, "Bypass");
     let trigger = &params[PARAMS.len()];
     assert_eq!(
         (&*trigger.name, &*trigger.module),
