@@ -9,6 +9,7 @@
 
 pub mod fuzz;
 pub mod measure;
+pub mod vst3_host;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -208,6 +208,14 @@ pub trait Plugin: Default + Send + 'static {
         None
     }
 
+    /// Vocal Automix patch: whether the plug-in runs at `sample_rate`. A VST3 host is told no at
+    /// `setupProcessing` for a rate this refuses, instead of hearing it only from `setActive`
+    /// (the VST3 validator's "Process Format" test activates at every rate the setup accepted).
+    fn accepts_sample_rate(sample_rate: f32) -> bool {
+        let _ = sample_rate;
+        true
+    }
+
     /// Vocal Automix patch: a context for changing parameters as the user would (begin, set and
     /// end gestures the host records for undo and automation), handed over once right after
     /// [`Plugin::editor()`], whether or not an editor is ever opened. Its functions must be called

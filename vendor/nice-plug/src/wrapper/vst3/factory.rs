@@ -17,8 +17,13 @@ use crate::wrapper::vst3::Vst3Plugin;
 use crate::wrapper::vst3::util::u16strlcpy;
 
 /// The VST3 SDK version this is roughly based on. The bindings include some VST 3.7 things but not
-/// everything, so we'll play it safe.
-pub const VST3_SDK_VERSION: &str = "VST 3.6.14";
+/// everything.
+///
+/// Vocal Automix patch: 3.7.0, the version that brought `IProcessContextRequirements`, which the
+/// wrapper implements (it needs the tempo and the transport). A host or validator reads a lower
+/// version as "built before that interface" and never asks what the plug-in needs; upstream
+/// said 3.6.14.
+pub const VST3_SDK_VERSION: &str = "VST 3.7.0";
 
 #[allow(clippy::unnecessary_cast)]
 const K_CLASS_CARDINALITY_MANY_INSTANCES: i32 = ClassCardinality_::kManyInstances as i32;

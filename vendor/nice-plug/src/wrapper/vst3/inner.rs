@@ -93,6 +93,10 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// Whether the plugin is currently processing audio. In other words, the last state
     /// `IAudioProcessor::setActive()` has been called with.
     pub is_processing: AtomicBool,
+    /// Vocal Automix patch: whether `IComponent::setActive(true)` succeeded last (the plug-in
+    /// activated, its buffers sized). Audio before that is refused, not processed into buffers
+    /// that were never made.
+    pub is_active: AtomicBool,
     /// The current audio IO layout. Modified through `IAudioProcessor::setBusArrangements()` after
     /// matching the proposed bus arrangement to one of the supported ones. The plugin's first audio
     /// IO layout is chosen as the default. Because of the way VST3 works it's not possible to
@@ -170,6 +174,13 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// having to add a setter function to the parameter (or even worse, have it be completely
     /// untyped).
     pub param_ptr_to_hash: HashMap<ParamPtr, u32>,
+    /// Vocal Automix patch: what the host told the edit controller (`setParamNormalized`) while
+    /// the plug-in was processing, per parameter hash, as `f32` bits; NaN when nothing is
+    /// pending. Upstream dropped such a value (the processor hears it through `process()`), so
+    /// the controller kept answering the old one until then: VST3's controller must hold what it
+    /// was told (Steinberg's validator checks). Read by `getParamNormalized`, cleared whenever
+    /// the parameter itself is set.
+    pub controller_pending: HashMap<u32, AtomicU32>,
 }
 
 /// Tasks that can be sent from the plugin to be executed on the main thread in a non-blocking
@@ -307,6 +318,10 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             .iter()
             .map(|(id, hash, _, _)| (*hash, id.clone()))
             .collect();
+        let controller_pending = param_id_hashes_ptrs_groups
+            .iter()
+            .map(|(_, hash, _, _)| (*hash, AtomicU32::new(f32::NAN.to_bits())))
+            .collect();
         let param_units = ParamUnits::from_param_groups(
             param_id_hashes_ptrs_groups
                 .iter()
@@ -349,6 +364,7 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             event_loop: AtomicRefCell::new(None),
 
             is_processing: AtomicBool::new(false),
+            is_active: AtomicBool::new(false),
             // Some hosts, like the current version of Bitwig and Ardour at the time of writing,
             // will try using the plugin's default not yet initialized bus arrangement. Because of
             // that, we'll always initialize this configuration even before the host requests a
@@ -380,6 +396,7 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             param_units,
             param_id_to_hash,
             param_ptr_to_hash,
+            controller_pending,
         });
 
         // FIXME: Right now this is safe, but if we are going to have a singleton main thread queue
@@ -552,6 +569,10 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             return kInvalidArgument;
         }
 
+        // Vocal Automix patch: the parameter itself is set, so the controller has nothing pending
+        if let Some(pending) = self.controller_pending.get(&hash) {
+            pending.store(f32::NAN.to_bits(), Ordering::Relaxed);
+        }
         match self.param_by_hash.get(&hash) {
             Some(param_ptr) => {
                 if unsafe { param_ptr._internal_set_normalized_value(normalized_value) } {

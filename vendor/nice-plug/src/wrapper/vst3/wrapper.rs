@@ -35,7 +35,8 @@ use vst3::Steinberg::Vst::{
 };
 use vst3::Steinberg::{
     FIDString, FUnknown, IBStream, IBStreamTrait, IPlugView, IPluginBaseTrait, TBool, TUID, int16,
-    int32, kInvalidArgument, kNoInterface, kResultFalse, kResultOk, tresult, uint32,
+    int32, kInvalidArgument, kNoInterface, kNotInitialized, kResultFalse, kResultOk, tresult,
+    uint32,
 };
 use vst3::{Class, ComRef};
 use widestring::U16CStr;
@@ -469,10 +470,15 @@ impl<P: Vst3Plugin> IComponentTrait for Wrapper<P> {
                 // NOTE: This needs to be dropped after the `plugin` lock to avoid deadlocks
                 drop(activate_context);
 
+                // Vocal Automix patch: remembered for `process()`
+                self.inner
+                    .is_active
+                    .store(result == kResultOk, Ordering::SeqCst);
                 result
             }
             (true, None) => kResultFalse,
             (false, _) => {
+                self.inner.is_active.store(false, Ordering::SeqCst);
                 // In the case a host misbehaves and tries to activate the plugin without waiting for the
                 // `process` method to finish, manually wait for that method to finish.
                 let now = Instant::now();
@@ -760,6 +766,14 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     }
 
     unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        // Vocal Automix patch: a value the controller was told while processing, until the
+        // parameter itself is set
+        if let Some(pending) = self.inner.controller_pending.get(&id) {
+            let value = f32::from_bits(pending.load(Ordering::Relaxed));
+            if !value.is_nan() {
+                return value as f64;
+            }
+        }
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => unsafe { param_ptr.modulated_normalized_value() as f64 },
             _ => 0.5,
@@ -768,9 +782,15 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
 
     unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
         // If the plugin is currently processing audio, then this parameter change will also be sent
-        // to the process function
+        // to the process function. Vocal Automix patch: the controller holds it meanwhile.
         if self.inner.is_processing.load(Ordering::SeqCst) {
-            return kResultOk;
+            return match self.inner.controller_pending.get(&id) {
+                Some(pending) if value.is_finite() => {
+                    pending.store((value.clamp(0.0, 1.0) as f32).to_bits(), Ordering::Relaxed);
+                    kResultOk
+                }
+                _ => kInvalidArgument,
+            };
         }
 
         let sample_rate = self
@@ -986,6 +1006,12 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
         let setup = unsafe { &*setup };
         crate::nice_debug_assert_eq!(setup.symbolicSampleSize, K_SYMBOLIC_SAMPLE_SIZE_32);
 
+        // Vocal Automix patch: a rate the plug-in cannot run at is refused here, where the host
+        // can still choose another, rather than at `setActive()`
+        if !P::accepts_sample_rate(setup.sampleRate as f32) {
+            return kResultFalse;
+        }
+
         // This is needed when activating the plugin and when restoring state
         self.inner.current_buffer_config.store(Some(BufferConfig {
             sample_rate: setup.sampleRate as f32,
@@ -1064,12 +1090,13 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
         process_wrapper(|| {
             // We need to handle incoming automation first
             let data = unsafe { &*data };
-            let sample_rate = self
-                .inner
-                .current_buffer_config
-                .load()
-                .expect("Process call without prior setup call")
-                .sample_rate;
+            // Vocal Automix patch: a host that processes before `setupProcessing()` gets an
+            // error; upstream panicked across the C boundary, which aborts the host
+            let Some(buffer_config) = self.inner.current_buffer_config.load() else {
+                return kNotInitialized;
+            };
+            let sample_rate = buffer_config.sample_rate;
+            let max_block = buffer_config.max_buffer_size.max(1) as usize;
 
             crate::nice_debug_assert!(data.numInputs >= 0 && data.numOutputs >= 0);
             crate::nice_debug_assert_eq!(data.symbolicSampleSize, K_SYMBOLIC_SAMPLE_SIZE_32);
@@ -1093,6 +1120,11 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                 && (has_main_output || !current_audio_io_layout.aux_output_ports.is_empty())
             {
                 is_param_flush = true;
+            }
+            // Vocal Automix patch: audio before `setActive(true)` (or after `setActive(false)`)
+            // is refused; a parameter flush still applies its changes
+            if !is_param_flush && !self.inner.is_active.load(Ordering::SeqCst) {
+                return kNotInitialized;
             }
 
             // If `P::SAMPLE_ACCURATE_AUTOMATION` is set, then we'll split up the audio buffer into
@@ -1364,6 +1396,7 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                     input_note_events.clear();
 
                     block_end = total_buffer_len;
+                    let mut next_event_idx = process_events.len();
                     for event_idx in event_start_idx..process_events.len() {
                         match &process_events[event_idx] {
                             ProcessEvent::ParameterChange {
@@ -1375,7 +1408,7 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                                 // we'll split the block here and handle this parameter change after
                                 // we've processed this block
                                 if *timing != block_start as u32 {
-                                    event_start_idx = event_idx;
+                                    next_event_idx = event_idx;
                                     block_end = *timing as usize;
                                     break;
                                 }
@@ -1406,6 +1439,11 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                             }
                         }
                     }
+                    event_start_idx = next_event_idx;
+                    // Vocal Automix patch: a block longer than the maximum announced at
+                    // `setupProcessing()` is processed in pieces of that maximum, the size every
+                    // buffer was made for (note events are not split: the plug-in takes none)
+                    block_end = block_end.min(block_start + max_block);
                 }
 
                 let result = if is_param_flush {
@@ -1455,7 +1493,10 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                                     .enumerate()
                                 {
                                     let aux_input_idx = aux_input_no + aux_input_start_idx;
-                                    if aux_input_idx > data.numOutputs as usize {
+                                    // Vocal Automix patch: the inputs' count, and `>=`; upstream
+                                    // compared with the outputs' count using `>`, and read past
+                                    // the host's array when it passed no sidechain bus
+                                    if aux_input_idx >= data.numInputs as usize {
                                         break;
                                     }
 
