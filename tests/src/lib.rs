@@ -23,6 +23,42 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The release bundle `target/bundled/Vocal Automix.<ext>` (`clap`, `vst3`), or `None` after
+/// saying loudly that it is not built: a skip, a failure when `AUTOMIX_REQUIRE_PLUGIN` is set
+/// (CI sets it).
+pub fn release_bundle(ext: &str) -> Option<PathBuf> {
+    let p = workspace().join(format!("target/bundled/Vocal Automix.{ext}"));
+    if p.exists() {
+        return Some(p);
+    }
+    plugin_part_missing(format!(
+        "{} is not built (cargo xtask bundle vocal_automix --release)",
+        p.display()
+    ))
+}
+
+/// A tool of `../shared/tools/bin` (the formats' validators), or `None` said loudly as
+/// [`release_bundle`] says it.
+pub fn shared_tool(name: &str) -> Option<PathBuf> {
+    let p = workspace().join("../shared/tools/bin").join(name);
+    if p.exists() {
+        return Some(p);
+    }
+    plugin_part_missing(format!(
+        "{} is absent (../shared/tools/README.md)",
+        p.display()
+    ))
+}
+
+fn plugin_part_missing<T>(why: String) -> Option<T> {
+    eprintln!("SKIPPED: {why}");
+    assert!(
+        std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_none(),
+        "AUTOMIX_REQUIRE_PLUGIN is set but {why}"
+    );
+    None
+}
+
 const PLUGIN_DIR: &str = "/usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst";
 
 impl Iem {

@@ -17,20 +17,7 @@ use vst3::Steinberg::kResultOk;
 const RATE: f64 = 48_000.0;
 
 fn bundle() -> Option<PathBuf> {
-    let p = automix_tests::workspace().join("target/bundled/Vocal Automix.vst3");
-    if p.exists() {
-        return Some(p);
-    }
-    let why = format!(
-        "{} is not built (cargo xtask bundle vocal_automix --release)",
-        p.display()
-    );
-    eprintln!("SKIPPED: {why}");
-    assert!(
-        std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_none(),
-        "AUTOMIX_REQUIRE_PLUGIN is set but {why}"
-    );
-    None
+    automix_tests::release_bundle("vst3")
 }
 
 /// An instance set up for `max_block` at 48 kHz, active and processing.

@@ -420,19 +420,7 @@ impl Loaded {
 /// The release bundle (`target/bundled/Vocal Automix.clap`), or `None` after saying loudly that it
 /// is not built; with `AUTOMIX_REQUIRE_PLUGIN` set (CI sets it) a missing bundle fails the test.
 pub fn release_bundle() -> Option<std::path::PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/Vocal Automix.clap");
-    if p.exists() {
-        return Some(p);
-    }
-    let why = format!(
-        "{} is not built (cargo xtask bundle vocal_automix --release)",
-        p.display()
-    );
-    eprintln!("SKIPPED: {why}");
-    if std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_some() {
-        panic!("AUTOMIX_REQUIRE_PLUGIN is set but {why}");
-    }
-    None
+    automix_tests::release_bundle("clap")
 }
 
 /// What a block's sidechain port gets.

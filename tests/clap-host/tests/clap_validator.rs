@@ -4,25 +4,16 @@
 //! save/load reproducibility, transport fuzzing). Without the validator or the bundle the test
 //! says so and skips; `AUTOMIX_REQUIRE_PLUGIN` (CI) makes that a failure.
 
-use std::path::Path;
 use std::process::Command;
 
 #[test]
 fn clap_validator_passes_every_test_that_applies() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let validator = root.join("../shared/tools/bin/clap-validator");
-    let bundle = root.join("target/bundled/Vocal Automix.clap");
-    for (what, p) in [("the validator", &validator), ("the bundle", &bundle)] {
-        if !p.exists() {
-            let why = format!("{what} ({}) is absent", p.display());
-            eprintln!("SKIPPED: {why}");
-            assert!(
-                std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_none(),
-                "AUTOMIX_REQUIRE_PLUGIN is set but {why}"
-            );
-            return;
-        }
-    }
+    let (Some(validator), Some(bundle)) = (
+        automix_tests::shared_tool("clap-validator"),
+        automix_tests::release_bundle("clap"),
+    ) else {
+        return;
+    };
     let o = Command::new(&validator)
         .arg("validate")
         .arg(&bundle)

@@ -4,25 +4,16 @@
 //! extensive one (`-e`, 537) must both end "0 tests failed". Without the validator or the bundle
 //! the test says so and skips; `AUTOMIX_REQUIRE_PLUGIN` (CI) makes that a failure.
 
-use std::path::Path;
 use std::process::Command;
 
 #[test]
 fn vst3_validator_passes_every_test_standard_and_extensive() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let validator = root.join("../shared/tools/bin/vst3-validator");
-    let bundle = root.join("target/bundled/Vocal Automix.vst3");
-    for (what, p) in [("the validator", &validator), ("the bundle", &bundle)] {
-        if !p.exists() {
-            let why = format!("{what} ({}) is absent", p.display());
-            eprintln!("SKIPPED: {why}");
-            assert!(
-                std::env::var_os("AUTOMIX_REQUIRE_PLUGIN").is_none(),
-                "AUTOMIX_REQUIRE_PLUGIN is set but {why}"
-            );
-            return;
-        }
-    }
+    let (Some(validator), Some(bundle)) = (
+        automix_tests::shared_tool("vst3-validator"),
+        automix_tests::release_bundle("vst3"),
+    ) else {
+        return;
+    };
     for extensive in [false, true] {
         let mut run = Command::new(&validator);
         if extensive {
