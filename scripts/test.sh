@@ -79,12 +79,18 @@ if [ "$(uname -s)" = Linux ]; then
   cp target/debug/libvocal_automix.so target/alloc-check/deliberate.clap
 fi
 
+# The tests build nice-plug with the allocation check too: the plug-in builds above then share
+# it with the test build instead of compiling it once more without (the check acts only inside a
+# host's process() call, which no unit test makes; the hosts' tests load the release bundles).
+checked=()
+[ "$(uname -s)" = Linux ] && checked=(--features vocal_automix/assert_process_allocs)
+
 say "building the tests"
-cargo test --workspace --no-run "$@"
+cargo test --workspace "${checked[@]}" --no-run "$@"
 
 say "waiting for the Python environments"
 wait "$python_pid" || true
 cat target/python-envs.log
 
-say "cargo test --workspace $*"
-cargo test --workspace "$@"
+say "cargo test --workspace ${checked[*]} $*"
+cargo test --workspace "${checked[@]}" "$@"
