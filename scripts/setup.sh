@@ -10,12 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/install.sh
 
-if [ "$(uname -s)" = Linux ] && ! { [ -e /usr/include/X11/Xlib.h ] && [ -e /usr/include/xcb/xcb.h ] \
-    && [ -e /usr/include/GL/gl.h ] && command -v pkg-config >/dev/null; }; then
-  say "installing the X11 and GL headers (the plug-in's editor links against them)"
-  apt_install libx11-dev libx11-xcb-dev libxcb1-dev libxcursor-dev libxrandr-dev libgl-dev pkg-config \
-    || echo "could not install them: the plug-in may not build (install the X11, xcb and GL development packages)"
-fi
+install_build_headers
 
 # One command for both: Cargo compiles the plug-in's own dependencies on the second core while
 # tract's long chain of crates holds the first (release crates compile in one unit each).

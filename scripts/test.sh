@@ -23,13 +23,13 @@ if ! command -v lame >/dev/null || ! command -v espeak-ng >/dev/null; then
   apt_install lame espeak-ng || echo "could not install lame, espeak-ng: the tests that need them will skip and say so"
 fi
 
-# The editor's tests open it on a virtual screen (Xvfb, drawn by Mesa's software GL).
-if [ "$(uname -s)" = Linux ] && ! { [ -e /usr/include/X11/Xlib.h ] && [ -e /usr/include/xcb/xcb.h ] \
-    && [ -e /usr/include/GL/gl.h ] && command -v Xvfb >/dev/null; }; then
-  say "installing X11, GL and Xvfb (the editor's build and its tests)"
-  apt_install libx11-dev libx11-xcb-dev libxcb1-dev libxcursor-dev libxrandr-dev libgl-dev \
-    libgl1-mesa-dri xvfb pkg-config \
-    || echo "could not install them: the plug-in may not build, the editor tests will skip and say so"
+# The editor builds against X11 and GL; its tests open it on a virtual screen (Xvfb, drawn by
+# Mesa's software GL).
+install_build_headers
+if [ "$(uname -s)" = Linux ] && ! command -v Xvfb >/dev/null; then
+  say "installing Xvfb and Mesa's software GL (the editor's tests)"
+  apt_install libgl1-mesa-dri xvfb \
+    || echo "could not install them: the editor tests will skip and say so"
 fi
 
 # The Python environments download and unpack gigabytes (torch) while the machine has cores to

@@ -247,7 +247,10 @@ impl Plugin for VocalAutomix {
             }
             [l, r, ..] => self.chain.process_stereo_with(l, r, backing),
             [_] if self.scratch.is_empty() => {} // not activated: nothing to run
-            [mono] => self.process_mono(mono, backing, keep_dry, (matching, unprocessed), fading),
+            [mono] => {
+                let fade = fading.then_some(bypassed);
+                self.process_mono(mono, backing, keep_dry, (matching, unprocessed), fade);
+            }
             [] => {}
         }
         if matching {
@@ -271,16 +274,16 @@ impl VocalAutomix {
     }
 
     /// A mono track: the chain's stereo result folded back to one channel, in pieces of the
-    /// scratch buffer's length; `ab` is (A/B measuring, unprocessed heard).
+    /// scratch buffer's length; `ab` is (A/B measuring, unprocessed heard); `fade`, while the
+    /// host's bypass fades, whether it is down.
     fn process_mono(
         &mut self,
         mono: &mut [f32],
         backing: Option<[&[f32]; 2]>,
         keep_dry: bool,
         (matching, unprocessed): (bool, bool),
-        fading: bool,
+        fade: Option<bool>,
     ) {
-        let bypassed = self.params.bypassed();
         let step = self.scratch.len().max(1);
         for (k, block) in mono.chunks_mut(step).enumerate() {
             let n = block.len();
@@ -302,7 +305,7 @@ impl VocalAutomix {
                 r.copy_from_slice(block);
                 self.ab.process([dry, dry], [block, r], unprocessed);
             }
-            if fading {
+            if let Some(bypassed) = fade {
                 r.copy_from_slice(block);
                 self.bypass.mix([dry, dry], [block, r], bypassed);
             }
