@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need, then `cargo test --workspace` (arguments are
-# passed on, e.g. `scripts/test.sh -p automix`).
+# Runs every test: installs what the tests need, then `cargo test --workspace`, its test binaries
+# two at a time. Arguments before `--` go to cargo (`scripts/test.sh -p automix`), after it to every
+# test binary (`scripts/test.sh -p automix -- reference`).
 #   - the IEM plug-ins (the research's DSP, for side-by-side tests), lame and espeak-ng,
 #     X11/GL, Mesa and Xvfb for the editor's tests (Debian/Ubuntu, as root or with sudo),
+#   - Ardour 7 (Debian's `ardour`: the plug-in in a real DAW, tests/daw/),
 #   - target/iem-venv (pedalboard, DawDreamer and the IEM host) and target/training-venv (PyTorch),
 #   - the plug-in's bundles (release) and two debug builds with nice-plug's allocation check.
 # Whatever cannot be installed makes its tests print `SKIPPED: …`; CI turns those into failures.
@@ -10,6 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/install.sh
+
+cargo_args=() test_args=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do cargo_args+=("$1"); shift; done
+[ $# -gt 0 ] && shift && test_args=("$@")
+# --workspace unless packages are named (cargo would let --workspace win over -p)
+scope=(--workspace)
+for a in "${cargo_args[@]}"; do case $a in -p | --package | -p* | --package=*) scope=() ;; esac; done
 
 if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ]; then
   say "installing the IEM plug-ins (the research's DSP, for side-by-side tests)"
@@ -32,9 +41,13 @@ if [ "$(uname -s)" = Linux ] && ! command -v Xvfb >/dev/null; then
     || echo "could not install them: the editor tests will skip and say so"
 fi
 
-# The Python environments download and unpack gigabytes (torch) while the machine has cores to
-# spare: they are made in the background while Rust builds, and waited for before the tests run.
-python_envs() {
+# Ardour (a real DAW, for tests/daw/), the Python environments (gigabytes of torch): downloaded
+# and unpacked in the background while Rust builds, and waited for before the tests run.
+background_installs() {
+  if ! [ -x /usr/bin/ardour7-lua ]; then
+    say "installing Ardour 7 (the plug-in in a real DAW: tests/daw/)"
+    apt_install ardour || echo "could not install Ardour: the Ardour session tests will skip and say so"
+  fi
   venv=target/iem-venv
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import numpy, scipy, soundfile, pedalboard, dawdreamer" 2>/dev/null; then
     say "Python for the IEM reference host and the VST3 host test: $venv (numpy, scipy, soundfile, pedalboard, dawdreamer)"
@@ -59,8 +72,8 @@ python_envs() {
   fi
 }
 mkdir -p target
-python_envs > target/python-envs.log 2>&1 &
-python_pid=$!
+background_installs > target/background-installs.log 2>&1 &
+background_pid=$!
 
 # The CLAP and VST3 hosts load the release bundles (no work when scripts/setup.sh made them).
 say "bundling the plug-in (target/bundled/Vocal Automix.clap, .vst3)"
@@ -86,11 +99,14 @@ checked=()
 [ "$(uname -s)" = Linux ] && checked=(--features vocal_automix/assert_process_allocs)
 
 say "building the tests"
-cargo test --workspace "${checked[@]}" --no-run "$@"
+cargo test "${scope[@]}" "${checked[@]}" --no-run --message-format=json-render-diagnostics "${cargo_args[@]}" \
+  > target/test-binaries.json
 
-say "waiting for the Python environments"
-wait "$python_pid" || true
-cat target/python-envs.log
+say "waiting for Ardour and the Python environments"
+wait "$background_pid" || true
+cat target/background-installs.log
 
-say "cargo test --workspace ${checked[*]} $*"
-cargo test --workspace "${checked[@]}" "$@"
+# cargo test would run the binaries one after another; this runs them side by side, each as cargo
+# runs it, and prints each binary's output whole (scripts/lib/run_test_binaries.py).
+say "cargo test ${scope[*]} ${checked[*]} ${cargo_args[*]} -- ${test_args[*]}"
+python3 scripts/lib/run_test_binaries.py target/test-binaries.json -- "${test_args[@]}"

@@ -1,6 +1,6 @@
 # Helpers shared by scripts/setup.sh and scripts/test.sh (sourced, not run).
 
-say() { printf '\n== %s\n' "$*"; }
+say() { printf '\n== %s  (at %d s)\n' "$*" "$SECONDS"; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
