@@ -1,10 +1,15 @@
 //! The assistant's settings that are not mix parameters, saved with the project as one JSON
 //! field of the plug-in's state: the reference (its file, and its measures once taken, so that
-//! reopening the project costs no separation), each stage's amount and lock, and the vocal gate.
+//! reopening the project costs no separation), each stage's amount and lock, the vocal gate, and
+//! the last suggestion applied (its reasons, and the settings from before it for Revert).
 //! A broken or foreign field loads as the defaults; values out of range are clamped.
 
+use std::collections::BTreeMap;
+
+use engine::analysis::MixSuggestion;
 use engine::analysis::reference::ReferenceMeasures;
 use engine::analysis::suggestion::GateKind;
+use engine::{MixParams, ParamId};
 use serde::{Deserialize, Serialize};
 
 /// The state field's key.
@@ -19,6 +24,39 @@ pub struct AssistantSettings {
     /// Per stage in chain order: kept as it is at the next Analyze & Mix.
     pub locked: [bool; 4],
     pub gate: GateKind,
+    /// The last suggestion applied; gone once reverted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_mix: Option<LastMix>,
+}
+
+/// A suggestion the plug-in applied, kept with the project: reopened, the editor shows its reasons
+/// and Revert still puts back what was there before.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LastMix {
+    pub suggestion: MixSuggestion,
+    /// Every parameter before the suggestion, by key (unknown keys are ignored on the way back).
+    pub before: BTreeMap<String, f32>,
+}
+
+impl LastMix {
+    pub fn new(suggestion: MixSuggestion, before: &MixParams) -> LastMix {
+        let before = before
+            .iter()
+            .map(|(id, v)| (id.key().to_string(), v))
+            .collect();
+        LastMix { suggestion, before }
+    }
+
+    /// The settings from before the suggestion (a key this version lacks keeps its default).
+    pub fn before(&self) -> MixParams {
+        let mut p = MixParams::default();
+        for (k, v) in &self.before {
+            if let Some(id) = ParamId::from_key(k) {
+                p.set(id, *v);
+            }
+        }
+        p
+    }
 }
 
 impl Default for AssistantSettings {
@@ -28,6 +66,7 @@ impl Default for AssistantSettings {
             amounts: [1.0; 4],
             locked: [false; 4],
             gate: GateKind::Vad,
+            last_mix: None,
         }
     }
 }

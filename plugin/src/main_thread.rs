@@ -4,6 +4,7 @@
 
 use engine::MixParams;
 
+use crate::assistant_settings::LastMix;
 use crate::host_params::AutomixParams;
 use crate::session::{MainTask, Phase, Shared};
 
@@ -24,6 +25,7 @@ pub fn run(task: MainTask, shared: &Shared, params: &AutomixParams) {
             let mut before = MixParams::default();
             params.read_into(&mut before);
             let changed = params.set_as_user(&setter, &suggestion.params);
+            params.settings.write().last_mix = Some(LastMix::new((*suggestion).clone(), &before));
             *shared.before.lock() = Some(before);
             // pressed again since the analysis ended: that new pass goes on
             let again = shared.status.lock().phase == Phase::Listening;
@@ -51,6 +53,7 @@ pub fn run(task: MainTask, shared: &Shared, params: &AutomixParams) {
                 return;
             };
             params.set_as_user(&setter, &before);
+            params.settings.write().last_mix = None;
             shared.update(|s| {
                 s.message = "Reverted to the settings from before the last analysis".into();
             });

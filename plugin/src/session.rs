@@ -11,6 +11,7 @@ use engine::analysis::suggestion::MixSuggestion;
 use nice_plug::context::gui::GuiContext;
 use parking_lot::Mutex;
 
+use crate::assistant_settings::LastMix;
 use crate::capture::Receiver;
 
 /// Seconds of singing Analyze & Mix needs before it can suggest anything.
@@ -128,14 +129,41 @@ impl Shared {
         self.status.lock().clone()
     }
 
-    /// Changes the status; a new message also goes to the host's log (`NICE_LOG=stderr`), so
-    /// a session without the editor open can be followed.
+    /// Changes the status; a new message or warning also goes to the host's log
+    /// (`NICE_LOG=stderr`), so a session without the editor open can be followed.
     pub fn update(&self, f: impl FnOnce(&mut Status)) {
         let mut status = self.status.lock();
         let before = status.message.clone();
+        let warned = status.warnings.clone();
         f(&mut status);
         if status.message != before {
             nice_plug::nice_log!("Analyze & Mix: {}", status.message);
+        }
+        if status.warnings != warned {
+            for w in &status.warnings {
+                nice_plug::nice_log!("Analyze & Mix, warning: {w}");
+            }
+        }
+    }
+
+    /// A project reopened with a suggestion applied when it was saved: its reasons shown, and
+    /// Revert possible, as before the save. Once per suggestion (`activate` runs again after
+    /// every state the host loads, and at every new sample rate).
+    pub fn restore(&self, last: Option<&LastMix>) {
+        let Some(last) = last else {
+            return;
+        };
+        let mut before = self.before.lock();
+        let mut status = self.status.lock();
+        if status.suggestion.as_deref() == Some(&last.suggestion) {
+            return;
+        }
+        *before = Some(last.before());
+        status.suggestion = Some(Arc::new(last.suggestion.clone()));
+        if status.phase == Phase::Idle {
+            status.phase = Phase::Applied;
+            status.message =
+                "Mixed when the project was saved (undo in the host, or Revert)".into();
         }
     }
 

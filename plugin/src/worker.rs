@@ -459,8 +459,10 @@ mod tests {
     use parking_lot::Mutex;
 
     use super::*;
+    use crate::assistant_settings::{AssistantSettings, LastMix};
     use crate::capture::{BlockInfo, CaptureSender};
     use crate::session::Status;
+    use engine::{MixParams, ParamId};
 
     const RATE: f32 = 16_000.0;
 
@@ -563,6 +565,34 @@ mod tests {
         // the host's tempo, not an estimate
         assert_eq!(suggestion.reverb.tempo_bpm, 100.0);
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        restored_from_a_saved_project(&suggestion);
+    }
+
+    /// The suggestion as the main thread keeps it in the saved settings, read back by a new
+    /// instance (a reopened project): its reasons and Revert's values come back, once.
+    fn restored_from_a_saved_project(suggestion: &MixSuggestion) {
+        let mut before = MixParams::default();
+        before.set(ParamId::LevelGain, -4.5);
+        let settings = AssistantSettings {
+            last_mix: Some(LastMix::new(suggestion.clone(), &before)),
+            ..Default::default()
+        };
+        let reopened = AssistantSettings::from_json(&settings.to_json());
+        // JSON keeps every decision and reason (floats to their shortest text, not to the bit)
+        let kept = &reopened.last_mix.as_ref().unwrap().suggestion;
+        assert_eq!(kept.params, suggestion.params);
+        assert_eq!(kept.eq.reason, suggestion.eq.reason);
+        assert_eq!(kept.level.reason, suggestion.level.reason);
+        let shared = Shared::default();
+        shared.restore(reopened.last_mix.as_ref());
+        let s = shared.status();
+        assert_eq!(s.phase, Phase::Applied);
+        assert_eq!(s.suggestion.as_deref(), Some(kept));
+        assert_eq!(*shared.before.lock(), Some(before));
+        // activate() again (another state, another rate): nothing changes, Revert stays possible
+        shared.update(|s| s.message = "changed since".into());
+        shared.restore(reopened.last_mix.as_ref());
+        assert_eq!(shared.status().message, "changed since");
     }
 
     #[test]
