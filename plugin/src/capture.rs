@@ -76,8 +76,11 @@ pub struct CaptureSender {
     producer: Option<rtrb::Producer<Chunk>>,
     /// Audio gathered for the next chunk (boxed: 16 KB, allocated once in `new`).
     staging: Box<Chunk>,
-    /// Rendering offline: waiting for the worker is allowed.
+    /// Rendering offline (as activated): waiting for the worker is allowed.
     offline: bool,
+    /// What the host says of the current block, which overrides `offline` (Ardour activates for
+    /// real time and exports in freewheel, saying so only per block).
+    offline_now: Option<bool>,
     /// The trigger's state as of the last block: edges become marks.
     on: bool,
     /// A mark the full ring could not take yet; sent before any more audio.
@@ -109,11 +112,22 @@ impl CaptureSender {
             producer: None,
             staging: Box::new(Chunk::mark(Mark::Audio, 0.0)),
             offline: false,
+            offline_now: None,
             on: false,
             pending: None,
             lost: 0,
             lost_at_edge: 0,
         }
+    }
+
+    /// The host's word on the blocks from now on: rendered faster than real time (`Some(true)`),
+    /// in real time, or not said (`None`: as activated).
+    pub fn set_offline_now(&mut self, offline: Option<bool>) {
+        self.offline_now = offline;
+    }
+
+    fn offline(&self) -> bool {
+        self.offline_now.unwrap_or(self.offline)
     }
 
     /// Frames lost so far.
@@ -158,7 +172,8 @@ impl CaptureSender {
             self.staging.mark = mark;
             self.staging.frames = 0;
             self.staging.lost = self.lost_at_edge;
-            let sent = push(self.producer.as_mut(), self.offline, &self.staging);
+            let offline = self.offline();
+            let sent = push(self.producer.as_mut(), offline, &self.staging);
             self.staging.mark = Mark::Audio;
             if !sent {
                 self.count_lost(vocal[0].len(), info);
@@ -207,7 +222,8 @@ impl CaptureSender {
         }
         self.staging.mark = Mark::Audio;
         self.staging.lost = self.lost;
-        if !push(self.producer.as_mut(), self.offline, &self.staging) {
+        let offline = self.offline();
+        if !push(self.producer.as_mut(), offline, &self.staging) {
             self.add_lost(frames);
         }
         self.staging.frames = 0;
@@ -327,28 +343,33 @@ mod tests {
 
     #[test]
     fn offline_a_full_ring_waits_for_the_worker_and_loses_nothing() {
-        let mut tx = CaptureSender::new();
-        let mut rx = tx.open(2048.0, true); // 4 chunks, for 101 blocks of audio
-        let worker = std::thread::spawn(move || {
-            let (mut frames, mut marks) = (0, Vec::new());
-            while marks.last() != Some(&Mark::Stop) {
-                match rx.pop() {
-                    Ok(c) if c.mark == Mark::Audio => frames += c.frames,
-                    Ok(c) => marks.push(c.mark),
-                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+        // activated for offline rendering; or for real time, with the host saying per block that
+        // it renders faster (Ardour's export in freewheel)
+        for (activated, per_block) in [(true, None), (false, Some(true))] {
+            let mut tx = CaptureSender::new();
+            let mut rx = tx.open(2048.0, activated); // 4 chunks, for 101 blocks of audio
+            tx.set_offline_now(per_block);
+            let worker = std::thread::spawn(move || {
+                let (mut frames, mut marks) = (0, Vec::new());
+                while marks.last() != Some(&Mark::Stop) {
+                    match rx.pop() {
+                        Ok(c) if c.mark == Mark::Audio => frames += c.frames,
+                        Ok(c) => marks.push(c.mark),
+                        Err(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+                    }
                 }
+                (frames, marks)
+            });
+            let x = vec![0.5f32; 64];
+            tx.block(info(true, true), [&x[..36], &x[..36]], None);
+            for _ in 0..100 {
+                tx.block(info(true, true), [&x, &x], None);
             }
-            (frames, marks)
-        });
-        let x = vec![0.5f32; 64];
-        tx.block(info(true, true), [&x[..36], &x[..36]], None);
-        for _ in 0..100 {
-            tx.block(info(true, true), [&x, &x], None);
+            tx.block(info(false, true), [&x, &x], None);
+            let (frames, marks) = worker.join().unwrap();
+            assert_eq!(frames, 36 + 100 * 64);
+            assert_eq!(marks, [Mark::Start, Mark::Stop]);
+            assert_eq!(tx.lost(), 0);
         }
-        tx.block(info(false, true), [&x, &x], None);
-        let (frames, marks) = worker.join().unwrap();
-        assert_eq!(frames, 36 + 100 * 64);
-        assert_eq!(marks, [Mark::Start, Mark::Stop]);
-        assert_eq!(tx.lost(), 0);
     }
 }

@@ -120,7 +120,10 @@ impl Plugin for VocalAutomix {
         },
     ];
 
-    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+    // A parameter change lands on its own sample: the host's block is split there (a step in an
+    // automation lane starts where it is drawn, not up to a block earlier; tests/daw/ardour.rs
+    // hears it in Ardour's export). The engine's smoothing then glides from that sample on.
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
     type SysExMessage = ();
     type BackgroundTask = MainTask;
@@ -166,6 +169,8 @@ impl Plugin for VocalAutomix {
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
         self.params.read_into(&mut self.values);
+        self.shared
+            .restore(self.params.settings.read().last_mix.as_ref());
         self.chain.set_params_immediate(&self.values);
         self.applied.clone_from(&self.values);
         let frames = config.max_buffer_size.max(1) as usize;
@@ -212,6 +217,7 @@ impl Plugin for VocalAutomix {
         #[cfg(feature = "test-allocate-in-process")]
         std::hint::black_box(vec![0u8; 64]);
         self.take_host_values();
+        self.capture.set_offline_now(context.offline_now());
         self.capture_block(buffer, aux, context.transport());
         let bypassed = self.params.bypassed();
         let fading = match self.bypass.plan(bypassed) {

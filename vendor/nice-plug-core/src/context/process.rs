@@ -44,6 +44,16 @@ pub trait ProcessContext<P: Plugin> {
     /// Get information about the current transport position and status.
     fn transport(&self) -> &Transport;
 
+    /// Vocal Automix patch: whether the host renders this block faster than real time (an
+    /// export, a bounce), as the host says with each block (VST3's `ProcessData::processMode`).
+    /// `None` where the wrapper only knows the mode given at activation
+    /// ([`BufferConfig::process_mode`][crate::audio_setup::BufferConfig::process_mode]). Ardour,
+    /// for one, activates its plug-ins for real time and exports in freewheel, saying so only
+    /// here.
+    fn offline_now(&self) -> Option<bool> {
+        None
+    }
+
     /// Returns the next note event, if there is one. Use
     /// [`NoteEvent::timing()`][crate::midi::NoteEvent::timing()] to get the event's timing
     /// within the buffer. Only available when [`Plugin::MIDI_INPUT`] is set.

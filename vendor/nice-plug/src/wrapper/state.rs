@@ -96,7 +96,34 @@ pub(crate) unsafe fn serialize_json<'a, P: Plugin>(
     params_iter: impl IntoIterator<Item = (&'a String, ParamPtr)>,
 ) -> Result<Vec<u8>> {
     let plugin_state = unsafe { serialize_object::<P>(plugin_params, params_iter) };
-    let json = serde_json::to_vec(&plugin_state).context("Could not format as JSON")?;
+    encode_object(&plugin_state)
+}
+
+/// Vocal Automix patch: `state` with the values the host set that the plug-in has not heard
+/// yet (`(id, parameter, normalised value)`: VST3's edit controller holds what it is told while
+/// the plug-in processes, until `process()` brings it). A host that saves right after setting
+/// a value must get that value back; upstream saved the old one.
+pub(crate) unsafe fn apply_pending<'a>(
+    state: &mut PluginState,
+    pending: impl IntoIterator<Item = (&'a String, ParamPtr, f32)>,
+) {
+    for (id, param_ptr, normalized) in pending {
+        let value = unsafe {
+            match param_ptr {
+                ParamPtr::FloatParam(p) => ParamValue::F32((*p).preview_plain(normalized)),
+                ParamPtr::IntParam(p) => ParamValue::I32((*p).preview_plain(normalized)),
+                ParamPtr::BoolParam(p) => ParamValue::Bool((*p).preview_plain(normalized)),
+                // an enum may be saved by its variant's string id: left as it is
+                ParamPtr::EnumParam(_) => continue,
+            }
+        };
+        state.params.insert(id.clone(), value);
+    }
+}
+
+/// A state object as the bytes a host stores: JSON (compressed with the `zstd` feature).
+pub(crate) fn encode_object(plugin_state: &PluginState) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(plugin_state).context("Could not format as JSON")?;
 
     #[cfg(feature = "zstd")]
     {

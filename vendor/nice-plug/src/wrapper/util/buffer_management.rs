@@ -280,9 +280,10 @@ impl BufferManager {
             // unconnected as a matter of course.)
             match input_channel_pointers {
                 Some(input_channel_pointers) => {
-                    crate::nice_debug_assert_eq!(
-                        input_channel_pointers.num_channels,
-                        input_storage.len()
+                    // (Vocal Automix patch: fewer channels than the port has is a mono source,
+                    // copied to both sides below; no debug assertion for it.)
+                    crate::nice_debug_assert!(
+                        input_channel_pointers.num_channels <= input_storage.len()
                     );
                     for (channel_idx, channel) in input_storage
                         .iter_mut()

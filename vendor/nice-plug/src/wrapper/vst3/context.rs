@@ -68,6 +68,8 @@ pub(crate) struct WrapperProcessContext<'a, P: Vst3Plugin> {
     // used to clamp out of bounds events to the buffer's length.
     pub(super) total_buffer_len: u32,
     pub(super) current_sample_idx: u32,
+    /// Vocal Automix patch: the block's `ProcessData::processMode` is offline.
+    pub(super) offline: bool,
 }
 
 /// A [`GuiContext`] implementation for the wrapper. This is passed to the plugin in
@@ -126,6 +128,10 @@ impl<P: Vst3Plugin> ProcessContext<P> for WrapperProcessContext<'_, P> {
     #[inline]
     fn transport(&self) -> &Transport {
         &self.transport
+    }
+
+    fn offline_now(&self) -> Option<bool> {
+        Some(self.offline)
     }
 
     fn next_event(&mut self) -> Option<PluginNoteEvent<P>> {

@@ -489,6 +489,7 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             host_out_events,
             total_buffer_len: total_buffer_len as u32,
             current_sample_idx: current_sample_idx as u32,
+            offline: false,
         }
     }
 

@@ -568,12 +568,21 @@ impl<P: Vst3Plugin> IComponentTrait for Wrapper<P> {
 
         let state = unsafe { ComRef::from_raw(state).unwrap() };
 
-        let serialized = unsafe {
-            state::serialize_json::<P>(
+        let mut object = unsafe {
+            state::serialize_object::<P>(
                 self.inner.params.clone(),
                 state::make_params_iter(&self.inner.param_by_hash, &self.inner.param_id_to_hash),
             )
         };
+        // Vocal Automix patch: what the controller holds for the processor counts as set
+        let pending = self.inner.param_id_to_hash.iter().filter_map(|(id, hash)| {
+            let bits = self.inner.controller_pending.get(hash)?.load(Ordering::Relaxed);
+            let value = f32::from_bits(bits);
+            let param_ptr = *self.inner.param_by_hash.get(hash)?;
+            (!value.is_nan()).then_some((id, param_ptr, value))
+        });
+        unsafe { state::apply_pending(&mut object, pending) };
+        let serialized = state::encode_object(&object);
         match serialized {
             Ok(serialized) => {
                 let mut num_bytes_written = 0;
@@ -1639,6 +1648,9 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                                 total_buffer_len,
                                 block_start,
                             );
+                            // Vocal Automix patch: the host's mode for this block
+                            context.offline =
+                                data.processMode == ProcessModes_::kOffline as i32;
 
                             let result =
                                 plugin.process(buffers.main_buffer, &mut aux, &mut context);
