@@ -273,18 +273,23 @@ pub fn difference_db(got: &[Vec<f32>], want: &[Vec<f32>]) -> f32 {
 
 /// A scratch folder under the system's temporary directory, named for the test and the process,
 /// emptied when made and removed when dropped.
-pub struct TempDir(PathBuf);
+pub struct TempDir(PathBuf, bool);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
         let d = std::env::temp_dir().join(format!("automix-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
+        TempDir(d, false)
     }
 
     pub fn path(&self, f: &str) -> PathBuf {
         self.0.join(f)
+    }
+
+    /// Left in place when dropped (for a person to look at).
+    pub fn keep(&mut self) {
+        self.1 = true;
     }
 
     /// The path of `f` as text, for command lines.
@@ -295,7 +300,9 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.1 {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
