@@ -6,7 +6,7 @@
 #     X11/GL, Mesa and Xvfb for the editor's tests (Debian/Ubuntu, as root or with sudo),
 #   - Ardour 7 (Debian's `ardour`: the plug-in in a real DAW, tests/daw/),
 #   - target/iem-venv (pedalboard, DawDreamer and the IEM host) and target/training-venv (PyTorch),
-#   - the plug-in's bundles (release) and two debug builds with nice-plug's allocation check.
+#   - the plug-in's bundles (release) and a debug build with nice-plug's allocation check.
 # Whatever cannot be installed makes its tests print `SKIPPED: …`; CI turns those into failures.
 # Safe to run again: every step checks what is already there.
 set -euo pipefail
@@ -80,16 +80,15 @@ say "bundling the plug-in (target/bundled/Vocal Automix.clap, .vst3)"
 cargo xtask bundle vocal_automix --release
 
 if [ "$(uname -s)" = Linux ]; then
-  # For the realtime test: debug builds with nice-plug's allocation check, one with a deliberate
-  # allocation in process() to prove the check fires. A CLAP file is the plug-in's shared library.
-  # Built in the main target directory, so they share every dependency with the test build (only
-  # nice-plug and the plug-in itself compile again); the copies survive the next build there.
+  # For the realtime test: a debug build with nice-plug's allocation check (the test also runs
+  # it with AUTOMIX_TEST_ALLOCATE_IN_PROCESS set, which makes a debug build allocate in
+  # process(), to prove the check fires). A CLAP file is the plug-in's shared library. Built in
+  # the main target directory, so it shares every dependency with the test build (only nice-plug
+  # and the plug-in itself compile again); the copy survives the next build there.
   say "building the plug-in with nice-plug's allocation check (target/alloc-check/)"
   mkdir -p target/alloc-check
   cargo build -q -p vocal_automix --features assert_process_allocs
   cp target/debug/libvocal_automix.so target/alloc-check/checked.clap
-  cargo build -q -p vocal_automix --features assert_process_allocs,test-allocate-in-process
-  cp target/debug/libvocal_automix.so target/alloc-check/deliberate.clap
 fi
 
 # The tests build nice-plug with the allocation check too: the plug-in builds above then share

@@ -61,6 +61,11 @@ pub struct VocalAutomix {
     capture: CaptureSender,
     shared: Arc<Shared>,
     worker: Option<Worker>,
+    /// Debug builds only, for the realtime test: allocate in every `process()` (set from
+    /// `AUTOMIX_TEST_ALLOCATE_IN_PROCESS` when the plug-in is made), to prove that nice-plug's
+    /// allocation check is armed in the very build the test runs.
+    #[cfg(debug_assertions)]
+    allocate_in_process: bool,
 }
 
 impl Default for VocalAutomix {
@@ -80,6 +85,8 @@ impl Default for VocalAutomix {
             bypass: HostBypass::new(48_000.0, false),
             editor_state: editor::default_state(),
             fresh: true,
+            #[cfg(debug_assertions)]
+            allocate_in_process: std::env::var_os("AUTOMIX_TEST_ALLOCATE_IN_PROCESS").is_some(),
         }
     }
 }
@@ -214,8 +221,10 @@ impl Plugin for VocalAutomix {
         aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        #[cfg(feature = "test-allocate-in-process")]
-        std::hint::black_box(vec![0u8; 64]);
+        #[cfg(debug_assertions)]
+        if self.allocate_in_process {
+            std::hint::black_box(vec![0u8; 64]);
+        }
         self.take_host_values();
         self.capture.set_offline_now(context.offline_now());
         self.capture_block(buffer, aux, context.transport());

@@ -1,12 +1,11 @@
 //! Realtime discipline, proven with nice-plug's `assert_process_allocs`: a debug build of the
 //! plug-in with the check runs a whole session in `clap-run` (parameter changes, three block
 //! sizes, two sample rates, the sidechain fed, state save and load) without aborting, and the
-//! same build with a deliberate allocation in `process()` does abort — so the check is known to
-//! be armed.
+//! same build, told to allocate in `process()` (`AUTOMIX_TEST_ALLOCATE_IN_PROCESS`, read by
+//! debug builds only), does abort — so the check is known to be armed in that very build.
 //!
-//! The two builds come from `scripts/test.sh` (`target/alloc-check/checked.clap`,
-//! `target/alloc-check/deliberate.clap`); when absent the test says so and skips, or fails with
-//! `AUTOMIX_REQUIRE_PLUGIN` set.
+//! The build comes from `scripts/test.sh` (`target/alloc-check/checked.clap`); when absent the
+//! test says so and skips, or fails with `AUTOMIX_REQUIRE_PLUGIN` set.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,27 +28,28 @@ fn build(name: &str) -> Option<PathBuf> {
     None
 }
 
-fn run(plugin: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clap-run"))
-        .arg(plugin)
-        .output()
-        .expect("clap-run starts")
+fn run(plugin: &Path, allocate: bool) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_clap-run"));
+    c.arg(plugin).env_remove("AUTOMIX_TEST_ALLOCATE_IN_PROCESS");
+    if allocate {
+        c.env("AUTOMIX_TEST_ALLOCATE_IN_PROCESS", "1");
+    }
+    c.output().expect("clap-run starts")
 }
 
 #[test]
 fn process_never_allocates_and_the_check_would_catch_it() {
-    let (Some(checked), Some(deliberate)) = (build("checked.clap"), build("deliberate.clap"))
-    else {
+    let Some(checked) = build("checked.clap") else {
         return;
     };
-    let ok = run(&checked);
+    let ok = run(&checked, false);
     assert!(
         ok.status.success() && String::from_utf8_lossy(&ok.stdout).contains("ok"),
         "the checked build aborted or failed: {:?}\n{}",
         ok.status,
         String::from_utf8_lossy(&ok.stderr)
     );
-    let caught = run(&deliberate);
+    let caught = run(&checked, true);
     assert!(
         !caught.status.success(),
         "an allocation in process() went unnoticed: the check is not armed"
