@@ -67,22 +67,37 @@ fn assert_same_params(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) {
     }
 }
 
-#[test]
-fn analyze_and_mix_in_ardour_gives_automix_analyzes_mix_and_exports_as_automix_render() {
-    let Some(ardour) = Ardour::find("analyze") else {
-        return;
-    };
-    let Some(song) = Song::read() else { return };
+/// A new session of the song in Ardour for the test `name` (`None`, said loudly, where Ardour,
+/// the bundle or the song is missing).
+fn session(name: &str) -> Option<(Ardour, Song)> {
+    let ardour = Ardour::find(name)?;
+    let song = Song::read()?;
     ardour.new_session(&song);
-    let log = ardour.run(
+    Some((ardour, song))
+}
+
+/// The plug-in inserted (fed by the backing's send when `sidechain`), Analyze & Mix pressed and
+/// released around an export, the parameters printed and saved; then the session opened again
+/// and exported as `export`. The first run's log.
+fn analyze_then_export(ardour: &Ardour, sidechain: bool, export: &str) -> String {
+    let log = ardour.run(&format!(
         "local s = open_session()
-         local p = insert_plugin(s, true)
+         local p = insert_plugin(s, {sidechain})
          analyze_and_mix(s, p, 60)
          print_params(p)
-         save(s)",
-    );
-    ardour.run("export(open_session(), 'mixed')");
+         save(s)"
+    ));
+    ardour.run(&format!("export(open_session(), '{export}')"));
     assert!(log.contains("mixed after"), "{log}");
+    log
+}
+
+#[test]
+fn analyze_and_mix_in_ardour_gives_automix_analyzes_mix_and_exports_as_automix_render() {
+    let Some((ardour, _)) = session("analyze") else {
+        return;
+    };
+    let log = analyze_then_export(&ardour, true, "mixed");
     for line in log
         .lines()
         .filter(|l| l.contains("Analyze & Mix") || l.contains("mixed after"))
@@ -101,20 +116,10 @@ fn analyze_and_mix_in_ardour_gives_automix_analyzes_mix_and_exports_as_automix_r
 
 #[test]
 fn without_the_sidechain_the_plugin_says_so_and_mixes_the_vocal_alone() {
-    let Some(ardour) = Ardour::find("no-sidechain") else {
+    let Some((ardour, _)) = session("no-sidechain") else {
         return;
     };
-    let Some(song) = Song::read() else { return };
-    ardour.new_session(&song);
-    let log = ardour.run(
-        "local s = open_session()
-         local p = insert_plugin(s, false)
-         analyze_and_mix(s, p, 60)
-         print_params(p)
-         save(s)",
-    );
-    ardour.run("export(open_session(), 'alone')");
-    assert!(log.contains("mixed after"), "{log}");
+    let log = analyze_then_export(&ardour, false, "alone");
     assert!(
         log.contains("Nothing came in on the sidechain: route the backing track"),
         "{log}"
@@ -135,14 +140,12 @@ fn without_the_sidechain_the_plugin_says_so_and_mixes_the_vocal_alone() {
 /// The user's own settings after a mix, the CNN engine and a reference: all in the project.
 #[test]
 fn save_close_reopen_brings_back_every_parameter_the_engine_the_reference_and_the_mix() {
-    let Some(ardour) = Ardour::find("reopen") else {
+    let Some((ardour, _)) = session("reopen") else {
         return;
     };
-    let Some(song) = Song::read() else { return };
     let Some(reference) = ardour_host::reference_excerpt(&ardour) else {
         return;
     };
-    ardour.new_session(&song);
     ardour.run(
         "local s = open_session()
          local p = insert_plugin(s, true)
@@ -201,11 +204,9 @@ fn save_close_reopen_brings_back_every_parameter_the_engine_the_reference_and_th
 /// Two parameters automated in the session: each change is heard from its own sample on.
 #[test]
 fn automation_of_two_parameters_plays_back_sample_accurately_in_the_export() {
-    let Some(ardour) = Ardour::find("automation") else {
+    let Some((ardour, song)) = session("automation") else {
         return;
     };
-    let Some(song) = Song::read() else { return };
-    ardour.new_session(&song);
     // off any block boundary; where the vocal sings
     let (level_at, eq_at) = (5 * song.rate as usize + 333, 9 * song.rate as usize + 77);
     ardour.run("local s = open_session(); insert_plugin(s, true); save(s)");
@@ -247,11 +248,9 @@ fn automation_of_two_parameters_plays_back_sample_accurately_in_the_export() {
 
 #[test]
 fn the_hosts_bypass_button_bypasses_the_whole_chain() {
-    let Some(ardour) = Ardour::find("bypass") else {
+    let Some((ardour, song)) = session("bypass") else {
         return;
     };
-    let Some(song) = Song::read() else { return };
-    ardour.new_session(&song);
     ardour.run(
         "local s = open_session()
          local p = insert_plugin(s, true)

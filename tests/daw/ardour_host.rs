@@ -252,16 +252,7 @@ impl Ardour {
         let mut c = self.automix();
         c.args(["analyze", "--json", "--tempo", TEMPO, "--vocal"])
             .arg(self.dir.path("vocal.wav"));
-        if with_backing {
-            c.arg("--backing").arg(self.dir.path("backing.wav"));
-        }
-        let out = c.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        serde_json::from_slice(&self.run_automix(c, with_backing)).unwrap()
     }
 
     /// `automix render` of the session's vocal with `suggestion`'s parameters (over the backing,
@@ -281,6 +272,13 @@ impl Ardour {
             .arg(&params)
             .arg("--out")
             .arg(&rendered);
+        self.run_automix(c, with_backing);
+        automix_tests::read_wav(&rendered).1
+    }
+
+    /// Runs `c` (an `automix` command) with the session's backing when `with_backing`; its
+    /// standard output. A failure fails the test with automix's message.
+    fn run_automix(&self, mut c: Command, with_backing: bool) -> Vec<u8> {
         if with_backing {
             c.arg("--backing").arg(self.dir.path("backing.wav"));
         }
@@ -290,7 +288,7 @@ impl Ardour {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        automix_tests::read_wav(&rendered).1
+        out.stdout
     }
 
     /// The plug-in's state (nice-plug's JSON) as `snapshot` holds it.
