@@ -5,7 +5,8 @@
 #   - the IEM plug-ins (the research's DSP, for side-by-side tests), lame and espeak-ng,
 #     X11/GL, Mesa and Xvfb for the editor's tests (Debian/Ubuntu, as root or with sudo),
 #   - Ardour 7 (Debian's `ardour`: the plug-in in a real DAW, tests/daw/),
-#   - target/iem-venv (pedalboard, DawDreamer and the IEM host) and target/training-venv (PyTorch),
+#   - target/iem-venv (pedalboard, DawDreamer and the IEM host), target/training-venv (PyTorch) and
+#     target/fleet-venv (Ray, maturin; the Python package's wheel, built here),
 #   - the plug-in's bundles (release) and a debug build with nice-plug's allocation check.
 # Whatever cannot be installed makes its tests print `SKIPPED: …`; CI turns those into failures.
 # Safe to run again: every step checks what is already there.
@@ -16,8 +17,9 @@ cd "$(dirname "$0")/.."
 cargo_args=() test_args=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do cargo_args+=("$1"); shift; done
 [ $# -gt 0 ] && shift && test_args=("$@")
-# --workspace unless packages are named (cargo would let --workspace win over -p)
-scope=(--workspace)
+# --workspace unless packages are named (cargo would let --workspace win over -p); the Python
+# module is built by maturin below, as the extension module it is
+scope=(--workspace --exclude automix-python)
 for a in "${cargo_args[@]}"; do case $a in -p | --package | -p* | --package=*) scope=() ;; esac; done
 
 if [ ! -e /usr/lib/x86_64-linux-gnu/iem-plugin-suite/vst/libMultiEQ.so ]; then
@@ -70,6 +72,11 @@ background_installs() {
   if ! scripts/training-venv.sh >/dev/null; then
     echo "could not make target/training-venv: the training package's tests will skip and say so"
   fi
+
+  # The Python package's build (maturin), its tests and the Ray job (ray, pyarrow, fsspec).
+  if ! scripts/fleet-venv.sh >/dev/null; then
+    echo "could not make target/fleet-venv: the Python package's tests will skip and say so"
+  fi
 }
 mkdir -p target
 background_installs > target/background-installs.log 2>&1 &
@@ -104,6 +111,16 @@ cargo test "${scope[@]}" "${checked[@]}" --no-run --message-format=json-render-d
 say "waiting for Ardour and the Python environments"
 wait "$background_pid" || true
 cat target/background-installs.log
+
+# The Python package as a wheel (python/: maturin, PyO3, abi3), built with the test build's profile
+# so it shares every dependency with it, and installed into target/fleet-venv for its tests
+# (cli/tests/python_package.rs). `pip install ./python` builds the release wheel instead.
+if [ -x target/fleet-venv/bin/maturin ]; then
+  say "building the Python package's wheel (target/wheels/) and installing it into target/fleet-venv"
+  rm -f target/wheels/vocal_automix-*.whl
+  target/fleet-venv/bin/maturin build --quiet --profile dev -m python/Cargo.toml -o target/wheels
+  target/fleet-venv/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/vocal_automix-*.whl
+fi
 
 # cargo test would run the binaries one after another; this runs them side by side, each as cargo
 # runs it, and prints each binary's output whole (scripts/lib/run_test_binaries.py).

@@ -133,6 +133,7 @@ pub fn suggest_tracks(
             "{}: {e}",
             match e {
                 engine::analysis::AnalysisError::Cancelled => "analysis",
+                engine::analysis::AnalysisError::BackingBandLimited { .. } => "backing",
                 _ => "vocal",
             }
         )

@@ -82,7 +82,7 @@ impl GateChoice {
     }
 }
 
-fn tempo_bpm(s: &str) -> Result<f64, String> {
+pub fn tempo_bpm(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("`{s}` is not a tempo in BPM"))?;

@@ -7,10 +7,11 @@ use engine::analysis::MixSuggestion;
 
 use crate::analyze::{self, AnalyzeJob};
 use crate::audio_io;
+use crate::audio_io::Audio;
 use crate::cli_args::AssistantArgs;
 use crate::progress::Progress;
 use crate::reference::ReferenceArgs;
-use crate::render::{self, RenderJob};
+use crate::render::{self, RenderJob, Rendered};
 use crate::same_file::{self, Named};
 
 /// `automix mix`: analyze, then render the processed vocal and the full mix with the suggestion.
@@ -74,7 +75,7 @@ pub struct MixJob {
 }
 
 /// Seconds of reverb tail rendered after the vocal: the reverb time, so the last note rings out.
-fn tail_seconds(s: &MixSuggestion) -> f32 {
+pub fn tail_seconds(s: &MixSuggestion) -> f32 {
     if s.params.on(ParamId::ReverbBypass) {
         0.0
     } else {
@@ -111,20 +112,12 @@ pub fn run(
     let vocal = render::read(vocal_path, "vocal", warn).map_err(|e| format!("vocal: {e}"))?;
     let backing_audio =
         render::read(&backing, "backing", warn).map_err(|e| format!("backing: {e}"))?;
-    let bar = Progress::new("analyzing", 100);
-    bar.set(10);
-    let s = analyze::suggest_tracks(
+    let (s, vocal, backing_audio) = suggest_decoded(
         &job.analyze,
-        &analyze::track_of(&vocal).map_err(|e| format!("vocal: {e}"))?,
-        Some(&analyze::track_of(&backing_audio).map_err(|e| format!("backing: {e}"))?),
-        &bar,
+        (vocal, &vocal_path.display().to_string()),
+        (backing_audio, &backing.display().to_string()),
         warn,
     )?;
-    let vocal = render::sanitised(vocal, vocal_path, "vocal", warn);
-    let backing_audio = render::sanitised(backing_audio, &backing, "backing", warn);
-    for w in &s.warnings {
-        warn(w.message.clone());
-    }
     if let Some(path) = &job.suggestion_out {
         audio_io::write_text(path, &s.to_json())?;
         say(format!("suggestion → {}", path.display()));
@@ -144,4 +137,53 @@ pub fn run(
         say,
     )?;
     Ok(s)
+}
+
+/// The analysis of a decoded pair (as decoded: it reports NaN itself), then both made safe to
+/// render (NaN silenced, with a word); the suggestion's warnings passed on.
+fn suggest_decoded(
+    job: &AnalyzeJob,
+    (vocal, vocal_name): (Audio, &str),
+    (backing, backing_name): (Audio, &str),
+    warn: &mut dyn FnMut(String),
+) -> Result<(MixSuggestion, Audio, Audio), String> {
+    let bar = Progress::new("analyzing", 100);
+    bar.set(10);
+    let s = analyze::suggest_tracks(
+        job,
+        &analyze::track_of(&vocal).map_err(|e| format!("vocal: {e}"))?,
+        Some(&analyze::track_of(&backing).map_err(|e| format!("backing: {e}"))?),
+        &bar,
+        warn,
+    )?;
+    let vocal = render::sanitised_named(vocal, vocal_name, "vocal", warn);
+    let backing = render::sanitised_named(backing, backing_name, "backing", warn);
+    for w in &s.warnings {
+        warn(w.message.clone());
+    }
+    Ok((s, vocal, backing))
+}
+
+/// `mix` without files: the suggestion for a decoded pair, the processed vocal and the mix
+/// (`job`'s paths are not read; its settings are). Each input comes with the name its messages
+/// use.
+pub fn mix_audio(
+    job: &AnalyzeJob,
+    vocal: (Audio, &str),
+    backing: (Audio, &str),
+    warn: &mut dyn FnMut(String),
+    say: &mut dyn FnMut(String),
+) -> Result<(MixSuggestion, Rendered), String> {
+    let vocal_name = vocal.1.to_string();
+    let backing_name = backing.1.to_string();
+    let (s, vocal, backing) = suggest_decoded(job, vocal, backing, warn)?;
+    let rendered = render::render_audio(
+        &s.params,
+        tail_seconds(&s),
+        (vocal, &vocal_name),
+        Some((backing, backing_name)),
+        warn,
+        say,
+    )?;
+    Ok((s, rendered))
 }

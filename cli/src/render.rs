@@ -125,12 +125,21 @@ pub fn read(
 
 /// NaN and infinite samples silenced, with a word to the user.
 pub fn sanitised(
-    mut audio: Audio,
+    audio: Audio,
     path: &std::path::Path,
     what: &str,
     warn: &mut dyn FnMut(String),
 ) -> Audio {
-    let shown = path.display();
+    sanitised_named(audio, &path.display().to_string(), what, warn)
+}
+
+/// [`sanitised`] for audio that came from somewhere other than a file, called `shown`.
+pub fn sanitised_named(
+    mut audio: Audio,
+    shown: &str,
+    what: &str,
+    warn: &mut dyn FnMut(String),
+) -> Audio {
     let bad: usize = audio
         .channels
         .iter()
@@ -220,16 +229,80 @@ pub fn render_decoded(
     warn: &mut dyn FnMut(String),
     say: &mut dyn FnMut(String),
 ) -> Result<(), String> {
-    let vocal = vocal_for_the_chain(job, vocal, warn)?;
+    let name = job.vocal.display().to_string();
+    let backing_name = job.backing.as_ref().map(|p| p.display().to_string());
+    let input_channels = vocal.channels.len();
+    let rendered = render_audio(
+        &job.params,
+        job.tail_seconds,
+        (vocal, &name),
+        backing.map(|b| (b, backing_name.clone().unwrap_or_default())),
+        warn,
+        say,
+    )?;
+    let rate = rendered.vocal.sample_rate;
+    if let Some(out) = &job.out {
+        audio_io::write_wav(out, &rendered.vocal)?;
+        say(format!(
+            "{name}: {:.2} s, {} Hz, {} → {} (stereo, 32-bit float)",
+            rendered.input_seconds,
+            rate,
+            if input_channels == 2 {
+                "stereo"
+            } else {
+                "mono"
+            },
+            out.display()
+        ));
+        warn_if_clipping(&rendered.vocal, &out.display().to_string(), warn);
+    }
+    if let (Some(mix), Some(mix_out)) = (&rendered.mix, &job.mix_out) {
+        audio_io::write_wav(mix_out, mix)?;
+        say(format!(
+            "mix with {} → {} ({:.2} s)",
+            backing_name.unwrap_or_default(),
+            mix_out.display(),
+            mix.seconds()
+        ));
+        warn_if_clipping(mix, &mix_out.display().to_string(), warn);
+    }
+    Ok(())
+}
+
+/// What [`render_audio`] makes: the processed vocal (stereo, with its tail) and, given a
+/// backing, the two mixed.
+pub struct Rendered {
+    pub vocal: Audio,
+    pub mix: Option<Audio>,
+    /// The vocal's length before its tail, at the chain's rate.
+    pub input_seconds: f64,
+}
+
+/// The vocal through the chain with `params` (the backing on the ride's sidechain) and mixed
+/// with the backing: `render` without files. Each input comes with the name its messages use.
+pub fn render_audio(
+    params: &MixParams,
+    tail_seconds: f32,
+    (vocal, name): (Audio, &str),
+    backing: Option<(Audio, String)>,
+    warn: &mut dyn FnMut(String),
+    say: &mut dyn FnMut(String),
+) -> Result<Rendered, String> {
+    if vocal.channels.is_empty() {
+        return Err(format!("vocal {name}: no audio"));
+    }
+    let vocal = vocal_for_the_chain(name, vocal, warn)?;
     let rate = vocal.sample_rate;
     // the ride listens to the backing as the plug-in's sidechain carries it: at the chain's rate,
     // stereo, silent where it ends
     let backing = match backing {
-        Some(b) => {
+        Some((b, backing_name)) => {
+            if b.channels.is_empty() {
+                return Err(format!("backing {backing_name}: no audio"));
+            }
             if b.sample_rate != rate {
                 say(format!(
-                    "backing {}: converting {} Hz to {rate} Hz",
-                    job.backing.as_ref().expect("backing given").display(),
+                    "backing {backing_name}: converting {} Hz to {rate} Hz",
                     b.sample_rate
                 ));
             }
@@ -237,40 +310,18 @@ pub fn render_decoded(
         }
         None => None,
     };
-    let rendered = through_the_chain(job, &vocal, backing.as_ref())?;
-    if let Some(out) = &job.out {
-        audio_io::write_wav(out, &rendered)?;
-        say(format!(
-            "{}: {:.2} s, {} Hz, {} → {} (stereo, 32-bit float)",
-            job.vocal.display(),
-            vocal.seconds(),
-            rate,
-            if vocal.channels.len() == 2 {
-                "stereo"
-            } else {
-                "mono"
-            },
-            out.display()
-        ));
-        warn_if_clipping(&rendered, out, warn);
-    }
-    if let (Some(backing), Some(mix_out)) = (backing, &job.mix_out) {
-        let mix = mixed(&rendered, &backing);
-        audio_io::write_wav(mix_out, &mix)?;
-        say(format!(
-            "mix with {} → {} ({:.2} s)",
-            job.backing.as_ref().expect("backing given").display(),
-            mix_out.display(),
-            mix.seconds()
-        ));
-        warn_if_clipping(&mix, mix_out, warn);
-    }
-    Ok(())
+    let rendered = through_the_chain(params, tail_seconds, &vocal, backing.as_ref())?;
+    let mix = backing.map(|b| mixed(&rendered, &b));
+    Ok(Rendered {
+        vocal: rendered,
+        mix,
+        input_seconds: vocal.seconds(),
+    })
 }
 
 /// The vocal at a rate the chain is made for, mono or stereo (more channels folded to mono).
 fn vocal_for_the_chain(
-    job: &RenderJob,
+    name: &str,
     vocal: Audio,
     warn: &mut dyn FnMut(String),
 ) -> Result<Audio, String> {
@@ -283,18 +334,14 @@ fn vocal_for_the_chain(
     };
     if rate != in_rate {
         warn(format!(
-            "vocal {}: {in_rate} Hz is outside the {LOWEST_RATE}–{HIGHEST_RATE} Hz the chain is made for; rendering at {rate} Hz",
-            job.vocal.display()
+            "vocal {name}: {in_rate} Hz is outside the {LOWEST_RATE}–{HIGHEST_RATE} Hz the chain is made for; rendering at {rate} Hz"
         ));
     }
     debug_assert!((MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&(rate as f32)));
     let mut vocal = convert(vocal, rate)?;
     let count = vocal.channels.len();
     if count > 2 {
-        warn(format!(
-            "vocal {}: {count} channels folded to mono",
-            job.vocal.display()
-        ));
+        warn(format!("vocal {name}: {count} channels folded to mono"));
         let frames = vocal.frames();
         let mono = (0..frames)
             .map(|i| vocal.channels.iter().map(|c| c[i]).sum::<f32>() / count as f32)
@@ -306,15 +353,16 @@ fn vocal_for_the_chain(
 
 /// The vocal (and its reverb tail) through the chain, the backing on its sidechain: stereo.
 fn through_the_chain(
-    job: &RenderJob,
+    params: &MixParams,
+    tail_seconds: f32,
     vocal: &Audio,
     backing: Option<&Audio>,
 ) -> Result<Audio, String> {
     let rate = vocal.sample_rate;
-    let tail = (job.tail_seconds * rate as f32).round() as usize;
+    let tail = (tail_seconds * rate as f32).round() as usize;
     let frames = vocal.frames() + tail;
     let mut chain = VocalChain::new();
-    chain.set_params_immediate(&job.params);
+    chain.set_params_immediate(params);
     chain.prepare(rate as f32).map_err(|e| e.to_string())?;
     let stereo_in = vocal.channels.len() == 2;
     let mut l = vocal.channels[0].clone();
@@ -371,7 +419,7 @@ fn mixed(rendered: &Audio, backing: &Audio) -> Audio {
     }
 }
 
-fn warn_if_clipping(audio: &Audio, path: &std::path::Path, warn: &mut dyn FnMut(String)) {
+fn warn_if_clipping(audio: &Audio, name: &str, warn: &mut dyn FnMut(String)) {
     let peak = audio
         .channels
         .iter()
@@ -379,8 +427,7 @@ fn warn_if_clipping(audio: &Audio, path: &std::path::Path, warn: &mut dyn FnMut(
         .fold(0.0f32, |m, v| m.max(v.abs()));
     if peak > 1.0 {
         warn(format!(
-            "{} peaks at {:+.1} dBFS: fine in 32-bit float, but lower the level before exporting to a fixed-point format",
-            path.display(),
+            "{name} peaks at {:+.1} dBFS: fine in 32-bit float, but lower the level before exporting to a fixed-point format",
             20.0 * peak.log10()
         ));
     }

@@ -45,6 +45,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("automix-tests", &["engine"]),
     ("automix", &["engine", "automix-tests"]),
     ("vocal_automix", &["engine"]),
+    ("automix-python", &["engine", "automix"]),
     ("clap-test-host", &["engine", "automix", "automix-tests"]),
     ("xtask", &[]),
     ("workspace-hack", &[]),

@@ -57,8 +57,18 @@ pub enum AnalysisError {
     VocalTooShort {
         seconds: f64,
     },
+    /// A backing sampled under [`MIN_BACKING_RATE`]: it holds none of the upper octaves the
+    /// vocal's tone and presence are judged against.
+    BackingBandLimited {
+        rate: u32,
+    },
     Cancelled,
 }
+
+/// The lowest backing rate the analysis accepts: 16 kHz holds everything to 8 kHz (MIR-1K's
+/// karaoke, which the training data uses); at 8 or 11 kHz the backing stops where a vocal's
+/// presence starts, so every decision against it would be made against silence.
+pub const MIN_BACKING_RATE: u32 = 16_000;
 
 impl std::fmt::Display for AnalysisError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,6 +80,12 @@ impl std::fmt::Display for AnalysisError {
             AnalysisError::VocalTooShort { seconds } => write!(
                 f,
                 "the vocal is {seconds:.2} s long; the analysis needs at least 0.4 s (10 s or more for a useful mix)"
+            ),
+            AnalysisError::BackingBandLimited { rate } => write!(
+                f,
+                "the backing is sampled at {rate} Hz, so it holds nothing above {:.1} kHz, where a vocal's presence and air are judged against it: use the backing at its original rate ({} Hz or more)",
+                *rate as f64 / 2000.0,
+                MIN_BACKING_RATE
             ),
             AnalysisError::Cancelled => write!(f, "the analysis was cancelled"),
         }

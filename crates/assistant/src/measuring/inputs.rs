@@ -38,6 +38,13 @@ pub(crate) fn measure_inputs<'a>(
     warnings: &mut Vec<Warning>,
 ) -> Result<Levels<'a>, AnalysisError> {
     let vocal = input.vocal;
+    if let Some(b) = input.backing
+        && b.info.sample_rate < crate::MIN_BACKING_RATE
+    {
+        return Err(AnalysisError::BackingBandLimited {
+            rate: b.info.sample_rate,
+        });
+    }
     let seconds = vocal.mono.len() as f64 / ANALYSIS_RATE as f64;
     if seconds < 0.4 {
         return Err(AnalysisError::VocalTooShort { seconds });
