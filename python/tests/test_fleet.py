@@ -186,3 +186,30 @@ def test_the_job_survives_a_killed_worker_and_a_killed_driver(cluster, job, auto
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(same_as_cli, range(PAIRS)))
+
+
+def test_a_row_reads_and_writes_urls(tmp_path):
+    """Inputs, outputs and receipts through fsspec (its in-memory filesystem, standing in for an
+    object store): the row downloads, runs and uploads, in this process as a worker would."""
+    import fsspec
+
+    from vocal_automix import fleet
+
+    fs = fsspec.filesystem("memory")
+    vocal, backing = _pair(7)
+    write(tmp_path / "v.wav", vocal, RATE)
+    write(tmp_path / "b.wav", backing, RATE)
+    fs.pipe_file("/bucket/in/v.wav", (tmp_path / "v.wav").read_bytes())
+    fs.pipe_file("/bucket/in/b.wav", (tmp_path / "b.wav").read_bytes())
+    fs.pipe_file("/bucket/manifest.csv", b"vocal,backing,out,suggestion_out\n"
+                 b"memory://bucket/in/v.wav,memory://bucket/in/b.wav,memory://bucket/out/m.wav,memory://bucket/out/s.json\n")
+    (row,) = fleet.read_manifest("memory://bucket/manifest.csv")
+    receipt = fleet.run_row(row, "memory://bucket/out/table.parquet.rows")
+    assert receipt["status"] == "ok", receipt
+    (tmp_path / "m.wav").write_bytes(fs.cat_file("/bucket/out/m.wav"))
+    local = fleet.run_row(fleet.Row(0, "mix", {"vocal": str(tmp_path / "v.wav"), "backing": str(tmp_path / "b.wav"),
+                                                 "out": str(tmp_path / "local.wav")}), str(tmp_path / "rows"))
+    assert local["status"] == "ok", local
+    np.testing.assert_array_equal(read(tmp_path / "m.wav")[0], read(tmp_path / "local.wav")[0])
+    assert fleet.read_receipts("memory://bucket/out/table.parquet.rows")[row.key]["status"] == "ok"
+    assert fs.exists("/bucket/out/s.json")
