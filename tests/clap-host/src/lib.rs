@@ -791,7 +791,14 @@ pub fn display() -> Option<Display> {
         };
         let started = std::time::Instant::now();
         while started.elapsed() < std::time::Duration::from_secs(10) {
-            if x11rb::connect(Some(&display.name)).is_ok() {
+            // the server that answers must be ours: another test may have started one on this
+            // number a moment before, and ours then exits, leaving us a display that goes away
+            // with the other test (its lock file names the server's process)
+            let ours = display.xvfb.as_ref().map(std::process::Child::id);
+            let owner = std::fs::read_to_string(format!("/tmp/.X{n}-lock"))
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok());
+            if owner.is_some() && owner == ours && x11rb::connect(Some(&display.name)).is_ok() {
                 return Some(display);
             }
             // another test took this number first
