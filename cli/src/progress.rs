@@ -10,6 +10,15 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 const SHOW_AFTER: Duration = Duration::from_secs(1);
 
+/// Set when the code runs inside another program (the Python module), whose terminal is not ours
+/// to draw on.
+static HIDDEN: AtomicBool = AtomicBool::new(false);
+
+/// No bar from now on, in this process.
+pub fn hide_all() {
+    HIDDEN.store(true, Ordering::Relaxed);
+}
+
 pub struct Progress {
     bar: ProgressBar,
     started: Instant,
@@ -61,6 +70,7 @@ impl Progress {
 
     fn reveal(&self) {
         if self.shown.load(Ordering::Relaxed)
+            || HIDDEN.load(Ordering::Relaxed)
             || self.started.elapsed() < SHOW_AFTER
             || !std::io::stderr().is_terminal()
         {

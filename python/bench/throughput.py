@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -105,20 +104,15 @@ def batch_against_fleet(automix: str, work: Path, names: list, cores: int) -> di
         lines.append(f"mix,{pairs}/{n}_vocal.wav,{pairs}/{n}_backing.wav,{fleet_out}/{n}.mix.wav,"
                      f"{fleet_out}/{n}.vocal.wav,{fleet_out}/{n}.suggestion.json")
     (work / "manifest.csv").write_text("\n".join(lines) + "\n")
-    ray = str(Path(sys.executable).with_name("ray"))
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    temp = f"/tmp/ray-bench-{os.getpid()}"
-    subprocess.run([ray, "start", "--head", "--port", "6399", "--node-ip-address", "127.0.0.1", "--num-cpus", str(cores),
-                    "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", temp,
-                    "--object-store-memory", str(200 << 20)], env=env, check=True, capture_output=True)
-    try:
+    from vocal_automix import fleet
+
+    # the cluster's start is not timed: a fleet's cluster outlives its jobs
+    with fleet.local_cluster(nodes=1, cpus_per_node=cores, object_store_mb=200) as cluster:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "vocal_automix.fleet", str(work / "manifest.csv"), "--table",
-                        str(fleet_out / "table.parquet"), "--address", "127.0.0.1:6399"], env=env, check=True,
-                       capture_output=True)
+                        str(fleet_out / "table.parquet"), "--address", cluster["address"]], env=cluster["env"],
+                       check=True, capture_output=True)
         fleet_wall = time.perf_counter() - started
-    finally:
-        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True)
     import pyarrow.parquet as pq
 
     table = pq.read_table(fleet_out / "table.parquet").to_pylist()

@@ -244,6 +244,8 @@ fn params_table_json() -> String {
 
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // the command line's progress bars are for its own terminal, not a Python program's
+    automix::progress::hide_all();
     m.add("AutomixError", m.py().get_type::<AutomixError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;

@@ -3,12 +3,9 @@ loopback, 40 synthesised pairs and five bad rows, one worker killed mid-row, the
 killed halfway and run again; every row's audio equal to `automix mix` of it, the table whole."""
 
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,34 +16,17 @@ import pytest
 
 from conftest import read, run_cli, write
 
-RAY = str(Path(sys.executable).with_name("ray"))
 PAIRS = 40
 RATE = 44100
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    """A head and a second node process, one CPU each, token-authenticated, stopped at the end."""
-    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must stay short
-    port = _free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
-           "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--object-store-memory", str(100 << 20),
-              "--disable-usage-stats"]
-    try:
-        subprocess.run([RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
-                        "--temp-dir", temp, *common], env=env, check=True, capture_output=True, timeout=120)
-        subprocess.run([RAY, "start", "--address", f"127.0.0.1:{port}", *common], env=env, check=True,
-                       capture_output=True, timeout=120)
-        yield {"address": f"127.0.0.1:{port}", "env": env}
-    finally:
-        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
+    """A head and a second node process on the loopback, one CPU each, stopped at the end."""
+    from vocal_automix import fleet
+
+    with fleet.local_cluster(nodes=2, cpus_per_node=1) as c:
+        yield c
 
 
 def _pair(seed: int) -> tuple:
@@ -213,3 +193,19 @@ def test_a_row_reads_and_writes_urls(tmp_path):
     np.testing.assert_array_equal(read(tmp_path / "m.wav")[0], read(tmp_path / "local.wav")[0])
     assert fleet.read_receipts("memory://bucket/out/table.parquet.rows")[row.key]["status"] == "ok"
     assert fs.exists("/bucket/out/s.json")
+
+
+def test_a_local_cluster_stops_its_own_processes_only():
+    from vocal_automix import fleet
+
+    def running(cluster: dict) -> bool:
+        mark = cluster["folder"].encode()
+        return any(mark in (p / "cmdline").read_bytes()
+                   for p in Path("/proc").iterdir() if p.name.isdigit() and (p / "cmdline").exists())
+
+    with fleet.local_cluster() as a:
+        with fleet.local_cluster() as b:
+            assert running(a) and running(b)
+        assert running(a), "stopping one cluster stopped the other"
+        assert not running(b)
+    assert not running(a)

@@ -47,10 +47,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+# each task's input and output columns, and the columns a row of it must fill
 TASKS = {
-    "mix": {"inputs": ("vocal", "backing"), "outputs": ("out", "vocal_out", "suggestion_out"), "required": ("vocal", "backing", "out")},
-    "separate": {"inputs": ("song",), "outputs": ("vocal_out", "accompaniment_out"), "required": ("song", "vocal_out", "accompaniment_out")},
-    "render": {"inputs": ("vocal", "backing"), "outputs": ("out", "mix_out"), "required": ("vocal", "params", "out")},
+    "mix": {
+        "inputs": ("vocal", "backing"),
+        "outputs": ("out", "vocal_out", "suggestion_out"),
+        "required": ("vocal", "backing", "out"),
+    },
+    "separate": {
+        "inputs": ("song",),
+        "outputs": ("vocal_out", "accompaniment_out"),
+        "required": ("song", "vocal_out", "accompaniment_out"),
+    },
+    "render": {
+        "inputs": ("vocal", "backing"),
+        "outputs": ("out", "mix_out"),
+        "required": ("vocal", "params", "out"),
+    },
 }
 RECEIPT_VERSION = 1
 
@@ -83,7 +96,9 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
 
 
-PATH_COLUMNS = ("vocal", "backing", "song", "out", "vocal_out", "suggestion_out", "accompaniment_out", "mix_out", "profile")
+PATH_COLUMNS = (
+    "vocal", "backing", "song", "out", "vocal_out", "suggestion_out", "accompaniment_out", "mix_out", "profile",
+)
 
 
 def _resolved(cells: dict, base: Optional[str]) -> dict:
@@ -148,7 +163,8 @@ def read_manifest(url: str) -> list:
                 errors.append(f"rows {seen[norm] + 1} and {r.index + 1} both write {out}")
             else:
                 seen[norm] = r.index
-            if norm in {os.path.normpath(r.cells[c]) for c in TASKS[r.task]["inputs"] if r.cells.get(c) and "://" not in r.cells[c]}:
+            inputs = [r.cells[c] for c in TASKS[r.task]["inputs"] if r.cells.get(c)]
+            if norm in {os.path.normpath(i) for i in inputs if "://" not in i}:
                 errors.append(f"row {r.index + 1} writes its own input {out}")
     if errors:
         raise ManifestError(f"{url}: " + "; ".join(errors))
@@ -437,6 +453,81 @@ def run(manifest: str, table: str, *, address: Optional[str] = None, max_retries
     failed = sum(1 for r in records if r["status"] == "error")
     say(f"table → {table}: {ok} ok, {failed} failed")
     return {"rows": len(rows), "done_before": len(rows) - len(todo), "ran": len(todo), "ok": ok, "failed": failed}
+
+
+# ---------------------------------------------------------------------------------------------
+# a cluster on this machine (for trying the job, its tests and its benchmark)
+
+
+@contextlib.contextmanager
+def local_cluster(nodes: int = 1, cpus_per_node: int = 1, object_store_mb: int = 100) -> Iterator[dict]:
+    """A Ray cluster on the loopback: a head and ``nodes - 1`` more node processes, each offering
+    ``cpus_per_node`` CPUs, token-authenticated (a fresh token), stopped on exit. Yields
+    ``{"address": "127.0.0.1:PORT", "env": {...}, "folder": ...}``: run the job's driver with that
+    address and that environment; its processes name the folder. Stopping it stops its own processes only (``ray stop`` would stop every Ray
+    on the machine)."""
+    import secrets
+    import subprocess
+
+    ray = os.path.join(os.path.dirname(sys.executable), "ray")
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must stay short
+    port, dashboard = _free_ports(2)
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
+           "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", str(cpus_per_node),
+              "--object-store-memory", str(object_store_mb << 20), "--disable-usage-stats"]
+    try:
+        subprocess.run([ray, "start", "--head", "--port", str(port), "--include-dashboard", "false",
+                        "--dashboard-port", str(dashboard), "--temp-dir", temp, *common], env=env, check=True,
+                       capture_output=True, timeout=120)
+        for _ in range(nodes - 1):
+            subprocess.run([ray, "start", "--address", f"127.0.0.1:{port}", *common], env=env, check=True,
+                           capture_output=True, timeout=120)
+        yield {"address": f"127.0.0.1:{port}", "env": env, "folder": temp}
+    finally:
+        _stop_local_cluster(temp, port)
+
+
+def _free_ports(n: int) -> list:
+    """`n` ports free on the loopback now (held open together, so they differ)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _stop_local_cluster(temp: str, port: int) -> None:
+    """Stops the processes whose command line names the cluster's folder or address; their
+    workers exit with their raylets."""
+    import signal
+
+    marks = (temp.encode(), f"127.0.0.1:{port}".encode(), f"--gcs_server_port={port}".encode())
+
+    def ours() -> list:
+        pids = []
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
+                try:
+                    with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                        cmd = f.read()
+                except OSError:
+                    continue
+                if any(m in cmd for m in marks):
+                    pids.append(int(entry.name))
+        return pids
+
+    # a short grace, then as `ray stop --force` does
+    for sig, grace in ((signal.SIGTERM, 2), (signal.SIGKILL, 10)):
+        for pid in ours():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        end = time.monotonic() + grace
+        while ours() and time.monotonic() < end:
+            time.sleep(0.05)
 
 
 def main(argv: Optional[list] = None) -> int:
