@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use engine::separation::{SeparationModels, downmix};
+use engine::separation::{SeparationModels, VadModel, downmix};
 use engine::vad;
 
 use crate::progress::Progress;
@@ -34,13 +34,7 @@ impl Args {
         }
         let path = self.audio.expect("clap requires it");
         let audio = load(&path, "recording", warn)?;
-        let models = SeparationModels::shared();
-        let model = models.vad.as_ref().ok_or_else(|| {
-            format!(
-                "no usable VAD ({}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding vad.onnx",
-                models.warnings.join("; ")
-            )
-        })?;
+        let model = vad_model()?;
         let mono = downmix(&audio.channels);
         drop(audio.channels);
         let bar = Progress::new("listening", 1000);
@@ -84,6 +78,17 @@ impl Args {
         }
         Ok(())
     }
+}
+
+/// The VAD the separation models hold, or what to do when there is none.
+pub fn vad_model() -> Result<&'static VadModel, String> {
+    let models = SeparationModels::shared();
+    models.vad.as_ref().ok_or_else(|| {
+        format!(
+            "no usable VAD ({}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding vad.onnx",
+            models.warnings.join("; ")
+        )
+    })
 }
 
 fn clock(s: f64) -> String {

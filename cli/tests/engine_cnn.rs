@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use automix_tests::{TempDir, shared_audio, stderr, workspace};
+use automix_tests::{TempDir, pytest, shared_audio, stderr, workspace};
 
 fn automix(args: &[&str], models: Option<&Path>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_automix"));
@@ -212,19 +212,11 @@ fn training_pipeline_pytest() {
         );
         return;
     }
-    let out = Command::new(&python)
-        .args(["-m", "pytest", "-q", "-s", "tests"])
-        .current_dir(workspace().join("training"))
-        .env("AUTOMIX_BIN", env!("CARGO_BIN_EXE_automix"))
-        .env("AUTOMIX_REQUIRE_TRAINING", "1")
-        .env_remove("VOCAL_AUTOMIX_MODELS")
-        .output()
-        .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    pytest(
+        &python,
+        &workspace().join("training"),
+        "tests",
+        env!("CARGO_BIN_EXE_automix"),
+        &[("AUTOMIX_REQUIRE_TRAINING", "1")],
     );
-    println!("{log}");
-    assert!(out.status.success(), "pytest failed:\n{log}");
 }

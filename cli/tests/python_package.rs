@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use automix_tests::workspace;
+use automix_tests::{pytest, workspace};
 
 fn skip(why: &str) {
     eprintln!("SKIPPED: {why}; the Python package's tests did not run");
@@ -84,29 +84,13 @@ fn python_package_pytest() {
             module.display()
         ));
     }
-    let out = Command::new(&python)
-        // from the root: `python -m` puts the working folder on the path, and python/ holds the
-        // package's sources without its compiled module
-        .args([
-            "-m",
-            "pytest",
-            "-q",
-            "-s",
-            "-p",
-            "no:cacheprovider",
-            "python/tests",
-        ])
-        .current_dir(&root)
-        .env("AUTOMIX_BIN", env!("CARGO_BIN_EXE_automix"))
-        .env("AUTOMIX_REQUIRE_FLEET", "1")
-        .env_remove("VOCAL_AUTOMIX_MODELS")
-        .output()
-        .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    // from the root: `python -m` puts the working folder on the path, and python/ holds the
+    // package's sources without its compiled module
+    pytest(
+        &python,
+        &root,
+        "python/tests",
+        env!("CARGO_BIN_EXE_automix"),
+        &[("AUTOMIX_REQUIRE_FLEET", "1")],
     );
-    println!("{log}");
-    assert!(out.status.success(), "pytest failed:\n{log}");
 }

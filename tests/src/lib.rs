@@ -23,6 +23,27 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Runs a pytest suite (`tests`, from `dir`) with `python` and the `automix` binary under test in
+/// `AUTOMIX_BIN`, the built-in models (no `VOCAL_AUTOMIX_MODELS`), and `env`; prints its output
+/// and fails with it unless every test passed.
+pub fn pytest(python: &Path, dir: &Path, tests: &str, automix: &str, env: &[(&str, &str)]) {
+    let out = Command::new(python)
+        .args(["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", tests])
+        .current_dir(dir)
+        .env("AUTOMIX_BIN", automix)
+        .envs(env.iter().copied())
+        .env_remove("VOCAL_AUTOMIX_MODELS")
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{log}");
+    assert!(out.status.success(), "pytest failed:\n{log}");
+}
+
 /// The release bundle `target/bundled/Vocal Automix.<ext>` (`clap`, `vst3`), or `None` after
 /// saying loudly that it is not built: a skip, a failure when `AUTOMIX_REQUIRE_PLUGIN` is set
 /// (CI sets it).
