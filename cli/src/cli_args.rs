@@ -82,10 +82,15 @@ impl GateChoice {
     }
 }
 
-pub fn tempo_bpm(s: &str) -> Result<f64, String> {
+fn tempo_bpm(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("`{s}` is not a tempo in BPM"))?;
+    tempo_in_range(v)
+}
+
+/// A tempo the assistant takes: 20 to 400 BPM.
+pub fn tempo_in_range(v: f64) -> Result<f64, String> {
     if (20.0..=400.0).contains(&v) {
         Ok(v)
     } else {

@@ -8,14 +8,13 @@ use automix::render::{self, RenderJob};
 use automix::separate;
 use pyo3::prelude::*;
 
-use crate::options::{analyze_job, params_of};
+use crate::options::{AssistantOptions, analyze_job, params_of};
 use crate::{Warnings, fail};
 
 /// `automix mix --vocal V --backing B -o OUT [--vocal-out] [--suggestion-out]`: the
 /// suggestion's JSON and the warnings.
 #[pyfunction]
-#[pyo3(signature = (vocal, backing, out, vocal_out, suggestion_out, engine, gate, tempo, references, profile))]
-#[allow(clippy::too_many_arguments)] // one per option of `automix mix`
+#[pyo3(signature = (vocal, backing, out, vocal_out, suggestion_out, options))]
 pub fn mix_files(
     py: Python<'_>,
     vocal: PathBuf,
@@ -23,16 +22,12 @@ pub fn mix_files(
     out: PathBuf,
     vocal_out: Option<PathBuf>,
     suggestion_out: Option<PathBuf>,
-    engine: &str,
-    gate: &str,
-    tempo: Option<f64>,
-    references: Vec<PathBuf>,
-    profile: Option<PathBuf>,
+    options: AssistantOptions,
 ) -> PyResult<(String, Warnings)> {
     py.detach(|| {
         let mut warnings = Vec::new();
         let warn = &mut |w: String| warnings.push(w);
-        let mut analyze = analyze_job(engine, gate, tempo, references, profile, warn)?;
+        let mut analyze = analyze_job(options, warn)?;
         analyze.vocal = vocal;
         analyze.backing = Some(backing);
         let job = MixJob {

@@ -21,7 +21,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 use arrays::{audio_of, to_numpy};
-use options::{analyze_job, params_of};
+use options::{AssistantOptions, analyze_job, params_of};
 
 create_exception!(
     _engine,
@@ -43,25 +43,19 @@ type VadResult<'py> = (Bound<'py, PyArray1<f32>>, f32, f64, f64, Vec<(f64, f64)>
 /// The assistant's suggestion for a vocal (and its backing) as the JSON `automix analyze --json`
 /// prints, with the warnings it gave.
 #[pyfunction]
-#[pyo3(signature = (vocal, backing, rate, engine, gate, tempo, references, profile))]
-#[allow(clippy::too_many_arguments)] // one per keyword of the Python function
 fn analyze_json(
     py: Python<'_>,
     vocal: PyReadonlyArrayDyn<'_, f32>,
     backing: Option<PyReadonlyArrayDyn<'_, f32>>,
     rate: u32,
-    engine: &str,
-    gate: &str,
-    tempo: Option<f64>,
-    references: Vec<std::path::PathBuf>,
-    profile: Option<std::path::PathBuf>,
+    options: AssistantOptions,
 ) -> PyResult<(String, Warnings)> {
     let vocal = audio_of(&vocal, rate, "vocal")?;
     let backing = backing.map(|b| audio_of(&b, rate, "backing")).transpose()?;
     py.detach(|| {
         let mut warnings = Vec::new();
         let warn = &mut |w: String| warnings.push(w);
-        let job = analyze_job(engine, gate, tempo, references, profile, warn)?;
+        let job = analyze_job(options, warn)?;
         let vocal_track = analyze::track_of(&vocal).map_err(|e| format!("vocal: {e}"))?;
         let backing_track = backing
             .as_ref()
@@ -116,18 +110,12 @@ fn render_arrays<'py>(
 
 /// `automix mix` on arrays: (the mix, the processed vocal, the suggestion's JSON, warnings).
 #[pyfunction]
-#[pyo3(signature = (vocal, backing, rate, engine, gate, tempo, references, profile))]
-#[allow(clippy::too_many_arguments)] // one per keyword of the Python function
 fn mix_arrays<'py>(
     py: Python<'py>,
     vocal: PyReadonlyArrayDyn<'py, f32>,
     backing: PyReadonlyArrayDyn<'py, f32>,
     rate: u32,
-    engine: &str,
-    gate: &str,
-    tempo: Option<f64>,
-    references: Vec<std::path::PathBuf>,
-    profile: Option<std::path::PathBuf>,
+    options: AssistantOptions,
 ) -> PyResult<(Array<'py>, Array<'py>, String, Warnings)> {
     let vocal = audio_of(&vocal, rate, "vocal")?;
     let backing = audio_of(&backing, rate, "backing")?;
@@ -135,7 +123,7 @@ fn mix_arrays<'py>(
         .detach(|| {
             let mut warnings = Vec::new();
             let warn = &mut |w: String| warnings.push(w);
-            let job = analyze_job(engine, gate, tempo, references, profile, warn)?;
+            let job = analyze_job(options, warn)?;
             let (s, r) = mix::mix_audio(
                 &job,
                 (vocal, "(array)"),
@@ -196,13 +184,7 @@ fn vad_array<'py>(
     let audio = audio_of(&audio, rate, "audio")?;
     let activity = py
         .detach(|| {
-            let models = SeparationModels::shared();
-            let model = models.vad.as_ref().ok_or_else(|| {
-                format!(
-                    "no usable VAD ({}); reinstall Vocal Automix or point VOCAL_AUTOMIX_MODELS at a folder holding vad.onnx",
-                    models.warnings.join("; ")
-                )
-            })?;
+            let model = automix::vad::vad_model()?;
             vad::detect(model, &downmix(&audio.channels), rate, &mut |_| {})
                 .map_err(|e| e.to_string())
         })

@@ -120,12 +120,17 @@ def _warn(messages: Iterable[str]) -> None:
         warnings.warn(m, AutomixWarning, stacklevel=3)
 
 
-def _paths(reference: Union[None, PathLike, Sequence[PathLike]]) -> list:
+def _options(engine: str, gate: str, tempo: Optional[float],
+             reference: Union[None, PathLike, Sequence[PathLike]], profile: Optional[PathLike]) -> dict:
+    """The assistant's options as the compiled module takes them."""
     if reference is None:
-        return []
-    if isinstance(reference, (str, os.PathLike)):
-        return [os.fspath(reference)]
-    return [os.fspath(r) for r in reference]
+        references = []
+    elif isinstance(reference, (str, os.PathLike)):
+        references = [os.fspath(reference)]
+    else:
+        references = [os.fspath(r) for r in reference]
+    return {"engine": engine, "gate": gate, "tempo": None if tempo is None else float(tempo),
+            "references": references, "profile": None if profile is None else os.fspath(profile)}
 
 
 def analyze(
@@ -151,11 +156,7 @@ def analyze(
         _audio(vocal, "vocal"),
         None if backing is None else _audio(backing, "backing"),
         _rate(rate),
-        engine,
-        gate,
-        tempo,
-        _paths(reference),
-        None if profile is None else os.fspath(profile),
+        _options(engine, gate, tempo, reference, profile),
     )
     suggestion = json.loads(text)
     _warn([*notes, *(w["message"] for w in suggestion.get("warnings", []))])
@@ -213,11 +214,7 @@ def mix(
         _audio(vocal, "vocal"),
         _audio(backing, "backing"),
         _rate(rate),
-        engine,
-        gate,
-        tempo,
-        _paths(reference),
-        None if profile is None else os.fspath(profile),
+        _options(engine, gate, tempo, reference, profile),
     )
     _warn(notes)
     return Mixed(mixed, vocal_out, json.loads(text))

@@ -1,7 +1,7 @@
 """The compiled engine (Rust, PyO3). Use the functions of ``vocal_automix`` instead: they take
 any float array, name their results and issue the warnings."""
 
-from typing import Optional
+from typing import Optional, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -13,15 +13,20 @@ class AutomixError(Exception):
 
 _F32 = npt.NDArray[np.float32]
 
+class _Options(TypedDict):
+    """The assistant's options (`automix analyze`'s): engine, gate, tempo, references, profile."""
+
+    engine: str
+    gate: str
+    tempo: Optional[float]
+    references: list[str]
+    profile: Optional[str]
+
 def analyze_json(
     vocal: _F32,
     backing: Optional[_F32],
     rate: int,
-    engine: str,
-    gate: str,
-    tempo: Optional[float],
-    references: list[str],
-    profile: Optional[str],
+    options: _Options,
 ) -> tuple[str, list[str]]: ...
 def render_arrays(
     vocal: _F32, params_json: str, rate: int, backing: Optional[_F32], tail: float
@@ -30,11 +35,7 @@ def mix_arrays(
     vocal: _F32,
     backing: _F32,
     rate: int,
-    engine: str,
-    gate: str,
-    tempo: Optional[float],
-    references: list[str],
-    profile: Optional[str],
+    options: _Options,
 ) -> tuple[_F32, _F32, str, list[str]]: ...
 def separate_array(song: _F32, rate: int) -> tuple[_F32, _F32, Optional[float], list[str]]: ...
 def vad_array(
@@ -50,11 +51,7 @@ def mix_files(
     out: str,
     vocal_out: Optional[str],
     suggestion_out: Optional[str],
-    engine: str,
-    gate: str,
-    tempo: Optional[float],
-    references: list[str],
-    profile: Optional[str],
+    options: _Options,
 ) -> tuple[str, list[str]]: ...
 def separate_files(song: str, vocal_out: str, backing_out: str) -> list[str]: ...
 def render_files(

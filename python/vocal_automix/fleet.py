@@ -183,9 +183,8 @@ def _local(p: str) -> str:
     return p[len("file://"):] if p.startswith("file://") else p
 
 
-@contextlib.contextmanager
-def _inputs(paths: dict, work: str) -> Iterator[dict]:
-    """Local paths for the row's inputs (URLs downloaded into `work`)."""
+def _inputs(paths: dict, work: str) -> dict:
+    """Local paths for the row's inputs (URLs downloaded into `work`, which the row removes)."""
     import fsspec
 
     local = {}
@@ -197,7 +196,7 @@ def _inputs(paths: dict, work: str) -> Iterator[dict]:
             local[name] = dst
         else:
             local[name] = _local(p) if p else None
-    yield local
+    return local
 
 
 def _staged(paths: dict, work: str) -> dict:
@@ -250,10 +249,12 @@ def _run_task(row: Row, local: dict, staged: dict) -> dict:
     c = row.cells
     if row.task == "mix":
         refs = [r.strip() for r in (c.get("reference") or "").split(";") if r.strip()]
+        options = {"engine": c.get("engine") or "rules", "gate": c.get("gate") or "vad",
+                   "tempo": float(c["tempo"]) if c.get("tempo") else None, "references": refs,
+                   "profile": c.get("profile")}
         text, warnings = _engine.mix_files(
             local["vocal"], local["backing"], staged["out"], staged.get("vocal_out"), staged.get("suggestion_out"),
-            c.get("engine") or "rules", c.get("gate") or "vad",
-            float(c["tempo"]) if c.get("tempo") else None, refs, c.get("profile"),
+            options,
         )
         return {"warnings": warnings, "suggestion": json.loads(text)}
     if row.task == "separate":
@@ -285,8 +286,7 @@ def run_row(row: Row, receipts: str) -> dict:
         try:
             staged = _staged(outputs, work)
             inputs = {c: row.cells.get(c) for c in spec["inputs"]}
-            with _inputs(inputs, work) as local:
-                result = _run_task(row, local, staged)
+            result = _run_task(row, _inputs(inputs, work), staged)
             _publish(outputs, staged)
             receipt.update(status="ok", error=None, **result)
         except Exception as e:  # the row's own failure: recorded, the job goes on
